@@ -1,0 +1,177 @@
+//! A bounded, lock-free log of what the lock did, for drawing a timeline.
+//!
+//! Writers are the workers (on the slow paths only: taking, dropping, requesting); the reader is
+//! whoever draws (the page's main thread, the CLI). Each event is one `u64`, so a slot is written
+//! with one store and read with one load. When the reader falls more than a ring behind, the oldest
+//! events are gone and [`EventLog::read_since`] says how many were lost.
+
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use serde::Serialize;
+use web_time::Instant;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// `worker` started waiting for the lock.
+    Wait = 1,
+    /// `worker` took the lock.
+    Take = 2,
+    /// `worker` dropped the lock.
+    Drop = 3,
+    /// `by` asked the holder `worker` to drop the lock (a drop request).
+    Request = 4,
+    /// `worker` began one uninterruptible operation of a load (e.g. one `z * z`).
+    OpStart = 5,
+    /// `worker` finished its work and left.
+    Exit = 6,
+}
+
+impl EventKind {
+    fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            1 => Self::Wait,
+            2 => Self::Take,
+            3 => Self::Drop,
+            4 => Self::Request,
+            5 => Self::OpStart,
+            6 => Self::Exit,
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Microseconds since the log was created.
+    pub t_us: u64,
+    /// What happened.
+    pub kind: EventKind,
+    /// The worker it happened to.
+    pub worker: u8,
+    /// For [`EventKind::Request`], the worker that asked; otherwise equal to `worker`.
+    pub by: u8,
+}
+
+impl Event {
+    fn pack(self) -> u64 {
+        (self.t_us.min((1 << 40) - 1) << 24)
+            | (self.kind as u64) << 16
+            | (self.worker as u64) << 8
+            | self.by as u64
+    }
+
+    fn unpack(v: u64) -> Option<Self> {
+        Some(Self {
+            t_us: v >> 24,
+            kind: EventKind::from_u8((v >> 16) as u8)?,
+            worker: (v >> 8) as u8,
+            by: v as u8,
+        })
+    }
+}
+
+/// The ring buffer of [`Event`]s shared by every lock of one run.
+pub struct EventLog {
+    epoch: Instant,
+    next: AtomicU64,
+    slots: Box<[AtomicU64]>,
+}
+
+/// What [`EventLog::read_since`] returns.
+#[derive(Debug, Default)]
+pub struct ReadOut {
+    /// Events in the order they were logged.
+    pub events: Vec<Event>,
+    /// Events overwritten before they could be read.
+    pub lost: u64,
+    /// Pass this to the next `read_since`.
+    pub cursor: u64,
+}
+
+impl EventLog {
+    /// A log holding the last `capacity` events (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            epoch: Instant::now(),
+            next: AtomicU64::new(0),
+            slots: (0..capacity.max(1)).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Microseconds since the log was created: the time axis of every event.
+    pub fn now_us(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+
+    /// Appends an event stamped now.
+    pub fn push(&self, kind: EventKind, worker: u8, by: u8) {
+        let event = Event {
+            t_us: self.now_us(),
+            kind,
+            worker,
+            by,
+        };
+        let i = self.next.fetch_add(1, Relaxed);
+        self.slots[(i % self.slots.len() as u64) as usize].store(event.pack(), Relaxed);
+    }
+
+    /// Total events ever pushed.
+    pub fn len(&self) -> u64 {
+        self.next.load(Relaxed)
+    }
+
+    /// Whether nothing was ever pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Events pushed since `cursor` (0 for the first call).
+    ///
+    /// A writer that has claimed a slot but not yet stored into it may make the newest event
+    /// missing or stale; the timeline tolerates that, the lock never reads the log.
+    pub fn read_since(&self, cursor: u64) -> ReadOut {
+        let end = self.len();
+        let cap = self.slots.len() as u64;
+        let start = cursor.max(end.saturating_sub(cap));
+        let events = (start..end)
+            .filter_map(|i| Event::unpack(self.slots[(i % cap) as usize].load(Relaxed)))
+            .collect();
+        ReadOut {
+            events,
+            lost: start - cursor.min(start),
+            cursor: end,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_round_trips() {
+        let e = Event {
+            t_us: 123_456_789,
+            kind: EventKind::Request,
+            worker: 3,
+            by: 7,
+        };
+        assert_eq!(Event::unpack(e.pack()), Some(e));
+    }
+
+    #[test]
+    fn reader_behind_by_more_than_a_ring_is_told_what_it_lost() {
+        let log = EventLog::new(4);
+        for w in 0..10 {
+            log.push(EventKind::Take, w, w);
+        }
+        let out = log.read_since(0);
+        assert_eq!(out.lost, 6);
+        assert_eq!(out.cursor, 10);
+        let workers: Vec<u8> = out.events.iter().map(|e| e.worker).collect();
+        assert_eq!(workers, [6, 7, 8, 9]);
+        assert!(log.read_since(out.cursor).events.is_empty());
+    }
+}

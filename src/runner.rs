@@ -1,0 +1,367 @@
+//! Runs one scenario on a [`Platform`]: start barrier, controller, stop flag, counters, results.
+//!
+//! The shape follows the seed: the controller (Python's main thread) holds its interpreter's lock
+//! while it starts the workers, sleeps `delay` with the lock released, takes the lock back, clears
+//! the running flag, and joins with the lock released. Every worker waits at a start barrier, so
+//! all counts are measured from the same moment.
+
+use crate::gil::{EventLog, FreeThread, Gil, LockStats, ThreadState, WorkerId};
+use crate::scenario::{LockMode, Role, RunConfig, RunResult, WorkerReport};
+use crate::workload::{incrementer, run_load, LoadReport};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use web_time::Instant;
+
+/// The controller's id in the event log.
+pub const CONTROLLER: WorkerId = 1;
+/// The incrementer's id in the event log.
+pub const INCREMENTER: WorkerId = 2;
+/// The load's id in the event log.
+pub const LOAD: WorkerId = 3;
+
+/// How long workers may take to reach the start barrier before the run is abandoned.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a run could not complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunError(pub String);
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// A started thread that can be waited for.
+pub trait Join {
+    /// Waits for the thread to end; an error if it panicked.
+    fn join(self: Box<Self>) -> Result<(), RunError>;
+}
+
+/// The incrementer running in an interpreter of its own (a process, or a worker with its own lock).
+pub trait Isolated {
+    /// Whether it has reached the start barrier.
+    fn is_ready(&mut self) -> Result<bool, RunError>;
+    /// Lets it start counting.
+    fn go(&self);
+    /// Its count so far.
+    fn count(&self) -> u64;
+    /// Clears its running flag.
+    fn stop(&self);
+    /// Waits for it to end and returns its outcome.
+    fn finish(self: Box<Self>) -> Result<IncrementerOutcome, RunError>;
+}
+
+/// What an incrementer reports when it ends.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IncrementerOutcome {
+    /// The last count it published.
+    pub count: u64,
+    /// From the start signal to its exit.
+    pub elapsed: Duration,
+    /// What it did with its lock (none without one).
+    pub lock: Option<LockStats>,
+}
+
+/// Where runs happen: native threads and processes, or Web Workers.
+pub trait Platform {
+    /// Starts `f` on a new thread of the parent interpreter.
+    fn spawn(
+        &self,
+        name: &'static str,
+        f: Box<dyn FnOnce() + Send + 'static>,
+    ) -> Result<Box<dyn Join>, RunError>;
+    /// Starts an incrementer with a lock of its own, waiting at its start barrier.
+    fn start_isolated(
+        &self,
+        interval: Duration,
+        log: Option<Arc<EventLog>>,
+    ) -> Result<Box<dyn Isolated>, RunError>;
+}
+
+/// A live reading, passed to the observer while the controller sleeps.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Since the start signal.
+    pub elapsed: Duration,
+    /// The incrementer's count so far.
+    pub count: u64,
+}
+
+/// The flags and counters shared by the threads of one run (a `multiprocessing.Value` each).
+#[derive(Default)]
+pub struct RunShared {
+    /// The seed's `running` flag.
+    pub running: AtomicBool,
+    /// The seed's `counter`.
+    pub counter: AtomicU64,
+    /// Start barrier: workers that have arrived.
+    pub ready: AtomicU32,
+    /// Start barrier: set once by the controller.
+    pub go: AtomicBool,
+}
+
+/// Spins (yielding the CPU) until `go` is set.
+pub fn wait_for_go(go: impl Fn() -> bool) {
+    while !go() {
+        std::thread::yield_now();
+    }
+}
+
+/// The body of the incrementer thread: waits at the barrier, counts, reports.
+fn incrementer_thread(gil: Option<&Gil>, shared: &RunShared) -> IncrementerOutcome {
+    shared.ready.fetch_add(1, AcqRel);
+    wait_for_go(|| shared.go.load(Acquire));
+    let started = Instant::now();
+    let (count, lock) = match gil {
+        Some(gil) => {
+            let mut t = gil.attach(INCREMENTER);
+            let count = incrementer(&mut t, &shared.running, &shared.counter);
+            (count, Some(t.detach()))
+        }
+        None => (
+            incrementer(&mut FreeThread, &shared.running, &shared.counter),
+            None,
+        ),
+    };
+    IncrementerOutcome {
+        count,
+        elapsed: started.elapsed(),
+        lock,
+    }
+}
+
+/// The body of the load thread.
+fn load_thread(
+    gil: Option<&Gil>,
+    shared: &RunShared,
+    cfg: &RunConfig,
+    log: Option<&EventLog>,
+) -> (LoadReport, Option<LockStats>) {
+    shared.ready.fetch_add(1, AcqRel);
+    wait_for_go(|| shared.go.load(Acquire));
+    match gil {
+        Some(gil) => {
+            let mut t = gil.attach(LOAD);
+            let report = run_load(&mut t, cfg.load, &shared.running, log, LOAD);
+            (report, Some(t.detach()))
+        }
+        None => (
+            run_load(&mut FreeThread, cfg.load, &shared.running, log, LOAD),
+            None,
+        ),
+    }
+}
+
+type Slot<T> = Arc<Mutex<Option<T>>>;
+
+fn take_slot<T>(slot: &Slot<T>, what: &str) -> Result<T, RunError> {
+    slot.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .ok_or_else(|| RunError(format!("the {what} ended without reporting")))
+}
+
+/// Runs one scenario and measures it. `observe` is called about every 100 ms while the controller
+/// sleeps (from the controller's thread, with its lock released).
+pub fn run(
+    platform: &dyn Platform,
+    cfg: &RunConfig,
+    log: Option<Arc<EventLog>>,
+    observe: &mut dyn FnMut(Progress),
+) -> Result<RunResult, RunError> {
+    let scenario = cfg.scenario;
+    let gil = match scenario.lock_mode() {
+        LockMode::Shared => Some(Arc::new(Gil::with_log(cfg.interval, log.clone()))),
+        LockMode::Free => None,
+    };
+    let shared = Arc::new(RunShared {
+        running: AtomicBool::new(true),
+        ..RunShared::default()
+    });
+
+    match &gil {
+        Some(g) => {
+            let mut ctl = g.attach(CONTROLLER);
+            let out = control(&mut ctl, platform, cfg, &gil, &shared, log, observe);
+            let stats = ctl.detach();
+            out.map(|r| finish(r, Some(stats), g.switch_number()))
+        }
+        None => control(&mut FreeThread, platform, cfg, &gil, &shared, log, observe)
+            .map(|r| finish(r, None, 0)),
+    }
+}
+
+fn finish(mut result: RunResult, controller: Option<LockStats>, switches: u64) -> RunResult {
+    result.switches = switches;
+    result.workers.insert(
+        0,
+        WorkerReport {
+            worker: CONTROLLER,
+            role: Role::Controller,
+            isolated: false,
+            lock: controller,
+        },
+    );
+    result
+}
+
+/// The controller: what Python's main thread does in the seed.
+fn control(
+    ts: &mut impl ThreadState,
+    platform: &dyn Platform,
+    cfg: &RunConfig,
+    gil: &Option<Arc<Gil>>,
+    shared: &Arc<RunShared>,
+    log: Option<Arc<EventLog>>,
+    observe: &mut dyn FnMut(Progress),
+) -> Result<RunResult, RunError> {
+    let scenario = cfg.scenario;
+    let mut threads: Vec<Box<dyn Join>> = Vec::new();
+    let mut expected_ready = 0;
+
+    // The incrementer: a thread of this interpreter, or an interpreter of its own.
+    let inc_slot: Slot<IncrementerOutcome> = Arc::default();
+    let mut isolated = if scenario.isolated() {
+        Some(platform.start_isolated(cfg.interval, log.clone())?)
+    } else {
+        let (gil, shared, slot) = (gil.clone(), shared.clone(), inc_slot.clone());
+        threads.push(platform.spawn(
+            "incrementer",
+            Box::new(move || {
+                let out = incrementer_thread(gil.as_deref(), &shared);
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
+            }),
+        )?);
+        expected_ready += 1;
+        None
+    };
+
+    // The load: always a thread of this interpreter.
+    let load_slot: Slot<(LoadReport, Option<LockStats>)> = Arc::default();
+    if scenario.has_load() {
+        let (gil, shared, slot, cfg, log) = (
+            gil.clone(),
+            shared.clone(),
+            load_slot.clone(),
+            *cfg,
+            log.clone(),
+        );
+        threads.push(platform.spawn(
+            "load",
+            Box::new(move || {
+                let out = load_thread(gil.as_deref(), &shared, &cfg, log.as_deref());
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
+            }),
+        )?);
+        expected_ready += 1;
+    }
+
+    // Start barrier, then the seed's `time.sleep(delay)` with the lock released.
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let isolated_ready = match &mut isolated {
+            Some(iso) => iso.is_ready()?,
+            None => true,
+        };
+        if isolated_ready && shared.ready.load(Acquire) >= expected_ready {
+            break;
+        }
+        if Instant::now() > deadline {
+            stop_all(shared, &isolated);
+            return Err(RunError(format!(
+                "the workers of '{scenario}' did not start within {} s",
+                START_TIMEOUT.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    let started = Instant::now();
+    shared.go.store(true, Release);
+    if let Some(iso) = &isolated {
+        iso.go();
+    }
+    let count_now = |iso: &Option<Box<dyn Isolated>>| match iso {
+        Some(iso) => iso.count(),
+        None => shared.counter.load(Relaxed),
+    };
+    let woke = ts.allow_threads(|| {
+        let end = started + cfg.delay;
+        loop {
+            let now = Instant::now();
+            if now >= end {
+                break now;
+            }
+            std::thread::sleep((end - now).min(Duration::from_millis(100)));
+            observe(Progress {
+                elapsed: started.elapsed(),
+                count: count_now(&isolated),
+            });
+        }
+    });
+    // Back with the lock: only now can the flag be cleared (the late stop).
+    stop_all(shared, &isolated);
+    let stop_lag = woke.elapsed();
+
+    let joined: Result<Vec<()>, RunError> =
+        ts.allow_threads(|| threads.into_iter().map(|t| t.join()).collect());
+    let incrementer = match isolated {
+        Some(iso) => iso.finish()?,
+        None => {
+            joined.clone()?;
+            take_slot(&inc_slot, "incrementer thread")?
+        }
+    };
+    joined?;
+    let (load, load_lock) = if scenario.has_load() {
+        let (report, lock) = take_slot(&load_slot, "load thread")?;
+        (Some(report), Some(lock))
+    } else {
+        (None, None)
+    };
+
+    let elapsed_s = incrementer.elapsed.as_secs_f64();
+    let mut workers = vec![WorkerReport {
+        worker: INCREMENTER,
+        role: Role::Incrementer,
+        isolated: scenario.isolated(),
+        lock: incrementer.lock,
+    }];
+    if let Some(lock) = load_lock {
+        workers.push(WorkerReport {
+            worker: LOAD,
+            role: Role::Load,
+            isolated: false,
+            lock,
+        });
+    }
+    Ok(RunResult {
+        scenario,
+        delay_s: cfg.delay.as_secs_f64(),
+        count: incrementer.count,
+        elapsed_s,
+        stop_lag_s: stop_lag.as_secs_f64(),
+        rate_per_s: if elapsed_s > 0.0 {
+            incrementer.count as f64 / elapsed_s
+        } else {
+            0.0
+        },
+        switches: 0,
+        workers,
+        load,
+    })
+}
+
+fn stop_all(shared: &RunShared, isolated: &Option<Box<dyn Isolated>>) {
+    shared.running.store(false, Relaxed);
+    // Workers still at the barrier must be let through to see the flag and leave.
+    shared.go.store(true, Release);
+    if let Some(iso) = isolated {
+        iso.stop();
+        iso.go();
+    }
+}

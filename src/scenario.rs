@@ -1,0 +1,438 @@
+//! Scenario names, validated run and sweep configurations, and what a run reports.
+//!
+//! Parsing lives here (not in the CLI) so the command line and the web page's URL parameters
+//! accept the same words and reject bad ones with the same sentences.
+
+use crate::gil::{LockStats, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL};
+use crate::workload::{Load, LoadReport, DEFAULT_SHORT_OP};
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// One of the experiment's set-ups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scenario {
+    /// The incrementer in a thread of the parent interpreter, sharing its lock.
+    Thread,
+    /// The incrementer in an interpreter of its own (a process): its own lock.
+    Process,
+    /// As `thread`, with the load in another thread of the parent interpreter.
+    ThreadLoad,
+    /// As `process`, with the load in a thread of the parent interpreter.
+    ProcessLoad,
+    /// As `thread` with no lock at all (free-threaded CPython).
+    FreeThread,
+    /// As `thread+load` with no lock at all.
+    FreeThreadLoad,
+}
+
+/// How the threads of the parent interpreter are locked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockMode {
+    /// One lock shared by all the interpreter's threads (CPython's GIL).
+    Shared,
+    /// No lock (free-threaded CPython).
+    Free,
+}
+
+impl Scenario {
+    /// Every scenario, in display order.
+    pub const ALL: [Scenario; 6] = [
+        Scenario::Thread,
+        Scenario::Process,
+        Scenario::ThreadLoad,
+        Scenario::ProcessLoad,
+        Scenario::FreeThread,
+        Scenario::FreeThreadLoad,
+    ];
+    /// The seed's four columns.
+    pub const SEED: [Scenario; 4] = [
+        Scenario::Thread,
+        Scenario::Process,
+        Scenario::ThreadLoad,
+        Scenario::ProcessLoad,
+    ];
+
+    /// The name used by the CLI, the page, exports and tests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Thread => "thread",
+            Scenario::Process => "process",
+            Scenario::ThreadLoad => "thread+load",
+            Scenario::ProcessLoad => "process+load",
+            Scenario::FreeThread => "free-thread",
+            Scenario::FreeThreadLoad => "free-thread+load",
+        }
+    }
+
+    /// Whether a load thread runs beside the incrementer.
+    pub fn has_load(self) -> bool {
+        matches!(
+            self,
+            Scenario::ThreadLoad | Scenario::ProcessLoad | Scenario::FreeThreadLoad
+        )
+    }
+
+    /// Whether the incrementer runs in an interpreter of its own (a process).
+    pub fn isolated(self) -> bool {
+        matches!(self, Scenario::Process | Scenario::ProcessLoad)
+    }
+
+    /// How the parent interpreter's threads are locked.
+    pub fn lock_mode(self) -> LockMode {
+        match self {
+            Scenario::FreeThread | Scenario::FreeThreadLoad => LockMode::Free,
+            _ => LockMode::Shared,
+        }
+    }
+
+    /// The same set-up without the load: what this scenario's count is compared with.
+    pub fn alone(self) -> Scenario {
+        match self {
+            Scenario::ThreadLoad => Scenario::Thread,
+            Scenario::ProcessLoad => Scenario::Process,
+            Scenario::FreeThreadLoad => Scenario::FreeThread,
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Scenario {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// A configuration value a user gave that cannot be used; the message says what to change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn names_list() -> String {
+    Scenario::ALL.map(Scenario::name).join(", ")
+}
+
+impl FromStr for Scenario {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        let s = s.trim();
+        Scenario::ALL
+            .into_iter()
+            .find(|sc| sc.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "unknown scenario '{s}'; use one or more of: {}",
+                    names_list()
+                ))
+            })
+    }
+}
+
+/// Parses a comma-separated list of scenario names, keeping the order given and dropping repeats.
+pub fn parse_scenarios(list: &str) -> Result<Vec<Scenario>, ConfigError> {
+    let mut out = Vec::new();
+    for part in list.split(',') {
+        if part.trim().is_empty() {
+            return Err(ConfigError(format!(
+                "the scenario list '{list}' has an empty entry; give names separated by commas, e.g. thread,thread+load"
+            )));
+        }
+        let sc: Scenario = part.parse()?;
+        if !out.contains(&sc) {
+            out.push(sc);
+        }
+    }
+    Ok(out)
+}
+
+/// The longest delay a run accepts, in seconds.
+pub const MAX_DELAY_S: f64 = 3600.0;
+
+/// Parses one delay in seconds: a finite number from 0 to [`MAX_DELAY_S`].
+pub fn parse_delay(s: &str) -> Result<Duration, ConfigError> {
+    let s = s.trim();
+    let v: f64 = s.parse().map_err(|_| {
+        ConfigError(format!(
+            "the delay '{s}' is not a number of seconds; write e.g. 2 or 0.5"
+        ))
+    })?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(ConfigError(format!(
+            "the delay '{s}' must be zero or more seconds"
+        )));
+    }
+    if v > MAX_DELAY_S {
+        return Err(ConfigError(format!(
+            "the delay '{s}' is longer than {MAX_DELAY_S} s; choose a shorter one"
+        )));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// Parses a comma-separated list of delays in seconds.
+pub fn parse_delays(list: &str) -> Result<Vec<Duration>, ConfigError> {
+    if list.trim().is_empty() {
+        return Err(ConfigError(
+            "the delay list is empty; give seconds separated by commas, e.g. 1,2,5".into(),
+        ));
+    }
+    list.split(',').map(parse_delay).collect()
+}
+
+/// Parses the switch interval in milliseconds (0.01 to 1000, as `sys.setswitchinterval` in ms).
+pub fn parse_interval_ms(s: &str) -> Result<Duration, ConfigError> {
+    let s = s.trim();
+    let v: f64 = s.parse().map_err(|_| {
+        ConfigError(format!(
+            "the switch interval '{s}' is not a number of milliseconds; write e.g. 5 or 0.5"
+        ))
+    })?;
+    let range = format!(
+        "{} to {}",
+        MIN_INTERVAL.as_secs_f64() * 1e3,
+        MAX_INTERVAL.as_secs_f64() * 1e3
+    );
+    if !v.is_finite() {
+        return Err(ConfigError(format!(
+            "the switch interval '{s}' must be a number from {range} ms"
+        )));
+    }
+    let d = Duration::from_secs_f64(v.max(0.0) / 1e3);
+    if v < 0.0 || d < MIN_INTERVAL || d > MAX_INTERVAL {
+        return Err(ConfigError(format!(
+            "the switch interval {s} ms is out of range; choose from {range} ms (CPython's default is 5)"
+        )));
+    }
+    Ok(d)
+}
+
+/// Parses a load name: `bignum` or `short`, with their default settings.
+pub fn parse_load(s: &str) -> Result<Load, ConfigError> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "bignum" => Ok(Load::BIGNUM),
+        "short" => Ok(Load::SHORT),
+        other => Err(ConfigError(format!(
+            "unknown load '{other}'; use bignum (the seed's z = z * z) or short (operations of {} us)",
+            DEFAULT_SHORT_OP.as_micros()
+        ))),
+    }
+}
+
+/// Everything one run needs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct RunConfig {
+    /// The set-up.
+    pub scenario: Scenario,
+    /// How long the controller sleeps before it stops the incrementer.
+    #[serde(serialize_with = "serialize_duration_s", rename = "delay_s")]
+    pub delay: Duration,
+    /// The load, used when the scenario has one.
+    pub load: Load,
+    /// The switch interval of every lock in the run.
+    #[serde(serialize_with = "serialize_duration_ms", rename = "switch_interval_ms")]
+    pub interval: Duration,
+}
+
+impl RunConfig {
+    /// A run with the seed's load and CPython's default interval.
+    pub fn new(scenario: Scenario, delay: Duration) -> Self {
+        Self {
+            scenario,
+            delay,
+            load: Load::BIGNUM,
+            interval: DEFAULT_INTERVAL,
+        }
+    }
+}
+
+/// A series of runs: every scenario at every delay.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SweepConfig {
+    /// The load, by name.
+    #[serde(serialize_with = "serialize_load_name")]
+    pub load: Load,
+    /// The switch interval.
+    #[serde(serialize_with = "serialize_duration_ms", rename = "switch_interval_ms")]
+    pub interval: Duration,
+    /// Delays in seconds, in run order.
+    #[serde(serialize_with = "serialize_durations_s")]
+    pub delays: Vec<Duration>,
+    /// Scenarios, in column order.
+    pub scenarios: Vec<Scenario>,
+}
+
+impl Default for SweepConfig {
+    /// The seed's sweep: delays 0 to 9 s, its four scenarios, the bignum load, a 5 ms interval.
+    fn default() -> Self {
+        Self {
+            load: Load::BIGNUM,
+            interval: DEFAULT_INTERVAL,
+            delays: (0..10).map(Duration::from_secs).collect(),
+            scenarios: Scenario::SEED.to_vec(),
+        }
+    }
+}
+
+impl SweepConfig {
+    /// The runs of the sweep in order: for each delay, each scenario (one table row at a time).
+    pub fn runs(&self) -> impl Iterator<Item = RunConfig> + '_ {
+        self.delays.iter().flat_map(move |&delay| {
+            self.scenarios.iter().map(move |&scenario| RunConfig {
+                scenario,
+                delay,
+                load: self.load,
+                interval: self.interval,
+            })
+        })
+    }
+
+    /// The sum of the delays over all runs: a lower bound on the sweep's duration.
+    pub fn total_delay(&self) -> Duration {
+        self.delays.iter().sum::<Duration>() * self.scenarios.len() as u32
+    }
+}
+
+/// Who a worker is in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Sleeps `delay`, then takes its interpreter's lock to clear the running flag.
+    Controller,
+    /// Counts.
+    Incrementer,
+    /// Squares (or runs short operations).
+    Load,
+}
+
+/// One worker's part in a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WorkerReport {
+    /// Its id in the event log.
+    pub worker: u8,
+    /// What it does.
+    pub role: Role,
+    /// Whether it ran in an interpreter of its own.
+    pub isolated: bool,
+    /// What it did with its interpreter's lock (none in free mode).
+    pub lock: Option<LockStats>,
+}
+
+/// What one run measured.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunResult {
+    /// The set-up.
+    pub scenario: Scenario,
+    /// The controller's sleep, in seconds.
+    pub delay_s: f64,
+    /// The incrementer's final count.
+    pub count: u64,
+    /// Seconds from the start signal to the incrementer's exit.
+    pub elapsed_s: f64,
+    /// Seconds from the controller waking up to the running flag being cleared.
+    pub stop_lag_s: f64,
+    /// `count / elapsed_s`.
+    pub rate_per_s: f64,
+    /// Hand-offs of the parent interpreter's lock.
+    pub switches: u64,
+    /// Every worker, with its lock statistics.
+    pub workers: Vec<WorkerReport>,
+    /// What the load did, when there was one.
+    pub load: Option<LoadReport>,
+}
+
+/// A finished sweep, as `gil-lab sweep --format json` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SweepReport {
+    /// What was run.
+    pub config: SweepConfig,
+    /// One result per scenario and delay, in run order.
+    pub results: Vec<RunResult>,
+}
+
+impl SweepReport {
+    /// The result for `scenario` at `delay_s`, if it was run.
+    pub fn get(&self, scenario: Scenario, delay_s: f64) -> Option<&RunResult> {
+        self.results
+            .iter()
+            .find(|r| r.scenario == scenario && (r.delay_s - delay_s).abs() < 1e-9)
+    }
+}
+
+/// Serialises a duration as seconds.
+pub fn serialize_duration_s<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Serialises a duration as milliseconds.
+pub fn serialize_duration_ms<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1e3)
+}
+
+fn serialize_durations_s<S: Serializer>(ds: &[Duration], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ds.iter().map(Duration::as_secs_f64))
+}
+
+fn serialize_load_name<S: Serializer>(load: &Load, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(load.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_name_parses_back() {
+        for sc in Scenario::ALL {
+            assert_eq!(sc.name().parse::<Scenario>(), Ok(sc));
+        }
+    }
+
+    #[test]
+    fn bad_values_get_sentences_that_say_what_to_change() {
+        let e = parse_scenarios("thread,threads").unwrap_err().0;
+        assert!(e.contains("'threads'") && e.contains("thread+load"), "{e}");
+        assert!(parse_delays("1,-2").unwrap_err().0.contains("zero or more"));
+        assert!(parse_delays("1,x").unwrap_err().0.contains("not a number"));
+        assert!(parse_delays("inf").is_err());
+        assert!(parse_interval_ms("0.001").unwrap_err().0.contains("0.01 to 1000"));
+        assert!(parse_interval_ms("1001").is_err());
+        assert_eq!(
+            parse_interval_ms("0.01"),
+            Ok(Duration::from_micros(10))
+        );
+        assert!(parse_load("huge").unwrap_err().0.contains("bignum"));
+    }
+
+    #[test]
+    fn sweep_runs_go_row_by_row() {
+        let cfg = SweepConfig {
+            delays: vec![Duration::ZERO, Duration::from_secs(1)],
+            scenarios: vec![Scenario::Thread, Scenario::ThreadLoad],
+            ..SweepConfig::default()
+        };
+        let order: Vec<(u64, &str)> = cfg
+            .runs()
+            .map(|r| (r.delay.as_secs(), r.scenario.name()))
+            .collect();
+        assert_eq!(
+            order,
+            [(0, "thread"), (0, "thread+load"), (1, "thread"), (1, "thread+load")]
+        );
+        assert_eq!(cfg.total_delay(), Duration::from_secs(2));
+    }
+}
