@@ -1,1 +1,162 @@
-fn main() {}
+//! Benchmarks of the lock and the workloads: `cargo bench --bench gil`.
+//!
+//! - `checkpoint/*`: the cost of one uncontended checkpoint (criterion);
+//! - `handoff`: how long a waiter waits for a holder that passes checkpoints often, against the
+//!   switch interval (p50 and p99 over many hand-offs);
+//! - `incrementer`: the incrementer's rate alone in each mode, interleaved in one run, with the
+//!   ratio shared-lock / free (the emulation must not tax the thread it measures).
+//! - `bignum`: the time of each `z * z` step and its growth factor.
+
+use criterion::{black_box, Criterion};
+use gil_lab::gil::{FreeThread, Gil, ThreadState};
+use gil_lab::workload::{incrementer, square};
+use num_bigint::BigUint;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+fn checkpoint(c: &mut Criterion) {
+    let mut group = c.benchmark_group("checkpoint");
+    let gil = Gil::new(Duration::from_millis(5));
+    let mut t = gil.attach(1);
+    group.bench_function("shared-lock", |b| b.iter(|| black_box(&mut t).checkpoint()));
+    let mut f = FreeThread::default();
+    group.bench_function("free", |b| b.iter(|| black_box(&mut f).checkpoint()));
+    group.finish();
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn handoff() {
+    println!("\nhandoff: a waiter behind a holder that passes a checkpoint every ~1 us");
+    println!(
+        "{:>12} {:>8} {:>12} {:>12}",
+        "interval", "samples", "p50", "p99"
+    );
+    for interval_us in [100u64, 1_000, 5_000] {
+        let interval = Duration::from_micros(interval_us);
+        let samples = (2_000_000 / interval_us).clamp(40, 2_000) as usize;
+        let gil = Arc::new(Gil::new(interval));
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(Barrier::new(2));
+        let holder = {
+            let (gil, stop, started) = (gil.clone(), stop.clone(), started.clone());
+            std::thread::spawn(move || {
+                let mut t = gil.attach(1);
+                started.wait();
+                while !stop.load(Relaxed) {
+                    let end = Instant::now() + Duration::from_micros(1);
+                    while Instant::now() < end {}
+                    t.checkpoint();
+                }
+            })
+        };
+        started.wait();
+        let mut waits = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let asked = Instant::now();
+            let mut t = gil.attach(2);
+            waits.push(asked.elapsed());
+            // Hand it back and let the holder settle in before asking again.
+            t.allow_threads(|| std::thread::sleep(Duration::from_micros(200)));
+            drop(t);
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        stop.store(true, Relaxed);
+        holder.join().unwrap();
+        waits.sort();
+        println!(
+            "{:>9.3} ms {:>8} {:>9.3} ms {:>9.3} ms",
+            interval.as_secs_f64() * 1e3,
+            samples,
+            percentile(&waits, 0.5).as_secs_f64() * 1e3,
+            percentile(&waits, 0.99).as_secs_f64() * 1e3
+        );
+    }
+}
+
+/// Runs the incrementer alone for `for_` and returns its rate in increments per second.
+fn rate(mode: &str, for_: Duration) -> f64 {
+    let running = Arc::new(AtomicBool::new(true));
+    let counter = AtomicU64::new(0);
+    let stopper = {
+        let running = running.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(for_);
+            running.store(false, Relaxed);
+        })
+    };
+    let started = Instant::now();
+    let count = match mode {
+        "free" => incrementer(&mut FreeThread::default(), &running, &counter),
+        _ => {
+            let gil = Gil::new(Duration::from_millis(5));
+            let mut t = gil.attach(1);
+            incrementer(&mut t, &running, &counter)
+        }
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    stopper.join().unwrap();
+    count as f64 / elapsed
+}
+
+fn incrementer_rates() {
+    let modes = ["shared-lock", "isolated", "free"];
+    let rounds = 7;
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for _ in 0..rounds {
+        for (i, mode) in modes.iter().enumerate() {
+            rates[i].push(rate(mode, Duration::from_millis(500)));
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let medians: Vec<f64> = rates.iter_mut().map(median).collect();
+    println!("\nincrementer alone, median of {rounds} interleaved 0.5 s runs");
+    for (mode, m) in modes.iter().zip(&medians) {
+        println!(
+            "{mode:>12}: {:>8.1} M/s  ({:.3}x free)",
+            m / 1e6,
+            m / medians[2]
+        );
+    }
+}
+
+fn bignum_steps() {
+    println!("\nbignum: z = 10, then z = z * z");
+    println!(
+        "{:>5} {:>12} {:>12} {:>8}",
+        "step", "bits", "seconds", "growth"
+    );
+    let mut z = BigUint::from(10u32);
+    let mut last = None;
+    for step in 1..=24 {
+        let t = Instant::now();
+        z = square(&z);
+        let s = t.elapsed().as_secs_f64();
+        if step >= 14 {
+            let growth = last
+                .map(|l: f64| format!("{:.2}x", s / l))
+                .unwrap_or_default();
+            println!("{step:>5} {:>12} {s:>12.6} {growth:>8}", z.bits());
+        }
+        last = Some(s);
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    checkpoint(&mut c);
+    c.final_summary();
+    // The custom measurements take a while; `cargo bench -- checkpoint` skips them.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if filter.is_none() {
+        handoff();
+        incrementer_rates();
+        bignum_steps();
+    }
+}

@@ -19,11 +19,11 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 mod sync;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 pub mod workload;
 
 pub use gil::{FreeThread, Gil, GilThread, LockStats, ThreadState};
 pub use runner::{run, Platform, Progress, RunError};
-pub use scenario::{
-    ConfigError, RunConfig, RunResult, Scenario, SweepConfig, SweepReport,
-};
+pub use scenario::{ConfigError, RunConfig, RunResult, Scenario, SweepConfig, SweepReport};
 pub use workload::Load;

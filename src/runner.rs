@@ -46,6 +46,10 @@ pub trait Join {
 pub trait Isolated {
     /// Whether it has reached the start barrier.
     fn is_ready(&mut self) -> Result<bool, RunError>;
+    /// An error if it has died (checked while the controller sleeps).
+    fn check_alive(&mut self) -> Result<(), RunError> {
+        Ok(())
+    }
     /// Lets it start counting.
     fn go(&self);
     /// Its count so far.
@@ -124,7 +128,7 @@ fn incrementer_thread(gil: Option<&Gil>, shared: &RunShared) -> IncrementerOutco
             (count, Some(t.detach()))
         }
         None => (
-            incrementer(&mut FreeThread, &shared.running, &shared.counter),
+            incrementer(&mut FreeThread::default(), &shared.running, &shared.counter),
             None,
         ),
     };
@@ -151,7 +155,13 @@ fn load_thread(
             (report, Some(t.detach()))
         }
         None => (
-            run_load(&mut FreeThread, cfg.load, &shared.running, log, LOAD),
+            run_load(
+                &mut FreeThread::default(),
+                cfg.load,
+                &shared.running,
+                log,
+                LOAD,
+            ),
             None,
         ),
     }
@@ -191,8 +201,16 @@ pub fn run(
             let stats = ctl.detach();
             out.map(|r| finish(r, Some(stats), g.switch_number()))
         }
-        None => control(&mut FreeThread, platform, cfg, &gil, &shared, log, observe)
-            .map(|r| finish(r, None, 0)),
+        None => control(
+            &mut FreeThread::default(),
+            platform,
+            cfg,
+            &gil,
+            &shared,
+            log,
+            observe,
+        )
+        .map(|r| finish(r, None, 0)),
     }
 }
 
@@ -294,9 +312,12 @@ fn control(
         loop {
             let now = Instant::now();
             if now >= end {
-                break now;
+                break Ok(now);
             }
             std::thread::sleep((end - now).min(Duration::from_millis(100)));
+            if let Some(iso) = &mut isolated {
+                iso.check_alive()?;
+            }
             observe(Progress {
                 elapsed: started.elapsed(),
                 count: count_now(&isolated),
@@ -305,10 +326,11 @@ fn control(
     });
     // Back with the lock: only now can the flag be cleared (the late stop).
     stop_all(shared, &isolated);
-    let stop_lag = woke.elapsed();
+    let stop_lag = woke.as_ref().map(Instant::elapsed);
 
     let joined: Result<Vec<()>, RunError> =
         ts.allow_threads(|| threads.into_iter().map(|t| t.join()).collect());
+    let stop_lag = stop_lag.map_err(RunError::clone)?;
     let incrementer = match isolated {
         Some(iso) => iso.finish()?,
         None => {

@@ -244,7 +244,10 @@ pub struct RunConfig {
     /// The load, used when the scenario has one.
     pub load: Load,
     /// The switch interval of every lock in the run.
-    #[serde(serialize_with = "serialize_duration_ms", rename = "switch_interval_ms")]
+    #[serde(
+        serialize_with = "serialize_duration_ms",
+        rename = "switch_interval_ms"
+    )]
     pub interval: Duration,
 }
 
@@ -267,7 +270,10 @@ pub struct SweepConfig {
     #[serde(serialize_with = "serialize_load_name")]
     pub load: Load,
     /// The switch interval.
-    #[serde(serialize_with = "serialize_duration_ms", rename = "switch_interval_ms")]
+    #[serde(
+        serialize_with = "serialize_duration_ms",
+        rename = "switch_interval_ms"
+    )]
     pub interval: Duration,
     /// Delays in seconds, in run order.
     #[serde(serialize_with = "serialize_durations_s")]
@@ -409,12 +415,12 @@ mod tests {
         assert!(parse_delays("1,-2").unwrap_err().0.contains("zero or more"));
         assert!(parse_delays("1,x").unwrap_err().0.contains("not a number"));
         assert!(parse_delays("inf").is_err());
-        assert!(parse_interval_ms("0.001").unwrap_err().0.contains("0.01 to 1000"));
+        assert!(parse_interval_ms("0.001")
+            .unwrap_err()
+            .0
+            .contains("0.01 to 1000"));
         assert!(parse_interval_ms("1001").is_err());
-        assert_eq!(
-            parse_interval_ms("0.01"),
-            Ok(Duration::from_micros(10))
-        );
+        assert_eq!(parse_interval_ms("0.01"), Ok(Duration::from_micros(10)));
         assert!(parse_load("huge").unwrap_err().0.contains("bignum"));
     }
 
@@ -431,7 +437,12 @@ mod tests {
             .collect();
         assert_eq!(
             order,
-            [(0, "thread"), (0, "thread+load"), (1, "thread"), (1, "thread+load")]
+            [
+                (0, "thread"),
+                (0, "thread+load"),
+                (1, "thread"),
+                (1, "thread+load")
+            ]
         );
         assert_eq!(cfg.total_delay(), Duration::from_secs(2));
     }

@@ -48,7 +48,10 @@ pub enum Load {
     /// Operations of a fixed, short length: the lock's switching decides the share.
     Short {
         /// Length of one operation.
-        #[serde(serialize_with = "crate::scenario::serialize_duration_ms", rename = "op_ms")]
+        #[serde(
+            serialize_with = "crate::scenario::serialize_duration_ms",
+            rename = "op_ms"
+        )]
         op: Duration,
     },
 }
@@ -156,7 +159,10 @@ mod tests {
     fn incrementer_stops_at_once_when_not_running() {
         let running = AtomicBool::new(false);
         let counter = AtomicU64::new(7);
-        assert_eq!(incrementer(&mut FreeThread, &running, &counter), 7);
+        assert_eq!(
+            incrementer(&mut FreeThread::default(), &running, &counter),
+            7
+        );
     }
 
     #[test]

@@ -9,3 +9,7 @@
 pub mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativePlatform as HostPlatform;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+#[cfg(target_arch = "wasm32")]
+pub use web::WebPlatform as HostPlatform;

@@ -34,8 +34,11 @@ pub struct NativePlatform {
 impl NativePlatform {
     /// Child processes re-execute the running binary (which must be `gil-lab`).
     pub fn new() -> Result<Self, RunError> {
-        let exe = std::env::current_exe()
-            .map_err(|e| RunError(format!("cannot find the gil-lab binary to start a child process: {e}")))?;
+        let exe = std::env::current_exe().map_err(|e| {
+            RunError(format!(
+                "cannot find the gil-lab binary to start a child process: {e}"
+            ))
+        })?;
         Ok(Self::with_child_exe(exe))
     }
 
@@ -205,12 +208,17 @@ impl ChildIncrementer {
 
 impl Isolated for ChildIncrementer {
     fn is_ready(&mut self) -> Result<bool, RunError> {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            return Err(RunError(format!(
-                "the child process exited before starting ({status})"
-            )));
-        }
+        self.check_alive()?;
         Ok(self.map.cell().ready.load(Acquire) == 1)
+    }
+
+    fn check_alive(&mut self) -> Result<(), RunError> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Err(RunError(format!(
+                "the child process died while counting ({status})"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     fn go(&self) {

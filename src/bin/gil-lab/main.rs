@@ -1,1 +1,217 @@
-fn main() {}
+//! `gil-lab`: the seed's experiment on real threads and processes, from the command line.
+//!
+//! `main` only maps errors to exit codes: 2 for input the user must change, 1 for a run that failed.
+
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use gil_lab::platform::native::{child_main, NativePlatform, CHILD_SUBCOMMAND};
+use gil_lab::report::Format;
+use gil_lab::scenario::{
+    parse_delay, parse_delays, parse_interval_ms, parse_load, parse_scenarios, SweepConfig,
+};
+use gil_lab::{run, Load, RunConfig, Scenario, SweepReport};
+use output::{Fail, OutputFile};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Shows, live and measured, why a CPU-heavy task in CPython belongs in a process, not a thread.
+///
+/// An incrementer counts as fast as it can while a load squares an ever-growing integer
+/// (z = z * z). Under an emulation of CPython's GIL the incrementer thread starves; in a process
+/// of its own it does not.
+#[derive(Parser)]
+#[command(name = "gil-lab", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reproduce the seed's table: every scenario at every delay (0 to 9 s by default).
+    Sweep(SweepArgs),
+    /// One scenario once, with live counts and the lock's statistics.
+    Run(RunArgs),
+    /// (internal) The incrementer of a child process.
+    #[command(name = CHILD_SUBCOMMAND, hide = true)]
+    Child {
+        fd: i32,
+        interval_ns: u64,
+        parent: u32,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// The load: bignum (the seed's z = z * z) or short (5 us operations).
+    #[arg(long, default_value = "bignum", value_parser = parse_load)]
+    load: Load,
+    /// The switch interval in milliseconds, 0.01 to 1000 (sys.setswitchinterval; CPython's default 5).
+    #[arg(long, value_name = "MS", default_value = "5", value_parser = parse_interval_ms)]
+    interval_ms: Duration,
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// Delays in seconds, comma-separated, e.g. 1,2,5 [default: 0,1,...,9].
+    #[arg(long, value_name = "LIST", allow_negative_numbers = true, value_parser = |s: &str| parse_delays(s).map(List), conflicts_with = "max_delay")]
+    delays: Option<List<Duration>>,
+    /// Delays 0, 1, ..., N seconds.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_max_delay)]
+    max_delay: Option<u32>,
+    /// Scenarios, comma-separated, from: thread, process, thread+load, process+load, free-thread,
+    /// free-thread+load [default: the seed's four].
+    #[arg(long, value_name = "LIST", value_parser = |s: &str| parse_scenarios(s).map(List))]
+    scenarios: Option<List<Scenario>>,
+    #[command(flatten)]
+    common: Common,
+    /// Output format: table, json, csv or markdown.
+    #[arg(long, default_value = "table", value_parser = |s: &str| s.parse::<Format>())]
+    format: Format,
+    /// Write the output to FILE instead of standard output (written whole at the end, or not at all).
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+    /// Also draw the seed's chart (count against delay) as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<std::path::PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The scenario: thread, process, thread+load, process+load, free-thread or free-thread+load.
+    #[arg(long, value_parser = |s: &str| s.parse::<Scenario>())]
+    scenario: Scenario,
+    /// How long the controller sleeps before it stops the incrementer.
+    #[arg(long, default_value = "3", allow_negative_numbers = true, value_parser = parse_delay)]
+    seconds: Duration,
+    #[command(flatten)]
+    common: Common,
+    /// Print the result as JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
+    /// No live counts.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// A comma-separated list, parsed as one value (clap would otherwise expect repeated flags).
+#[derive(Clone)]
+struct List<T>(Vec<T>);
+
+fn parse_max_delay(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if (0..=3600).contains(&n) => Ok(n as u32),
+        Ok(_) => Err(format!(
+            "--max-delay {s} is out of range; choose whole seconds from 0 to 3600"
+        )),
+        Err(_) => Err(format!(
+            "--max-delay '{s}' is not a whole number of seconds; write e.g. 9"
+        )),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return output::clap_exit(e),
+    };
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail::Usage(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Fail::Run(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Fail> {
+    match cli.command {
+        Command::Sweep(args) => sweep(args),
+        Command::Run(args) => run_once(args),
+        Command::Child {
+            fd,
+            interval_ns,
+            parent,
+        } => child_main(fd, Duration::from_nanos(interval_ns), parent)
+            .map_err(|e| Fail::Run(e.to_string())),
+    }
+}
+
+fn sweep(args: SweepArgs) -> Result<(), Fail> {
+    let defaults = SweepConfig::default();
+    let config = SweepConfig {
+        load: args.common.load,
+        interval: args.common.interval_ms,
+        delays: match (args.delays, args.max_delay) {
+            (Some(List(d)), _) => d,
+            (None, Some(n)) => (0..=n).map(|s| Duration::from_secs(s.into())).collect(),
+            (None, None) => defaults.delays,
+        },
+        scenarios: args.scenarios.map_or(defaults.scenarios, |List(s)| s),
+    };
+    // Check every destination before minutes of measuring, not after.
+    let output = args.output.map(OutputFile::check).transpose()?;
+    let plot = args.plot.map(OutputFile::check).transpose()?;
+
+    let platform = NativePlatform::new().map_err(|e| Fail::Run(e.to_string()))?;
+    let bar = output::sweep_bar(&config, args.quiet);
+    let mut results = Vec::new();
+    let mut done_s = 0.0;
+    for cfg in config.runs() {
+        bar.set_message(format!("{} at {} s", cfg.scenario, cfg.delay.as_secs_f64()));
+        let result = run(&platform, &cfg, None, &mut |p| {
+            bar.set_position(((done_s + p.elapsed.as_secs_f64()) * 1e3) as u64)
+        })
+        .map_err(|e| {
+            Fail::Run(format!(
+                "{} at {} s: {e}",
+                cfg.scenario,
+                cfg.delay.as_secs_f64()
+            ))
+        })?;
+        done_s += cfg.delay.as_secs_f64();
+        bar.set_position((done_s * 1e3) as u64);
+        results.push(result);
+    }
+    bar.finish_and_clear();
+
+    let report = SweepReport { config, results };
+    let bytes = args.format.exporter().serialize(&report);
+    match output {
+        Some(file) => file.write(&bytes)?,
+        None => output::stdout(&bytes)?,
+    }
+    if let Some(plot) = plot {
+        plot.write(gil_lab::report::svg_chart(&report).as_bytes())?;
+    }
+    Ok(())
+}
+
+fn run_once(args: RunArgs) -> Result<(), Fail> {
+    let cfg = RunConfig {
+        scenario: args.scenario,
+        delay: args.seconds,
+        load: args.common.load,
+        interval: args.common.interval_ms,
+    };
+    let platform = NativePlatform::new().map_err(|e| Fail::Run(e.to_string()))?;
+    let mut live = output::LiveCounts::new(args.quiet || args.json);
+    let result = run(&platform, &cfg, None, &mut |p| live.update(p))
+        .map_err(|e| Fail::Run(format!("{}: {e}", cfg.scenario)))?;
+    live.finish();
+    if args.json {
+        let mut json = serde_json::to_vec_pretty(&result).map_err(|e| Fail::Run(e.to_string()))?;
+        json.push(b'\n');
+        output::stdout(&json)
+    } else {
+        output::stdout(output::run_summary(&cfg, &result).as_bytes())
+    }
+}

@@ -1,0 +1,153 @@
+//! The phenomenon, measured: each scenario run natively, ratios compared within one test run.
+//!
+//! Bounds are tolerant on purpose (a loaded two-core machine is noisy); what they check is the
+//! seed's story, not a speed.
+
+use gil_lab::platform::native::NativePlatform;
+use gil_lab::workload::Load;
+use gil_lab::{run, RunConfig, RunResult, Scenario};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Measuring tests must not share the two cores with each other.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn platform() -> NativePlatform {
+    NativePlatform::with_child_exe(env!("CARGO_BIN_EXE_gil-lab"))
+}
+
+fn measure(scenarios: &[Scenario], load: Load, delay: Duration) -> Vec<RunResult> {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    scenarios
+        .iter()
+        .map(|&scenario| {
+            let cfg = RunConfig {
+                load,
+                ..RunConfig::new(scenario, delay)
+            };
+            run(&platform(), &cfg, None, &mut |_| {}).unwrap_or_else(|e| panic!("{scenario}: {e}"))
+        })
+        .collect()
+}
+
+fn table(results: &[RunResult]) -> String {
+    results
+        .iter()
+        .map(|r| {
+            format!(
+                "{:>17} count {:>13} elapsed {:>6.3} s stop lag {:.4} s switches {}\n",
+                r.scenario.name(),
+                r.count,
+                r.elapsed_s,
+                r.stop_lag_s,
+                r.switches
+            )
+        })
+        .collect()
+}
+
+fn get(results: &[RunResult], s: Scenario) -> &RunResult {
+    results
+        .iter()
+        .find(|r| r.scenario == s)
+        .expect("scenario was run")
+}
+
+fn ratio(results: &[RunResult], s: Scenario) -> f64 {
+    get(results, s).count as f64 / get(results, s.alone()).count as f64
+}
+
+#[test]
+fn smoke() {
+    let results = measure(
+        &[Scenario::Thread, Scenario::Process],
+        Load::BIGNUM,
+        Duration::from_millis(200),
+    );
+    for r in &results {
+        assert!(r.count > 1000, "{}", table(&results));
+        assert!(r.elapsed_s >= 0.19, "{}", table(&results));
+    }
+}
+
+#[test]
+fn bignum_load_starves_the_thread_but_not_the_process_or_the_free_thread() {
+    let results = measure(&Scenario::ALL, Load::BIGNUM, Duration::from_secs(2));
+    let t = table(&results);
+    eprintln!("{t}");
+    let thread = ratio(&results, Scenario::ThreadLoad);
+    let process = ratio(&results, Scenario::ProcessLoad);
+    let free = ratio(&results, Scenario::FreeThreadLoad);
+    assert!(
+        thread <= 0.1,
+        "thread+load / thread = {thread:.4}, expected <= 0.1\n{t}"
+    );
+    assert!(
+        process >= 0.6,
+        "process+load / process = {process:.3}, expected >= 0.6\n{t}"
+    );
+    assert!(
+        free >= 0.6,
+        "free-thread+load / free-thread = {free:.3}, expected >= 0.6\n{t}"
+    );
+
+    // The late stop: the controller must wait for the multiplication in progress.
+    let lag_load = get(&results, Scenario::ThreadLoad).stop_lag_s;
+    let lag_alone = get(&results, Scenario::Thread).stop_lag_s;
+    assert!(
+        lag_load > 0.05 && lag_load > 5.0 * lag_alone,
+        "stop lag with load {lag_load:.4} s is not clearly above {lag_alone:.4} s alone\n{t}"
+    );
+    // Without a lock nobody waits for the controller.
+    assert!(
+        get(&results, Scenario::FreeThreadLoad).stop_lag_s < 0.05,
+        "{t}"
+    );
+}
+
+#[test]
+fn short_load_shares_the_lock_about_evenly() {
+    let results = measure(
+        &[Scenario::Thread, Scenario::ThreadLoad],
+        Load::SHORT,
+        Duration::from_secs(2),
+    );
+    let t = table(&results);
+    eprintln!("{t}");
+    let thread = ratio(&results, Scenario::ThreadLoad);
+    assert!(
+        (0.3..=0.7).contains(&thread),
+        "short load: thread+load / thread = {thread:.3}, expected 0.3 to 0.7\n{t}"
+    );
+    let load = get(&results, Scenario::ThreadLoad)
+        .load
+        .as_ref()
+        .expect("load report");
+    assert!(
+        load.ops > 1000,
+        "the short load ran only {} operations",
+        load.ops
+    );
+}
+
+#[test]
+fn bignum_operations_grow_about_threefold_per_step() {
+    let results = measure(
+        &[Scenario::FreeThreadLoad],
+        Load::BIGNUM,
+        Duration::from_millis(1500),
+    );
+    let ops = &results[0].load.as_ref().expect("load report").op_s;
+    // Steps long enough to time well: from about 1 ms up.
+    let growth: Vec<f64> = ops
+        .windows(2)
+        .filter(|w| w[0] > 1e-3)
+        .map(|w| w[1] / w[0])
+        .collect();
+    assert!(growth.len() >= 3, "too few timed steps: {ops:?}");
+    let mean = growth.iter().sum::<f64>() / growth.len() as f64;
+    assert!(
+        (2.2..=3.8).contains(&mean),
+        "mean growth {mean:.2} per step: {growth:?}"
+    );
+}
