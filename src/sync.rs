@@ -19,14 +19,17 @@ use std::time::Duration;
 /// Waits on `cond` for at most `interval`; returns the guard and whether the wait timed out.
 ///
 /// This is the one place where the lock meets time. loom cannot model time (its timed waits never
-/// time out), so under `--cfg loom` the policy is by step count instead: every wait "times out"
-/// after letting the other threads run, which lets a model reach the drop-request path.
+/// time out), so under `--cfg loom` the policy is by step count instead: a waiter's first wait
+/// (`round` 0) "times out" at once, after giving up the mutex so others can run in between, which
+/// lets a model reach the drop-request path at every point of the holder's work; later waits block
+/// until a drop signals, so a model never spins.
 #[cfg(not(loom))]
 pub(crate) fn wait_interval<'a, T>(
     cond: &Condvar,
     _mutex: &'a Mutex<T>,
     guard: MutexGuard<'a, T>,
     interval: Duration,
+    _round: u32,
 ) -> (MutexGuard<'a, T>, bool) {
     let (guard, result) = cond
         .wait_timeout(guard, interval)
@@ -36,13 +39,16 @@ pub(crate) fn wait_interval<'a, T>(
 
 #[cfg(loom)]
 pub(crate) fn wait_interval<'a, T>(
-    _cond: &Condvar,
+    cond: &Condvar,
     mutex: &'a Mutex<T>,
     guard: MutexGuard<'a, T>,
     _interval: Duration,
+    round: u32,
 ) -> (MutexGuard<'a, T>, bool) {
-    // Step-count policy: give up the mutex, let the others run, come back "one interval later".
-    drop(guard);
-    loom::thread::yield_now();
-    (mutex.lock().unwrap_or_else(|p| p.into_inner()), true)
+    if round == 0 {
+        drop(guard);
+        (mutex.lock().unwrap_or_else(|p| p.into_inner()), true)
+    } else {
+        (cond.wait(guard).unwrap_or_else(|p| p.into_inner()), false)
+    }
 }

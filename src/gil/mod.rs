@@ -279,9 +279,11 @@ impl<'g> GilThread<'g> {
         let gil = self.gil;
         let started = Instant::now();
         gil.log(EventKind::Wait, self.id, self.id);
+        let mut round = 0;
         while state.locked {
             let saved_switch_number = state.switch_number;
-            let (s, timed_out) = wait_interval(&gil.cond, &gil.state, state, gil.interval);
+            let (s, timed_out) = wait_interval(&gil.cond, &gil.state, state, gil.interval, round);
+            round += 1;
             state = s;
             if timed_out
                 && state.locked

@@ -1,1 +1,43 @@
-fn main() {}
+//! `cargo xtask`: the project's own tasks, in Rust with std only.
+//!
+//! - `cargo xtask test` runs every test of the project in order, installing what is missing.
+//! - `cargo xtask demo` builds the web page and serves it with the headers it needs.
+//! - `cargo xtask serve` is just that server.
+//!
+//! `cargo xtask help` lists the options.
+
+mod cli;
+mod cmd;
+mod install;
+mod serve;
+mod steps;
+mod tasks;
+
+use cli::Command;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}.");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    match cli::parse(std::env::args().skip(1))? {
+        Command::Test { skip_web, only } => tasks::test(skip_web, only.as_deref()),
+        Command::Demo { port, isolation } => tasks::demo(port, isolation),
+        Command::Serve {
+            dir,
+            port,
+            isolation,
+        } => tasks::serve(dir, port, isolation),
+        Command::Help => {
+            print!("{}", cli::USAGE);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The command line of `cargo xtask`.
+
+use std::path::PathBuf;
+
+pub const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  test [--skip-web] [--only STEP]
+      Every test of the project, in order, stopping at the first failure:
+        install    install the tools that are missing
+        fmt        cargo fmt --all -- --check
+        clippy     cargo clippy --all-targets -- -D warnings
+        test       cargo test
+        loom       the loom model of the lock (tests/loom_gil.rs)
+        web-build  trunk build --release, into dist/
+        wasm-test  the in-browser unit tests (tests/wasm.rs)
+        e2e        the browser end-to-end test (tests/e2e/run.mjs)
+      --skip-web   stop after loom (no web tools installed, no browser)
+      --only STEP  run only that step
+
+  demo [--port N] [--no-isolation]
+      Build the web page and serve it on http://127.0.0.1:N/ (default 8080, or the next free
+      port) until Ctrl-C. Without a web page yet, run a short native sweep instead.
+
+  serve [--dir DIR] [--port N] [--no-isolation]
+      Serve DIR (default dist/) on 127.0.0.1 until Ctrl-C.
+
+  --no-isolation  leave out the COOP/COEP/CORP headers (the page then has no SharedArrayBuffer)
+";
+
+pub const TEST_STEPS: [&str; 8] = [
+    "install",
+    "fmt",
+    "clippy",
+    "test",
+    "loom",
+    "web-build",
+    "wasm-test",
+    "e2e",
+];
+
+pub const DEFAULT_PORT: u16 = 8080;
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Test {
+        skip_web: bool,
+        only: Option<String>,
+    },
+    Demo {
+        port: u16,
+        isolation: bool,
+    },
+    Serve {
+        dir: Option<PathBuf>,
+        port: u16,
+        isolation: bool,
+    },
+    Help,
+}
+
+/// Parses the arguments after `cargo xtask`.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut args = args.into_iter();
+    let name = args.next().unwrap_or_default();
+    match name.as_str() {
+        "test" | "demo" | "serve" => {}
+        "help" | "--help" | "-h" => return Ok(Command::Help),
+        "" => return Err("no command given; run `cargo xtask help` for the commands".into()),
+        _ => {
+            return Err(format!(
+                "there is no command `{name}`; run `cargo xtask help` for the commands"
+            ))
+        }
+    }
+    let mut skip_web = false;
+    let mut only = None;
+    let mut port = DEFAULT_PORT;
+    let mut isolation = true;
+    let mut dir = None;
+    while let Some(arg) = args.next() {
+        // `--flag=value` or `--flag value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_string())),
+            None => (arg.as_str(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("`{flag}` needs a value"))
+        };
+        match (name.as_str(), flag) {
+            ("test", "--skip-web") => skip_web = true,
+            ("test", "--only") => {
+                let step = value()?;
+                if !TEST_STEPS.contains(&step.as_str()) {
+                    return Err(format!(
+                        "there is no step `{step}`; the steps are {}",
+                        TEST_STEPS.join(", ")
+                    ));
+                }
+                only = Some(step);
+            }
+            ("demo" | "serve", "--port") => {
+                let value = value()?;
+                port = value
+                    .parse()
+                    .map_err(|_| format!("`{value}` is not a port number"))?;
+            }
+            ("demo" | "serve", "--no-isolation") => isolation = false,
+            ("serve", "--dir") => dir = Some(PathBuf::from(value()?)),
+            _ => {
+                return Err(format!(
+                    "`cargo xtask {name}` has no option `{arg}`; run `cargo xtask help`"
+                ))
+            }
+        }
+    }
+    Ok(match name.as_str() {
+        "test" => Command::Test { skip_web, only },
+        "demo" => Command::Demo { port, isolation },
+        _ => Command::Serve {
+            dir,
+            port,
+            isolation,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_line(line: &str) -> Result<Command, String> {
+        parse(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn test_takes_skip_web_and_only() {
+        assert_eq!(
+            parse_line("test"),
+            Ok(Command::Test {
+                skip_web: false,
+                only: None
+            })
+        );
+        assert_eq!(
+            parse_line("test --skip-web --only clippy"),
+            Ok(Command::Test {
+                skip_web: true,
+                only: Some("clippy".into())
+            })
+        );
+        assert_eq!(
+            parse_line("test --only=e2e"),
+            Ok(Command::Test {
+                skip_web: false,
+                only: Some("e2e".into())
+            })
+        );
+        assert!(parse_line("test --only lint").is_err());
+        assert!(parse_line("test --only").is_err());
+        assert!(parse_line("test --port 1").is_err());
+    }
+
+    #[test]
+    fn demo_and_serve_take_a_port_and_isolation() {
+        assert_eq!(
+            parse_line("demo"),
+            Ok(Command::Demo {
+                port: DEFAULT_PORT,
+                isolation: true
+            })
+        );
+        assert_eq!(
+            parse_line("serve --dir /tmp/site --port 9000 --no-isolation"),
+            Ok(Command::Serve {
+                dir: Some(PathBuf::from("/tmp/site")),
+                port: 9000,
+                isolation: false
+            })
+        );
+        assert!(parse_line("demo --port 70000").is_err());
+        assert!(parse_line("demo --dir x").is_err());
+    }
+
+    #[test]
+    fn unknown_commands_are_errors() {
+        assert!(parse_line("").is_err());
+        assert!(parse_line("deploy").is_err());
+        assert_eq!(parse_line("help"), Ok(Command::Help));
+    }
+}

@@ -1,0 +1,285 @@
+//! Installs the tools the tests and the web build need, skipping what is already there.
+//!
+//! Versions are pinned to what works together (see /work/shared/TOOLCHAIN.md): the
+//! wasm-bindgen CLI must equal the `wasm-bindgen` crate pinned in Cargo.toml and trunk's
+//! `[tools] wasm_bindgen` in Trunk.toml, or trunk tries to download its own from GitHub.
+
+use crate::cmd::Cmd;
+use std::fs;
+use std::path::Path;
+
+pub const TRUNK_VERSION: &str = "0.22.1";
+pub const WASM_BINDGEN_VERSION: &str = "0.2.129";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// What to make sure of.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Needs {
+    /// rustfmt and clippy on stable.
+    pub lints: bool,
+    /// The web build: nightly with rust-src and the wasm target, trunk, wasm-bindgen-cli.
+    pub web: bool,
+    /// Chromium and chromedriver, for the tests in a browser.
+    pub browser: bool,
+    /// Node.js and the npm packages of tests/e2e.
+    pub e2e: bool,
+}
+
+/// Installs whatever `needs` asks for and is missing, printing one line per tool.
+pub fn install_missing(root: &Path, needs: Needs) -> Result<(), String> {
+    let mut apt = Apt::default();
+    if needs.lints {
+        stable_components(root)?;
+    }
+    if needs.web {
+        nightly(root)?;
+        // trunk 0.22 needs a newer rustc than stable has here.
+        cargo_tool(root, "trunk", "trunk", TRUNK_VERSION, Some("nightly"))?;
+        cargo_tool(
+            root,
+            "wasm-bindgen",
+            "wasm-bindgen-cli",
+            WASM_BINDGEN_VERSION,
+            None,
+        )?;
+    }
+    if needs.browser {
+        if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+            println!("    chromium, chromedriver: present");
+        } else {
+            apt.install(root, &["chromium", "chromium-driver"])?;
+        }
+    }
+    if needs.e2e {
+        if Cmd::new("node").args(&["--version"]).probe(root).is_some()
+            && Cmd::new("npm").args(&["--version"]).probe(root).is_some()
+        {
+            println!("    node, npm: present");
+        } else {
+            apt.install(root, &["nodejs", "npm"])?;
+        }
+        npm_packages(root)?;
+    }
+    Ok(())
+}
+
+fn stable_components(root: &Path) -> Result<(), String> {
+    let list = rustup(&["component", "list", "--installed", "--toolchain", "stable"])
+        .probe(root)
+        .ok_or("cannot list the stable toolchain's components; is rustup on PATH?")?;
+    let missing: Vec<&str> = ["rustfmt", "clippy"]
+        .into_iter()
+        .filter(|c| !has_component(&list, c))
+        .collect();
+    if missing.is_empty() {
+        println!("    rustfmt, clippy (stable): present");
+        return Ok(());
+    }
+    let add = rustup(&["component", "add", "--toolchain", "stable"]).args(&missing);
+    println!("    installing {} (stable): {add}", missing.join(", "));
+    add.run(root)
+}
+
+/// The nightly toolchain with `rust-src` (to rebuild std with atomics) and the wasm target.
+/// RUSTUP_AUTO_INSTALL=0 may be set, so every piece is installed explicitly.
+fn nightly(root: &Path) -> Result<(), String> {
+    let components = rustup(&["component", "list", "--installed", "--toolchain", "nightly"]);
+    let Some(components) = components.probe(root) else {
+        let install = rustup(&["toolchain", "install", "nightly", "--profile", "minimal"]).args(&[
+            "--component",
+            "rust-src",
+            "--target",
+            WASM_TARGET,
+        ]);
+        println!("    installing the nightly toolchain: {install}");
+        return install.run(root);
+    };
+    if has_component(&components, "rust-src") {
+        println!("    rust-src (nightly): present");
+    } else {
+        let add = rustup(&["component", "add", "--toolchain", "nightly", "rust-src"]);
+        println!("    installing rust-src (nightly): {add}");
+        add.run(root)?;
+    }
+    let targets = rustup(&["target", "list", "--installed", "--toolchain", "nightly"])
+        .probe(root)
+        .unwrap_or_default();
+    if targets.lines().any(|t| t.trim() == WASM_TARGET) {
+        println!("    {WASM_TARGET} (nightly): present");
+        Ok(())
+    } else {
+        let add = rustup(&["target", "add", "--toolchain", "nightly", WASM_TARGET]);
+        println!("    installing {WASM_TARGET} (nightly): {add}");
+        add.run(root)
+    }
+}
+
+/// A tool installed with `cargo install` (on `toolchain`, or the default one), unless
+/// `<binary> --version` already says `version`.
+fn cargo_tool(
+    root: &Path,
+    binary: &str,
+    krate: &str,
+    version: &str,
+    toolchain: Option<&str>,
+) -> Result<(), String> {
+    let installed = || {
+        Cmd::new(binary)
+            .args(&["--version"])
+            .probe(root)
+            .and_then(|out| parse_version(&out).map(str::to_string))
+    };
+    let found = installed();
+    if found.as_deref() == Some(version) {
+        println!("    {binary} {version}: present");
+        return Ok(());
+    }
+    let mut install = Cmd::new("cargo");
+    if let Some(toolchain) = toolchain {
+        install = install.args(&[&format!("+{toolchain}")]);
+    }
+    let install = install.args(&["install", "--locked", krate, "--version", version]);
+    let was = found.map_or_else(|| "not installed".to_string(), |v| format!("found {v}"));
+    println!("    installing {krate} {version} ({was}; this can take minutes): {install}");
+    install.run(root)?;
+    match installed() {
+        Some(now) if now == version => Ok(()),
+        now => Err(format!(
+            "`{binary} --version` says {} after installing {krate} {version}; \
+             is ~/.cargo/bin first on PATH?",
+            now.as_deref().unwrap_or("nothing")
+        )),
+    }
+}
+
+/// The npm packages of tests/e2e: `npm ci` when node_modules is missing or older than the lock
+/// file, or `npm install` when there is no lock file.
+fn npm_packages(root: &Path) -> Result<(), String> {
+    let dir = root.join("tests/e2e");
+    let (manifest, command) = if dir.join("package-lock.json").exists() {
+        ("package-lock.json", "ci")
+    } else {
+        ("package.json", "install")
+    };
+    if !is_older(&dir.join("node_modules"), &dir.join(manifest)) {
+        println!("    tests/e2e/node_modules: present");
+        return Ok(());
+    }
+    let npm = Cmd::new("npm")
+        .args(&[command, "--no-audit", "--no-fund"])
+        .in_dir("tests/e2e");
+    println!("    installing the npm packages of tests/e2e: {npm}");
+    npm.run(root)
+}
+
+/// Whether `path` is missing or was modified before `than`.
+fn is_older(path: &Path, than: &Path) -> bool {
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(path), modified(than)) {
+        (Some(a), Some(b)) => a < b,
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+/// Debian packages, with `apt-get update` run at most once.
+#[derive(Default)]
+struct Apt {
+    updated: bool,
+}
+
+impl Apt {
+    fn install(&mut self, root: &Path, packages: &[&str]) -> Result<(), String> {
+        let install = Cmd::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(&["install", "-y"])
+            .args(packages);
+        let uid = Cmd::new("id").args(&["-u"]).probe(root);
+        if uid.as_deref().map(str::trim) != Some("0") {
+            return Err(format!(
+                "{} missing and installing them needs root: run `{install}` as root",
+                packages.join(", ")
+            ));
+        }
+        println!("    installing {}: {install}", packages.join(", "));
+        if !self.updated {
+            Cmd::new("apt-get").args(&["update"]).run(root)?;
+            self.updated = true;
+        }
+        install.run(root)
+    }
+}
+
+fn rustup(args: &[&str]) -> Cmd {
+    Cmd::new("rustup").args(args)
+}
+
+/// Whether `rustup component list --installed` output holds `component`. Lines name components
+/// either alone (`rust-src`) or with the host appended (`clippy-x86_64-unknown-linux-gnu`); the
+/// host is read from the `rustc-<host>` line every toolchain has.
+fn has_component(list: &str, component: &str) -> bool {
+    let lines = || list.lines().map(str::trim);
+    let host = lines().find_map(|line| line.strip_prefix("rustc-"));
+    lines().any(|line| {
+        line == component
+            || host.is_some_and(|host| {
+                line.strip_prefix(component)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    == Some(host)
+            })
+    })
+}
+
+/// The version in a `--version` line, such as `trunk 0.22.1` or `wasm-bindgen 0.2.129 (abc)`:
+/// the first word that starts with a digit (after an optional `v`) and holds a dot.
+pub fn parse_version(output: &str) -> Option<&str> {
+    output.split_whitespace().find_map(|word| {
+        let word = word.strip_prefix('v').unwrap_or(word);
+        let is_version = word.starts_with(|c: char| c.is_ascii_digit()) && word.contains('.');
+        is_version.then_some(word)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_read_from_version_lines() {
+        assert_eq!(parse_version("trunk 0.22.1\n"), Some("0.22.1"));
+        assert_eq!(parse_version("wasm-bindgen 0.2.129"), Some("0.2.129"));
+        assert_eq!(parse_version("trunk v0.21.0"), Some("0.21.0"));
+        assert_eq!(
+            parse_version("rustc 1.95.0 (59807616e 2026-03-21)"),
+            Some("1.95.0")
+        );
+        assert_eq!(parse_version("wasm-bindgen-cli unknown"), None);
+        assert_eq!(parse_version(""), None);
+    }
+
+    #[test]
+    fn components_are_found_with_or_without_the_host() {
+        let list = "cargo-x86_64-unknown-linux-gnu\nclippy-x86_64-unknown-linux-gnu\n\
+                    rust-src\nrust-std-x86_64-unknown-linux-gnu\nrustc-x86_64-unknown-linux-gnu\n";
+        assert!(has_component(list, "clippy"));
+        assert!(has_component(list, "rust-src"));
+        assert!(!has_component(list, "rustfmt"));
+        // `rust-std-...` must not count as a component named `rust`.
+        assert!(!has_component(list, "rust"));
+    }
+
+    #[test]
+    fn a_missing_directory_is_older_than_anything() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert!(is_older(
+            &here.join("no-such-dir"),
+            &here.join("Cargo.toml")
+        ));
+        assert!(!is_older(
+            &here.join("Cargo.toml"),
+            &here.join("no-such-file")
+        ));
+    }
+}

@@ -1,0 +1,260 @@
+//! The commands: `test`, `demo` and `serve`.
+
+use crate::cli::TEST_STEPS;
+use crate::cmd::Cmd;
+use crate::install::{self, Needs, CHROMEDRIVER, CHROMIUM};
+use crate::serve::Server;
+use crate::steps::Runner;
+use std::path::{Path, PathBuf};
+
+/// The workspace root: the parent of xtask's own directory.
+fn workspace_root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
+}
+
+/// Which optional parts the project has at the moment; the tests of a part run once it exists.
+struct Project {
+    root: PathBuf,
+}
+
+impl Project {
+    fn has(&self, path: &str) -> bool {
+        self.root.join(path).exists()
+    }
+
+    /// A web page to build with trunk.
+    fn has_web(&self) -> bool {
+        self.has("index.html")
+    }
+
+    /// Anything built for wasm32 or run in a browser.
+    fn has_web_part(&self) -> bool {
+        self.has_web() || self.has("tests/wasm.rs")
+    }
+
+    fn dist(&self) -> PathBuf {
+        self.root.join("dist")
+    }
+}
+
+/// Nightly with std rebuilt for shared memory, for the wasm builds only (native stays on stable).
+fn on_nightly_with_build_std(cmd: Cmd) -> Cmd {
+    cmd.env("RUSTUP_TOOLCHAIN", "nightly")
+        .env("CARGO_UNSTABLE_BUILD_STD", "panic_abort,std")
+}
+
+fn trunk_build() -> Cmd {
+    on_nightly_with_build_std(Cmd::new("trunk").args(&["build", "--release"]))
+}
+
+/// One step of `cargo xtask test`.
+struct Step {
+    name: &'static str,
+    /// Why the step does not apply, if it does not.
+    skip: Option<String>,
+    action: Action,
+}
+
+enum Action {
+    Install(Needs),
+    Run(Cmd),
+}
+
+impl Step {
+    fn run(name: &'static str, cmd: Cmd) -> Self {
+        Step {
+            name,
+            skip: None,
+            action: Action::Run(cmd),
+        }
+    }
+
+    /// Skips the step unless `path` exists in the project.
+    fn if_exists(mut self, project: &Project, path: &str) -> Self {
+        if self.skip.is_none() && !project.has(path) {
+            self.skip = Some(format!("no {path}"));
+        }
+        self
+    }
+
+    /// Skips the step under `--skip-web`.
+    fn web(mut self, skip_web: bool) -> Self {
+        if skip_web {
+            self.skip = Some("--skip-web".into());
+        }
+        self
+    }
+}
+
+/// The steps of `cargo xtask test`, in order (their names are `cli::TEST_STEPS`).
+fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
+    let web = project.has_web_part() && !skip_web;
+    let needs = Needs {
+        lints: true,
+        web,
+        browser: web,
+        e2e: project.has("tests/e2e/package.json") && !skip_web,
+    };
+    let loom = Cmd::cargo(&["test", "--release", "--test", "loom_gil"])
+        .env("RUSTFLAGS", "--cfg loom")
+        .env("CARGO_TARGET_DIR", "target/loom")
+        .env("LOOM_MAX_PREEMPTIONS", "3");
+    let wasm_test = Cmd::cargo(&[
+        "test",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--test",
+        "wasm",
+    ]);
+    let wasm_test = on_nightly_with_build_std(wasm_test)
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .env("CARGO_TARGET_DIR", "target/wasm-test");
+    let e2e = Cmd::new("node")
+        .args(&["tests/e2e/run.mjs"])
+        .env("GIL_LAB_DIST", project.dist().to_string_lossy())
+        .env("CHROMIUM", CHROMIUM);
+    let steps = vec![
+        Step {
+            name: "install",
+            skip: None,
+            action: Action::Install(needs),
+        },
+        Step::run("fmt", Cmd::cargo(&["fmt", "--all", "--", "--check"])),
+        Step::run(
+            "clippy",
+            Cmd::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
+        ),
+        Step::run("test", Cmd::cargo(&["test"])),
+        Step::run("loom", loom).if_exists(project, "tests/loom_gil.rs"),
+        Step::run("web-build", trunk_build())
+            .web(skip_web)
+            .if_exists(project, "index.html"),
+        Step::run("wasm-test", wasm_test)
+            .web(skip_web)
+            .if_exists(project, "tests/wasm.rs"),
+        Step::run("e2e", e2e)
+            .web(skip_web)
+            .if_exists(project, "tests/e2e/run.mjs"),
+    ];
+    debug_assert!(steps.iter().map(|s| s.name).eq(TEST_STEPS));
+    steps
+}
+
+/// `cargo xtask test`: every step in order, stopping at the first failure, then a summary.
+pub fn test(skip_web: bool, only: Option<&str>) -> Result<(), String> {
+    let project = Project {
+        root: workspace_root(),
+    };
+    let mut runner = Runner::new(|name| format!("cargo xtask test --only {name}"));
+    let mut result = Ok(());
+    for step in test_steps(&project, skip_web) {
+        if only.is_some_and(|only| only != step.name) {
+            continue;
+        }
+        if let Some(reason) = &step.skip {
+            runner.skip(step.name, reason);
+            continue;
+        }
+        if result.is_err() {
+            runner.not_run(step.name);
+            continue;
+        }
+        result = match &step.action {
+            Action::Install(needs) => runner.run(step.name, None, || {
+                install::install_missing(&project.root, *needs)
+            }),
+            Action::Run(cmd) => runner.run(step.name, Some(cmd), || {
+                if step.name == "e2e" && !project.dist().join("index.html").exists() {
+                    return Err("dist/index.html does not exist; build it first with \
+                                `cargo xtask test --only web-build`"
+                        .into());
+                }
+                cmd.run(&project.root)
+            }),
+        };
+    }
+    runner.print_summary();
+    result
+}
+
+/// `cargo xtask demo`: build the web page and serve it, or, before there is a web page, run a
+/// short native sweep.
+pub fn demo(port: u16, isolation: bool) -> Result<(), String> {
+    let project = Project {
+        root: workspace_root(),
+    };
+    let root = project.root.as_path();
+    let mut runner = Runner::new(|_| "cargo xtask demo".to_string());
+    if !project.has_web() {
+        println!("There is no web page yet (no index.html): running a short native sweep.");
+        let sweep = Cmd::cargo(&["run", "--release", "--", "sweep", "--delays", "0,1,2"]);
+        return runner.run("sweep", Some(&sweep), || sweep.run(root));
+    }
+    let needs = Needs {
+        web: true,
+        ..Needs::default()
+    };
+    runner.run("install", None, || install::install_missing(root, needs))?;
+    let build = trunk_build();
+    runner.run("web-build", Some(&build), || build.run(root))?;
+    let server = Server::bind(&project.dist(), port, isolation)?;
+    println!("gil-lab demo: {}", server.url());
+    println!("(serving {}; Ctrl-C to stop)", project.dist().display());
+    server.run()
+}
+
+/// `cargo xtask serve`: only the server, for `dir` (default dist/).
+pub fn serve(dir: Option<PathBuf>, port: u16, isolation: bool) -> Result<(), String> {
+    let dir = dir.unwrap_or_else(|| workspace_root().join("dist"));
+    if !dir.is_dir() {
+        return Err(format!(
+            "{} is not a directory; build the site with `cargo xtask demo` or pass --dir",
+            dir.display()
+        ));
+    }
+    let server = Server::bind(&dir, port, isolation)?;
+    println!(
+        "serving {} at {} (Ctrl-C to stop)",
+        dir.display(),
+        server.url()
+    );
+    if !isolation {
+        println!("without COOP/COEP headers: the page has no SharedArrayBuffer");
+    }
+    server.run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_steps_are_the_documented_ones_in_order() {
+        let project = Project {
+            root: workspace_root(),
+        };
+        let names: Vec<&str> = test_steps(&project, false).iter().map(|s| s.name).collect();
+        assert_eq!(names, TEST_STEPS);
+    }
+
+    #[test]
+    fn skip_web_skips_the_web_steps_and_their_installs() {
+        let project = Project {
+            root: workspace_root(),
+        };
+        for step in test_steps(&project, true) {
+            match step.name {
+                "web-build" | "wasm-test" | "e2e" => {
+                    assert_eq!(step.skip.as_deref(), Some("--skip-web"))
+                }
+                "install" => match step.action {
+                    Action::Install(needs) => assert!(!needs.web && !needs.browser && !needs.e2e),
+                    Action::Run(_) => panic!("install runs no single command"),
+                },
+                _ => {}
+            }
+        }
+    }
+}
