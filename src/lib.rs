@@ -15,6 +15,8 @@ compile_error!(
 
 pub mod gil;
 pub mod platform;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod reference;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -8,7 +8,7 @@ mod csv;
 mod grid;
 mod json;
 mod markdown;
-mod numbers;
+pub mod numbers;
 mod svg;
 mod table;
 

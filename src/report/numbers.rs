@@ -2,7 +2,7 @@
 //! chart's abbreviated tick labels.
 
 /// `12345678` as `12,345,678`: counts run to billions and must be readable at a glance.
-pub(crate) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, d) in digits.chars().enumerate() {
@@ -18,7 +18,7 @@ pub(crate) fn thousands(n: u64) -> String {
 ///
 /// Rounding can leave `-0`; it is written `0`. Non-finite values keep Rust's spelling (`NaN`,
 /// `inf`); callers that must not emit them check first.
-pub(crate) fn trim_float(x: f64, decimals: usize) -> String {
+pub fn trim_float(x: f64, decimals: usize) -> String {
     let mut s = format!("{x:.decimals$}");
     if s.contains('.') {
         let kept = s.trim_end_matches('0').trim_end_matches('.').len();
@@ -31,7 +31,7 @@ pub(crate) fn trim_float(x: f64, decimals: usize) -> String {
 }
 
 /// A tick label for a count: `0`, `500`, `20k`, `350M`, `1.2G`.
-pub(crate) fn abbreviate(v: f64) -> String {
+pub fn abbreviate(v: f64) -> String {
     const UNITS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
     for (scale, suffix) in UNITS {
         if v.abs() >= scale {

@@ -2,10 +2,16 @@
 //!
 //! `main` only maps errors to exit codes: 2 for input the user must change, 1 for a run that failed.
 
+// Native only: `trunk build` compiles every target of the package for wasm32, where this binary
+// is empty (the web page is the library's `web` module).
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
+
 mod output;
 
 use clap::{Args, Parser, Subcommand};
 use gil_lab::platform::native::{child_main, NativePlatform, CHILD_SUBCOMMAND};
+use gil_lab::reference::{check_python, run_reference, side_by_side, ReferenceError, Values};
 use gil_lab::report::Format;
 use gil_lab::scenario::{
     parse_delay, parse_delays, parse_interval_ms, parse_load, parse_scenarios, SweepConfig,
@@ -75,6 +81,21 @@ struct SweepArgs {
     /// Also draw the seed's chart (count against delay) as an SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<std::path::PathBuf>,
+    /// Also run real CPython (reference/gil_experiment.py) with the same settings and show both.
+    #[arg(long, value_name = "python", value_parser = ["python"])]
+    reference: Option<String>,
+    /// The Python interpreter for --reference.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "python3",
+        requires = "reference"
+    )]
+    python: std::path::PathBuf,
+    /// How the reference shares its counter and flag: synchronized (the seed's
+    /// multiprocessing.Value, with a lock) or raw (lock=False).
+    #[arg(long, default_value = "synchronized", requires = "reference", value_parser = |s: &str| s.parse::<Values>())]
+    values: Values,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -160,6 +181,19 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
     // Check every destination before minutes of measuring, not after.
     let output = args.output.map(OutputFile::check).transpose()?;
     let plot = args.plot.map(OutputFile::check).transpose()?;
+    let reference = args.reference.is_some();
+    if reference {
+        if args.format == Format::Csv {
+            return Err(Fail::Usage(
+                "--reference prints a side-by-side table; use --format table, markdown or json"
+                    .into(),
+            ));
+        }
+        let version = check_python(&args.python).map_err(reference_fail)?;
+        if !args.quiet {
+            eprintln!("reference: {version} ({})", args.python.display());
+        }
+    }
 
     let platform = NativePlatform::new().map_err(|e| Fail::Run(e.to_string()))?;
     let bar = output::sweep_bar(&config, args.quiet);
@@ -184,7 +218,29 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
     bar.finish_and_clear();
 
     let report = SweepReport { config, results };
-    let bytes = args.format.exporter().serialize(&report);
+    let bytes = if reference {
+        if !args.quiet {
+            eprintln!("reference: running the same sweep on CPython");
+        }
+        let cpython = run_reference(&args.python, &report.config, args.values, args.quiet)
+            .map_err(reference_fail)?;
+        match args.format {
+            Format::Json => {
+                let both = serde_json::json!({
+                    "config": report.config,
+                    "results": report.results,
+                    "reference": cpython,
+                });
+                let mut v =
+                    serde_json::to_vec_pretty(&both).map_err(|e| Fail::Run(e.to_string()))?;
+                v.push(b'\n');
+                v
+            }
+            f => side_by_side(&report, &cpython, args.values, f == Format::Markdown).into_bytes(),
+        }
+    } else {
+        args.format.exporter().serialize(&report)
+    };
     match output {
         Some(file) => file.write(&bytes)?,
         None => output::stdout(&bytes)?,
@@ -193,6 +249,13 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
         plot.write(gil_lab::report::svg_chart(&report).as_bytes())?;
     }
     Ok(())
+}
+
+fn reference_fail(e: ReferenceError) -> Fail {
+    match e {
+        ReferenceError::Usage(m) => Fail::Usage(m),
+        ReferenceError::Failed(m) => Fail::Run(m),
+    }
 }
 
 fn run_once(args: RunArgs) -> Result<(), Fail> {

@@ -1,6 +1,7 @@
 //! Everything the CLI writes: files (whole or not at all), standard output, the progress bar,
 //! live counts and the summary of one run.
 
+use gil_lab::report::numbers::thousands as group;
 use gil_lab::scenario::{RunConfig, RunResult, SweepConfig};
 use gil_lab::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -137,19 +138,6 @@ pub fn sweep_bar(config: &SweepConfig, quiet: bool) -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-/// `12345678` as `12,345,678`.
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A rate as `123.4 M/s`.
@@ -307,17 +295,4 @@ pub fn run_summary(cfg: &RunConfig, r: &RunResult) -> String {
         "\n  asked = drop requests raised while waiting; answered = requests obeyed at a checkpoint"
     );
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn group_puts_commas_every_three_digits() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(999), "999");
-        assert_eq!(group(1000), "1,000");
-        assert_eq!(group(12345678), "12,345,678");
-    }
 }

@@ -1,0 +1,308 @@
+//! Real CPython beside the emulation: runs `reference/gil_experiment.py` (embedded in the binary)
+//! with the same settings as a sweep and reads back its JSON, which has the same shape as
+//! `gil-lab sweep --format json`.
+
+use crate::scenario::{Scenario, SweepConfig};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The reference experiment, as it is in `reference/gil_experiment.py`.
+pub const SCRIPT: &str = include_str!("../reference/gil_experiment.py");
+
+/// The scenarios CPython can run with a GIL (the free ones need a free-threaded build).
+pub fn supported(scenario: Scenario) -> bool {
+    Scenario::SEED.contains(&scenario)
+}
+
+/// How the reference shares its counter and flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Values {
+    /// `multiprocessing.Value` with its own lock, as the seed.
+    Synchronized,
+    /// `multiprocessing.Value(lock=False)`: plain shared memory.
+    Raw,
+}
+
+impl Values {
+    /// The name the script takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Values::Synchronized => "synchronized",
+            Values::Raw => "raw",
+        }
+    }
+}
+
+impl std::str::FromStr for Values {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "synchronized" => Ok(Values::Synchronized),
+            "raw" => Ok(Values::Raw),
+            other => Err(format!(
+                "unknown kind of values '{other}'; use synchronized (the seed's multiprocessing.Value) or raw (lock=False)"
+            )),
+        }
+    }
+}
+
+/// One result of the reference run.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct ReferenceResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// The controller's sleep, in seconds.
+    pub delay_s: f64,
+    /// The incrementer's final count.
+    pub count: u64,
+    /// From the start signal to the incrementer's exit.
+    pub elapsed_s: f64,
+    /// From the controller waking up to the flag being cleared.
+    pub stop_lag_s: f64,
+}
+
+/// What the reference printed: its configuration (kept whole) and its results.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct ReferenceReport {
+    /// As printed by the script, including `python.version`.
+    pub config: serde_json::Value,
+    /// One per scenario and delay.
+    pub results: Vec<ReferenceResult>,
+}
+
+impl ReferenceReport {
+    /// The Python version that ran it, e.g. `3.11.7`.
+    pub fn python_version(&self) -> &str {
+        self.config["python"]["version"].as_str().unwrap_or("?")
+    }
+
+    /// The result for `scenario` at `delay_s`.
+    pub fn get(&self, scenario: Scenario, delay_s: f64) -> Option<&ReferenceResult> {
+        self.results
+            .iter()
+            .find(|r| r.scenario == scenario.name() && (r.delay_s - delay_s).abs() < 1e-9)
+    }
+}
+
+/// Why the reference could not run. `Usage` means the user must change `--python`.
+#[derive(Debug)]
+pub enum ReferenceError {
+    /// No usable Python at that path.
+    Usage(String),
+    /// Python ran but the experiment failed.
+    Failed(String),
+}
+
+impl std::fmt::Display for ReferenceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReferenceError::Usage(m) | ReferenceError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Checks that `python` is a CPython 3.8 or later; returns its version line.
+pub fn check_python(python: &Path) -> Result<String, ReferenceError> {
+    let shown = python.display();
+    let out = Command::new(python)
+        .args(["-c", "import sys, platform; print(platform.python_implementation(), platform.python_version()); sys.exit(0 if sys.version_info >= (3, 8) else 3)"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            ReferenceError::Usage(format!(
+                "cannot run Python '{shown}' ({e}); install python3 or pass --python /path/to/python3"
+            ))
+        })?;
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if !out.status.success() {
+        return Err(ReferenceError::Usage(format!(
+            "'{shown}' is not a usable Python 3.8 or later ({}); pass --python /path/to/python3",
+            if version.is_empty() {
+                out.status.to_string()
+            } else {
+                version
+            }
+        )));
+    }
+    Ok(version)
+}
+
+/// Runs the reference experiment for the seed scenarios of `config`.
+pub fn run_reference(
+    python: &Path,
+    config: &SweepConfig,
+    values: Values,
+    quiet: bool,
+) -> Result<ReferenceReport, ReferenceError> {
+    let scenarios: Vec<&str> = config
+        .scenarios
+        .iter()
+        .filter(|s| supported(**s))
+        .map(|s| s.name())
+        .collect();
+    if scenarios.is_empty() {
+        return Err(ReferenceError::Usage(
+            "CPython with a GIL runs only thread, process, thread+load and process+load; add one of them to --scenarios".into(),
+        ));
+    }
+    let script = ScriptFile::write()?;
+    let delays: Vec<String> = config
+        .delays
+        .iter()
+        .map(|d| d.as_secs_f64().to_string())
+        .collect();
+    let mut cmd = Command::new(python);
+    cmd.arg(&script.0)
+        .args(["--format", "json"])
+        .args(["--delays", &delays.join(",")])
+        .args(["--scenarios", &scenarios.join(",")])
+        .args(["--load", config.load.name()])
+        .args([
+            "--interval-ms",
+            &(config.interval.as_secs_f64() * 1e3).to_string(),
+        ])
+        .args(["--values", values.name()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(if quiet {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        });
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| ReferenceError::Usage(format!("cannot run '{}': {e}", python.display())))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(ReferenceError::Failed(format!(
+            "the CPython reference failed ({}): {}",
+            out.status,
+            err.trim()
+        )));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        ReferenceError::Failed(format!(
+            "the CPython reference printed JSON gil-lab cannot read: {e}"
+        ))
+    })
+}
+
+/// The embedded script written to a temporary file, removed when dropped. A file, not standard
+/// input, so that `multiprocessing` can start children with any start method.
+struct ScriptFile(PathBuf);
+
+impl ScriptFile {
+    fn write() -> Result<Self, ReferenceError> {
+        let path =
+            std::env::temp_dir().join(format!("gil-lab-reference-{}.py", std::process::id()));
+        std::fs::write(&path, SCRIPT).map_err(|e| {
+            ReferenceError::Failed(format!(
+                "cannot write the reference script to {}: {e}",
+                path.display()
+            ))
+        })?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for ScriptFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The emulation and CPython side by side: one row per delay and scenario, each with its count,
+/// its ratio to the same set-up without the load, and its stop lag. Plain text, or Markdown.
+pub fn side_by_side(
+    report: &crate::scenario::SweepReport,
+    reference: &ReferenceReport,
+    values: Values,
+    markdown: bool,
+) -> String {
+    use crate::report::numbers::thousands;
+    let cfg = &report.config;
+    let mut rows: Vec<[String; 8]> = Vec::new();
+    let ratio = |count: Option<u64>, alone: Option<u64>| match (count, alone) {
+        (Some(c), Some(a)) if a > 0 => format!("{:.3}", c as f64 / a as f64),
+        _ => "-".into(),
+    };
+    for delay in &cfg.delays {
+        let d = delay.as_secs_f64();
+        for &s in &cfg.scenarios {
+            let ours = report.get(s, d);
+            let theirs = reference.get(s, d);
+            let ours_alone = report.get(s.alone(), d).map(|r| r.count);
+            let theirs_alone = reference.get(s.alone(), d).map(|r| r.count);
+            rows.push([
+                format!("{d}"),
+                s.name().into(),
+                ours.map_or("-".into(), |r| thousands(r.count)),
+                ratio(ours.map(|r| r.count), ours_alone),
+                ours.map_or("-".into(), |r| format!("{:.3}", r.stop_lag_s)),
+                theirs.map_or("-".into(), |r| thousands(r.count)),
+                ratio(theirs.map(|r| r.count), theirs_alone),
+                theirs.map_or("-".into(), |r| format!("{:.3}", r.stop_lag_s)),
+            ]);
+        }
+    }
+    let header = [
+        "delay_s",
+        "scenario",
+        "gil-lab count",
+        "ratio",
+        "stop lag s",
+        "CPython count",
+        "ratio",
+        "stop lag s",
+    ];
+    let mut out = format!(
+        "gil-lab (emulated GIL) beside CPython {} (reference/gil_experiment.py, values: {})\n\
+         load {}, switch interval {} ms; ratio = count / the same set-up without the load\n\n",
+        reference.python_version(),
+        values.name(),
+        cfg.load.name(),
+        cfg.interval.as_secs_f64() * 1e3
+    );
+    if markdown {
+        out.push_str(&format!("| {} |\n", header.join(" | ")));
+        out.push_str("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for r in &rows {
+            out.push_str(&format!("| {} |\n", r.join(" | ")));
+        }
+    } else {
+        let widths: Vec<usize> = (0..header.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].len())
+                    .chain([header[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: Vec<&str>| {
+            let mut l = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                let w = widths[i];
+                if i == 1 {
+                    l.push_str(&format!("  {c:<w$}"));
+                } else if i == 0 {
+                    l.push_str(&format!("{c:>w$}"));
+                } else {
+                    l.push_str(&format!("  {c:>w$}"));
+                }
+            }
+            l.push('\n');
+            l
+        };
+        out.push_str(&line(header.to_vec()));
+        for r in &rows {
+            out.push_str(&line(r.iter().map(String::as_str).collect()));
+        }
+    }
+    out
+}
