@@ -1,0 +1,133 @@
+//! The page's settings and the URL parameters of DESIGN.md section 5, checked with the same
+//! parsers as the command line: a bad value becomes a notice and its default, never a crash.
+
+use crate::gil::DEFAULT_INTERVAL;
+use crate::scenario::{
+    parse_delays, parse_interval_ms, parse_load, parse_scenarios, Scenario, SweepConfig,
+};
+use crate::workload::Load;
+use std::time::Duration;
+
+/// The parameters the page understands.
+pub const KNOWN: [&str; 5] = ["scenarios", "delays", "load", "interval_ms", "autorun"];
+
+/// What the page runs when nothing else is asked: the seed's four scenarios over 1, 2 and 3 s.
+pub fn default_config() -> SweepConfig {
+    SweepConfig {
+        load: Load::BIGNUM,
+        interval: DEFAULT_INTERVAL,
+        delays: [1, 2, 3].map(Duration::from_secs).to_vec(),
+        scenarios: Scenario::SEED.to_vec(),
+    }
+}
+
+/// Settings read from a URL, with a sentence for each value that could not be used.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FromUrl {
+    /// The settings, defaults where a value was missing or bad.
+    pub config: SweepConfig,
+    /// `autorun=1`.
+    pub autorun: bool,
+    /// One sentence per problem, saying what was used instead.
+    pub notices: Vec<String>,
+}
+
+/// Reads `pairs` (decoded `key=value` pairs of a query string, in order).
+pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> FromUrl {
+    let defaults = default_config();
+    let mut out = FromUrl {
+        config: defaults.clone(),
+        autorun: false,
+        notices: Vec::new(),
+    };
+    for (key, value) in pairs {
+        let problem = match key {
+            "scenarios" => parse_scenarios(value)
+                .map(|s| out.config.scenarios = s)
+                .err()
+                .map(|e| format!("{e}. Using {}.", scenario_list(&defaults.scenarios))),
+            "delays" => parse_delays(value)
+                .map(|d| out.config.delays = d)
+                .err()
+                .map(|e| format!("{e}. Using {} s.", delay_list(&defaults.delays))),
+            "load" => parse_load(value)
+                .map(|l| out.config.load = l)
+                .err()
+                .map(|e| format!("{e}. Using {}.", defaults.load.name())),
+            "interval_ms" => parse_interval_ms(value)
+                .map(|i| out.config.interval = i)
+                .err()
+                .map(|e| format!("{e}. Using {} ms.", ms(defaults.interval))),
+            "autorun" => match value.trim() {
+                "1" | "true" | "yes" => {
+                    out.autorun = true;
+                    None
+                }
+                "0" | "false" | "no" | "" => None,
+                other => Some(format!(
+                    "autorun={other} is not understood; write autorun=1 to start at once. \
+                     Waiting for the Run button."
+                )),
+            },
+            other => Some(format!(
+                "the parameter '{other}' is not one this page knows ({}); it was ignored.",
+                KNOWN.join(", ")
+            )),
+        };
+        out.notices.extend(problem.map(capitalise));
+    }
+    out
+}
+
+/// The query string (without `?`) that reproduces `config`.
+pub fn to_query(config: &SweepConfig) -> String {
+    format!(
+        "scenarios={}&delays={}&load={}&interval_ms={}",
+        scenario_list(&config.scenarios).replace('+', "%2B"),
+        delay_list(&config.delays),
+        config.load.name(),
+        ms(config.interval)
+    )
+}
+
+/// `thread,process` as the URL and the command line write it.
+pub fn scenario_list(scenarios: &[Scenario]) -> String {
+    scenarios
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `1,2,0.5`: seconds, shortest form.
+pub fn delay_list(delays: &[Duration]) -> String {
+    delays
+        .iter()
+        .map(|d| short_number(d.as_secs_f64()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A duration in milliseconds, shortest form.
+pub fn ms(d: Duration) -> String {
+    short_number(d.as_secs_f64() * 1e3)
+}
+
+/// A number without float noise: at most 6 decimals, no trailing zeros.
+pub fn short_number(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+fn capitalise(s: String) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => s,
+    }
+}

@@ -1,0 +1,387 @@
+// End-to-end test of gil-lab's web page in Debian's headless Chromium.
+//
+// Serves the built site (GIL_LAB_DIST, default ../../dist) twice: once with the COOP/COEP headers
+// that make the page cross-origin isolated, once without. Opens it through its URL contract
+// (DESIGN.md section 5), waits for the sweep, checks the phenomenon from the #results rows, checks
+// the notices and the "not isolated" explanation, and saves screenshots to ./screenshots/.
+//
+//   GIL_LAB_DIST=/abs/path/to/dist CHROMIUM=/usr/bin/chromium node tests/e2e/run.mjs
+//
+// Prints one PASS/FAIL line per check and ends with "N passed, M failed"; exits non-zero on any
+// failure.
+
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DIST = path.resolve(process.env.GIL_LAB_DIST || path.join(here, "..", "..", "dist"));
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const SHOTS = path.join(here, "screenshots");
+const DONE_TIMEOUT_MS = Number(process.env.GIL_LAB_E2E_TIMEOUT_MS || 180_000);
+
+// ---- A static server, with or without cross-origin isolation ---------------------------------
+
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+};
+
+function serve(root, isolated) {
+  const server = http.createServer((req, res) => {
+    let pathname;
+    try {
+      pathname = decodeURIComponent(new URL(req.url, "http://localhost").pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    if (pathname.endsWith("/")) pathname += "index.html";
+    const file = path.join(root, path.normalize(pathname));
+    if (!file.startsWith(root + path.sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    fs.readFile(file, (err, body) => {
+      if (err) {
+        res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
+        return;
+      }
+      const headers = {
+        "Content-Type": MIME[path.extname(file)] || "application/octet-stream",
+        "Cache-Control": "no-store",
+      };
+      if (isolated) {
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        headers["Cross-Origin-Embedder-Policy"] = "require-corp";
+        headers["Cross-Origin-Resource-Policy"] = "same-origin";
+      }
+      res.writeHead(200, headers).end(body);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      resolve({ url: `http://127.0.0.1:${port}/`, close: () => server.close() });
+    });
+  });
+}
+
+// ---- Checks -----------------------------------------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = "") {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? "PASS" : "FAIL"} ${name}${detail ? ` (${detail})` : ""}`);
+}
+function info(text) {
+  console.log(`INFO ${text}`);
+}
+
+/** Collects console errors and uncaught page errors of a page. */
+function watch(page) {
+  const errors = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  return errors;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function state(page) {
+  return page.evaluate(() => document.documentElement.dataset.state);
+}
+
+// Records frame gaps and long tasks on the main thread, for the responsiveness figures.
+const PERF_PROBE = () => {
+  window.__perf = { frames: [], longTasks: [] };
+  let last = performance.now();
+  const tick = (t) => {
+    window.__perf.frames.push(t - last);
+    last = t;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__perf.longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch {}
+};
+
+// ---- The scenarios ----------------------------------------------------------------------------
+
+const CONTRACT_QUERY =
+  "?scenarios=thread,thread+load,process,process+load&delays=2&load=bignum&autorun=1";
+
+async function main() {
+  if (!fs.existsSync(path.join(DIST, "index.html"))) {
+    check("the built site exists", false, `no index.html in ${DIST}; run trunk build --release`);
+    return;
+  }
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const isolatedServer = await serve(DIST, true);
+  const plainServer = await serve(DIST, false);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    // launch() gives every run a fresh, temporary profile (--user-data-dir) of its own.
+  });
+  try {
+    await contractRun(browser, isolatedServer.url);
+    await idleAndPhone(browser, isolatedServer.url);
+    await invalidParams(browser, isolatedServer.url);
+    await notIsolated(browser, plainServer.url);
+  } finally {
+    await browser.close();
+    isolatedServer.close();
+    plainServer.close();
+  }
+}
+
+/**
+ * The issue's run: the seed's four scenarios at 2 s with the bignum load. The phenomenon is
+ * measured on a 2-core machine that may be running other work: if the ratios miss, the sweep is
+ * run once more (and says so) before the checks count.
+ */
+async function contractRun(browser, base) {
+  const first = await contractAttempt(browser, base, "laptop");
+  if (first.ratiosOk !== false) return first.report();
+  info(`ratios missed (${first.detail}); the machine may be busy: running the sweep once more`);
+  const second = await contractAttempt(browser, base, "laptop-retry");
+  second.report();
+}
+
+async function contractAttempt(browser, base, shotPrefix) {
+  const results = [];
+  const defer = (name, ok, detail) => results.push([name, ok, detail]);
+  const out = await contractChecks(browser, base, shotPrefix, defer);
+  return {
+    ...out,
+    report: () => {
+      for (const [name, ok, detail] of results) check(name, ok, detail);
+    },
+  };
+}
+
+async function contractChecks(browser, base, shotPrefix, check) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(PERF_PROBE);
+  const page = await context.newPage();
+  const errors = watch(page);
+  const t0 = Date.now();
+  await page.goto(base + CONTRACT_QUERY);
+
+  check(
+    "crossOriginIsolated on the isolated server",
+    await page.evaluate(() => self.crossOriginIsolated === true),
+  );
+  await page
+    .waitForFunction(() => document.documentElement.dataset.state === "running", null, {
+      timeout: 30_000,
+    })
+    .catch(() => {});
+  check("autorun=1 starts the sweep (data-state=running)", ["running", "done"].includes(await state(page)));
+  // A moment into the first +load run, for the "during" screenshot.
+  await page
+    .waitForFunction(
+      () => document.querySelectorAll("#results tr[data-scenario]").length >= 1,
+      null,
+      { timeout: 60_000 },
+    )
+    .catch(() => {});
+  await page.waitForTimeout(1500);
+  await shot(page, `${shotPrefix}-during`);
+
+  let finished = true;
+  await page
+    .waitForFunction(
+      () => ["done", "error"].includes(document.documentElement.dataset.state),
+      null,
+      { timeout: DONE_TIMEOUT_MS, polling: 250 },
+    )
+    .catch(() => (finished = false));
+  const final = await state(page);
+  check("the sweep reaches data-state=done", finished && final === "done", `state=${final}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await shot(page, `${shotPrefix}-after`);
+
+  const rows = await page.$$eval("#results tr", (trs) =>
+    trs.map((tr) => ({
+      scenario: tr.dataset.scenario,
+      delay: Number(tr.dataset.delayS),
+      count: Number(tr.dataset.count),
+      elapsed: Number(tr.dataset.elapsedS),
+    })),
+  );
+  check("#results has one row per scenario and delay", rows.length === 4, `${rows.length} rows`);
+  const by = Object.fromEntries(rows.map((r) => [r.scenario, r]));
+  const complete = ["thread", "thread+load", "process", "process+load"].every(
+    (s) => by[s] && by[s].delay === 2 && by[s].count > 0 && by[s].elapsed > 0,
+  );
+  check("every row carries data-scenario, data-delay-s, data-count, data-elapsed-s", complete);
+  let ratiosOk = null;
+  let detail = "";
+  if (complete) {
+    const threadRatio = by["thread+load"].count / by.thread.count;
+    const processRatio = by["process+load"].count / by.process.count;
+    for (const r of rows) info(`${r.scenario}: count ${r.count} in ${r.elapsed.toFixed(3)} s`);
+    check("thread+load / thread <= 0.1 (the thread starves)", threadRatio <= 0.1, `ratio ${threadRatio.toFixed(4)}`);
+    check("process+load / process >= 0.6 (the process does not)", processRatio >= 0.6, `ratio ${processRatio.toFixed(3)}`);
+    ratiosOk = threadRatio <= 0.1 && processRatio >= 0.6;
+    detail = `thread ${threadRatio.toFixed(4)}, process ${processRatio.toFixed(3)}`;
+  }
+
+  const snap = JSON.parse(await page.evaluate(() => window.gilLab.snapshot()));
+  if (snap.pool_ms != null) info(`pool of workers started in ${snap.pool_ms.toFixed(0)} ms`);
+  for (const r of snap.results || []) {
+    info(`${r.scenario}: rate ${(r.rate_per_s / 1e6).toFixed(1)} M/s, late stop ${(r.stop_lag_s * 1e3).toFixed(1)} ms`);
+  }
+  const perf = await page.evaluate(() => window.__perf);
+  if (perf && perf.frames.length > 10) {
+    const frames = perf.frames.slice(5).sort((a, b) => a - b);
+    const p = (q) => frames[Math.min(frames.length - 1, Math.floor(q * frames.length))];
+    info(`frames: ${frames.length}, median ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${frames[frames.length - 1].toFixed(1)} ms`);
+    const tasks = perf.longTasks.map(([t, d]) => `${d.toFixed(0)} ms at ${(t / 1000).toFixed(2)} s`);
+    info(`long tasks on the main thread: ${tasks.length}${tasks.length ? ` (${tasks.join(", ")})` : ""}`);
+    if (snap.ready_ms != null) info(`interactive (workers ready) ${snap.ready_ms.toFixed(0)} ms after navigation`);
+  }
+
+  const timeline = await page.evaluate(() => {
+    const c = document.getElementById("timeline");
+    return c && c.width > 0 && c.height > 0;
+  });
+  check("the timeline canvas is drawn", timeline);
+  check("the seed's table and chart are filled", await page.evaluate(() =>
+    document.querySelectorAll("#seed-table tbody td.num:not(.pending)").length === 4 &&
+    document.querySelectorAll("#chart circle").length === 4));
+  const download = await Promise.all([
+    page.waitForEvent("download", { timeout: 10_000 }).catch(() => null),
+    page.click("#download-json").catch(() => null),
+  ]).then(([d]) => d);
+  let json = null;
+  if (download) {
+    try {
+      json = JSON.parse(fs.readFileSync(await download.path(), "utf8"));
+    } catch {}
+  }
+  check("the JSON download follows the CLI contract", !!json && Array.isArray(json.results) && json.results.length === 4 && !!json.config);
+  check("no console errors and no page errors", errors.length === 0, errors.slice(0, 3).join(" | "));
+  await context.close();
+  return { ratiosOk, detail };
+}
+
+/** Before a run, at laptop and phone widths; a short run started from the keyboard on a phone. */
+async function idleAndPhone(browser, base) {
+  const laptop = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p1 = await laptop.newPage();
+  const e1 = watch(p1);
+  await p1.goto(base);
+  await p1.waitForFunction(() => !document.getElementById("run").disabled, null, { timeout: 30_000 }).catch(() => {});
+  check("without autorun the page waits, ready (data-state=idle)", (await state(p1)) === "idle");
+  await shot(p1, "laptop-before");
+  check("no errors on the idle page", e1.length === 0, e1.slice(0, 3).join(" | "));
+  await laptop.close();
+
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  const p2 = await phone.newPage();
+  const e2 = watch(p2);
+  await p2.goto(base + "?scenarios=thread,thread+load&delays=1");
+  await p2.waitForFunction(() => !document.getElementById("run").disabled, null, { timeout: 30_000 }).catch(() => {});
+  await shot(p2, "phone-before");
+  const overflow = await p2.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check("no horizontal scrolling at 390 px", overflow <= 0, `${overflow} px too wide`);
+  await p2.focus("#run");
+  await p2.keyboard.press("Enter");
+  await p2.waitForFunction(() => document.documentElement.dataset.state === "running", null, { timeout: 10_000 }).catch(() => {});
+  check("Run works from the keyboard", ["running", "done"].includes(await state(p2)));
+  await p2.waitForTimeout(1500);
+  await shot(p2, "phone-during");
+  await p2.waitForFunction(() => document.documentElement.dataset.state === "done", null, { timeout: 90_000 }).catch(() => {});
+  await shot(p2, "phone-after");
+  check("the phone run finishes", (await state(p2)) === "done");
+  check("no errors on the phone", e2.length === 0, e2.slice(0, 3).join(" | "));
+  await phone.close();
+}
+
+/** Bad parameters: a visible notice, the defaults, no crash. */
+async function invalidParams(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = watch(page);
+  await page.goto(base + "?scenarios=thread,threads&delays=1,-2&load=huge&interval_ms=0&colour=red&autorun=1");
+  await page.waitForFunction(() => !document.getElementById("notice").hidden, null, { timeout: 30_000 }).catch(() => {});
+  const notice = await page.evaluate(() => {
+    const n = document.getElementById("notice");
+    return { visible: !!n && !n.hidden && n.offsetHeight > 0, items: [...n.querySelectorAll("li")].map((li) => li.textContent) };
+  });
+  check("invalid parameters show a visible notice", notice.visible && notice.items.length === 5, `${notice.items.length} items`);
+  check("the notice names the bad scenario", notice.items.some((t) => t.includes("threads")));
+  const st = await state(page);
+  check("invalid parameters do not crash the page", st !== "error" && errors.length === 0, `state=${st}; ${errors.slice(0, 2).join(" | ")}`);
+  const defaults = await page.evaluate(() =>
+    [...document.querySelectorAll("input[name=scenario]:checked")].map((c) => c.value).join(","));
+  check("defaults are used instead", defaults === "thread,process,thread+load,process+load", defaults);
+  await shot(page, "laptop-invalid-params");
+  await context.close();
+}
+
+/** Served without COOP/COEP: a plain explanation instead of a blank page. */
+async function notIsolated(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = watch(page);
+  await page.goto(base + CONTRACT_QUERY);
+  await page.waitForFunction(() => document.documentElement.dataset.state === "error", null, { timeout: 30_000 }).catch(() => {});
+  const res = await page.evaluate(() => {
+    const box = document.getElementById("not-isolated");
+    return {
+      isolated: self.crossOriginIsolated,
+      visible: !!box && !box.hidden && box.offsetHeight > 0,
+      text: box ? box.innerText : "",
+      state: document.documentElement.dataset.state,
+      reason: document.documentElement.dataset.error,
+    };
+  });
+  check("without COOP/COEP the page is not isolated", res.isolated === false);
+  check("the plain explanation is visible", res.visible && /headers/i.test(res.text));
+  check("data-state says it cannot run (error, not-isolated), not a crash", res.state === "error" && res.reason === "not-isolated", `state=${res.state}, reason=${res.reason}`);
+  check("no page errors when not isolated", errors.filter((e) => e.startsWith("pageerror")).length === 0, errors.slice(0, 2).join(" | "));
+  await shot(page, "laptop-not-isolated");
+  await context.close();
+}
+
+main()
+  .catch((e) => check("the test ran to the end", false, e && e.stack ? e.stack.split("\n")[0] : String(e)))
+  .finally(() => {
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed === 0 && passed > 0 ? 0 : 1);
+  });
