@@ -9,6 +9,7 @@
 
 use criterion::{black_box, Criterion};
 use gil_lab::gil::{FreeThread, Gil, ThreadState};
+use gil_lab::padded::CachePadded;
 use gil_lab::workload::{incrementer, square};
 use num_bigint::BigUint;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -77,10 +78,24 @@ fn handoff() {
     }
 }
 
+/// No eval breaker at all: the loop's speed limit, for reference (no CPython build runs like this).
+struct Bare;
+
+impl ThreadState for Bare {
+    fn checkpoint(&mut self) {}
+    fn eval_loop(&mut self, mut step: impl FnMut() -> bool) {
+        while step() {}
+    }
+    fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+}
+
 /// Runs the incrementer alone for `for_` and returns its rate in increments per second.
 fn rate(mode: &str, for_: Duration) -> f64 {
     let running = Arc::new(AtomicBool::new(true));
-    let counter = AtomicU64::new(0);
+    // On a line of its own, as in the runner.
+    let counter = CachePadded::new(AtomicU64::new(0));
     let stopper = {
         let running = running.clone();
         std::thread::spawn(move || {
@@ -91,6 +106,7 @@ fn rate(mode: &str, for_: Duration) -> f64 {
     let started = Instant::now();
     let count = match mode {
         "free" => incrementer(&mut FreeThread::default(), &running, &counter),
+        "bare" => incrementer(&mut Bare, &running, &counter),
         _ => {
             let gil = Gil::new(Duration::from_millis(5));
             let mut t = gil.attach(1);
@@ -103,7 +119,7 @@ fn rate(mode: &str, for_: Duration) -> f64 {
 }
 
 fn incrementer_rates() {
-    let modes = ["shared-lock", "isolated", "free"];
+    let modes = ["shared-lock", "isolated", "free", "bare"];
     let rounds = 7;
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
     for _ in 0..rounds {
@@ -116,7 +132,9 @@ fn incrementer_rates() {
         v[v.len() / 2]
     };
     let medians: Vec<f64> = rates.iter_mut().map(median).collect();
-    println!("\nincrementer alone, median of {rounds} interleaved 0.5 s runs");
+    println!(
+        "\nincrementer alone, median of {rounds} interleaved 0.5 s runs (bare: no eval breaker)"
+    );
     for (mode, m) in modes.iter().zip(&medians) {
         println!(
             "{mode:>12}: {:>8.1} M/s  ({:.3}x free)",

@@ -14,6 +14,7 @@ compile_error!(
 );
 
 pub mod gil;
+pub mod padded;
 pub mod platform;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod reference;

@@ -6,6 +6,7 @@
 //! all counts are measured from the same moment.
 
 use crate::gil::{EventLog, FreeThread, Gil, LockStats, ThreadState, WorkerId};
+use crate::padded::CachePadded;
 use crate::scenario::{LockMode, Role, RunConfig, RunResult, WorkerReport};
 use crate::workload::{incrementer, run_load, LoadReport};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
@@ -100,9 +101,9 @@ pub struct Progress {
 #[derive(Default)]
 pub struct RunShared {
     /// The seed's `running` flag.
-    pub running: AtomicBool,
+    pub running: CachePadded<AtomicBool>,
     /// The seed's `counter`.
-    pub counter: AtomicU64,
+    pub counter: CachePadded<AtomicU64>,
     /// Start barrier: workers that have arrived.
     pub ready: AtomicU32,
     /// Start barrier: set once by the controller.
@@ -190,7 +191,7 @@ pub fn run(
         LockMode::Free => None,
     };
     let shared = Arc::new(RunShared {
-        running: AtomicBool::new(true),
+        running: CachePadded::new(AtomicBool::new(true)),
         ..RunShared::default()
     });
 

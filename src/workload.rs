@@ -18,11 +18,14 @@ use web_time::Instant;
 #[inline(never)]
 pub fn incrementer(ts: &mut impl ThreadState, running: &AtomicBool, counter: &AtomicU64) -> u64 {
     let mut x: u64 = 0;
-    while running.load(Relaxed) {
+    ts.eval_loop(|| {
+        if !running.load(Relaxed) {
+            return false;
+        }
         counter.store(x, Relaxed);
         x += 1;
-        ts.checkpoint();
-    }
+        true
+    });
     counter.load(Relaxed)
 }
 
@@ -110,7 +113,10 @@ pub fn run_load(
     match load {
         Load::Bignum { cap_bits } => {
             let mut z = BigUint::from(10u32);
-            while running.load(Relaxed) {
+            ts.eval_loop(|| {
+                if !running.load(Relaxed) {
+                    return false;
+                }
                 if let Some(log) = log {
                     log.push(EventKind::OpStart, worker, worker);
                 }
@@ -121,17 +127,18 @@ pub fn run_load(
                     z = BigUint::from(10u32);
                     report.restarts += 1;
                 }
-                ts.checkpoint();
-            }
+                true
+            });
         }
-        Load::Short { op } => {
-            while running.load(Relaxed) {
-                let started = Instant::now();
-                busy_for(started, op);
-                op_done(&mut report, started);
-                ts.checkpoint();
+        Load::Short { op } => ts.eval_loop(|| {
+            if !running.load(Relaxed) {
+                return false;
             }
-        }
+            let started = Instant::now();
+            busy_for(started, op);
+            op_done(&mut report, started);
+            true
+        }),
     }
     report
 }

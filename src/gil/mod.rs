@@ -21,6 +21,7 @@ mod log;
 
 pub use log::{Event, EventKind, EventLog, ReadOut};
 
+use crate::padded::CachePadded;
 use crate::sync::{wait_interval, AtomicBool, AtomicU32, Condvar, Mutex, MutexGuard};
 use core::sync::atomic::Ordering::Relaxed;
 use serde::Serialize;
@@ -50,7 +51,7 @@ struct State {
 pub struct Gil {
     /// The "eval breaker" bit: set by a waiter whose interval passed without a switch, read by the
     /// holder at every checkpoint. The only field the fast path touches.
-    drop_request: AtomicBool,
+    drop_request: CachePadded<AtomicBool>,
     /// Who took the lock last (still holds it while it is locked). Written under both `state` and
     /// `switch_mutex`, read under `switch_mutex` by a forced switch.
     last_holder: AtomicU32,
@@ -73,7 +74,7 @@ impl Gil {
     /// A free lock that records takes, drops and drop requests into `log`.
     pub fn with_log(interval: Duration, log: Option<Arc<EventLog>>) -> Self {
         Self {
-            drop_request: AtomicBool::new(false),
+            drop_request: CachePadded::new(AtomicBool::new(false)),
             last_holder: AtomicU32::new(0),
             state: Mutex::new(State {
                 locked: false,
@@ -146,6 +147,14 @@ pub struct LockStats {
 pub trait ThreadState {
     /// The eval breaker: between two operations, give the lock up if another thread asked for it.
     fn checkpoint(&mut self);
+    /// The eval loop: runs `step` (one operation) until it returns `false`, passing a checkpoint
+    /// after each step.
+    ///
+    /// Same as `while step() { self.checkpoint() }`, but the eval breaker's address is kept in a
+    /// register: with `checkpoint` the compiler must reload it from `self` every iteration (the
+    /// cold path may write `self`), and that extra load halves a tight loop's rate on this
+    /// machine. The incrementer and the loads run through here.
+    fn eval_loop(&mut self, step: impl FnMut() -> bool);
     /// Runs a blocking call (sleep, join, I/O) without the lock, like `Py_BEGIN_ALLOW_THREADS`.
     fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R;
 }
@@ -162,8 +171,8 @@ pub struct FreeThread {
 }
 
 /// Nothing in gil-lab asks a free thread to pause, so this stays clear.
-static FREE_EVAL_BREAKER: core::sync::atomic::AtomicBool =
-    core::sync::atomic::AtomicBool::new(false);
+static FREE_EVAL_BREAKER: CachePadded<core::sync::atomic::AtomicBool> =
+    CachePadded::new(core::sync::atomic::AtomicBool::new(false));
 
 impl Default for FreeThread {
     fn default() -> Self {
@@ -177,7 +186,17 @@ impl ThreadState for FreeThread {
     #[inline(always)]
     fn checkpoint(&mut self) {
         if self.eval_breaker.load(Relaxed) {
-            handle_pending();
+            handle_pending(self.eval_breaker);
+        }
+    }
+
+    #[inline(always)]
+    fn eval_loop(&mut self, mut step: impl FnMut() -> bool) {
+        let breaker = self.eval_breaker;
+        while step() {
+            if breaker.load(Relaxed) {
+                handle_pending(breaker);
+            }
         }
     }
 
@@ -186,10 +205,13 @@ impl ThreadState for FreeThread {
     }
 }
 
-/// What a free thread would do for a signal or a pause; nothing raises one here.
+/// What a free thread does when its eval breaker is set (a signal, a GC or stop-the-world pause):
+/// nothing in gil-lab raises one, so handling it is clearing it.
 #[cold]
 #[inline(never)]
-fn handle_pending() {}
+fn handle_pending(eval_breaker: &core::sync::atomic::AtomicBool) {
+    eval_breaker.store(false, Relaxed);
+}
 
 /// One thread's attachment to a [`Gil`]: holds the lock from [`Gil::attach`] until dropped.
 pub struct GilThread<'g> {
@@ -204,6 +226,16 @@ impl ThreadState for GilThread<'_> {
     fn checkpoint(&mut self) {
         if self.gil.drop_request.load(Relaxed) {
             self.answer_drop_request();
+        }
+    }
+
+    #[inline(always)]
+    fn eval_loop(&mut self, mut step: impl FnMut() -> bool) {
+        let drop_request = &self.gil.drop_request;
+        while step() {
+            if drop_request.load(Relaxed) {
+                self.answer_drop_request();
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 //! is left behind in `/dev/shm`.
 
 use crate::gil::{EventLog, Gil};
+use crate::padded::CachePadded;
 use crate::runner::{wait_for_go, IncrementerOutcome, Isolated, Join, Platform, RunError};
 use crate::workload::incrementer;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
@@ -82,17 +83,12 @@ impl Platform for NativePlatform {
     }
 }
 
-/// Keeps two values off each other's cache line, as two separate allocations usually are.
-#[repr(C, align(128))]
-#[derive(Default)]
-struct Line<T>(T);
-
 /// The memory a parent and its child share. All-zero bytes are a valid initial state.
 #[repr(C)]
 #[derive(Default)]
 struct ChildCell {
-    running: Line<AtomicBool>,
-    counter: Line<AtomicU64>,
+    running: CachePadded<AtomicBool>,
+    counter: CachePadded<AtomicU64>,
     ready: AtomicU32,
     go: AtomicU32,
     done: AtomicU32,

@@ -11,6 +11,7 @@
 //! here polls that record, so a run fails with the message instead of hanging.
 
 use crate::gil::{EventLog, Gil};
+use crate::padded::CachePadded;
 use crate::runner::{
     wait_for_go, IncrementerOutcome, Isolated, Join, Platform, RunError, INCREMENTER,
 };
@@ -154,8 +155,8 @@ impl Platform for WebPlatform {
         log: Option<Arc<EventLog>>,
     ) -> Result<Box<dyn Isolated>, RunError> {
         let cell = Arc::new(IsolatedCell {
-            running: AtomicBool::new(true),
-            counter: AtomicU64::new(0),
+            running: CachePadded::new(AtomicBool::new(true)),
+            counter: CachePadded::new(AtomicU64::new(0)),
             ready: AtomicBool::new(false),
             go: AtomicBool::new(false),
             outcome: Latch::new(),
@@ -183,8 +184,8 @@ impl Platform for WebPlatform {
 
 /// What a run and its isolated incrementer share (the analogue of the native child's memfd).
 struct IsolatedCell {
-    running: AtomicBool,
-    counter: AtomicU64,
+    running: CachePadded<AtomicBool>,
+    counter: CachePadded<AtomicU64>,
     ready: AtomicBool,
     go: AtomicBool,
     outcome: Latch<IncrementerOutcome>,
