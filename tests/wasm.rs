@@ -43,6 +43,12 @@ impl<T: ThreadState> ThreadState for StopAfter<'_, T> {
         }
     }
 
+    fn eval_loop(&mut self, mut step: impl FnMut() -> bool) {
+        while step() {
+            self.checkpoint();
+        }
+    }
+
     fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
         self.inner.allow_threads(f)
     }
