@@ -44,8 +44,11 @@ fn on_nightly_with_build_std(cmd: Cmd) -> Cmd {
         .env("CARGO_UNSTABLE_BUILD_STD", "panic_abort,std")
 }
 
+/// The page's release build, optimised for size: everything it loads must stay under 150 KB
+/// gzip (BENCHMARKS.md). Native release builds keep `opt-level = 3`.
 fn trunk_build() -> Cmd {
     on_nightly_with_build_std(Cmd::new("trunk").args(&["build", "--release"]))
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
 }
 
 /// One step of `cargo xtask test`.
