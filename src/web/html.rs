@@ -36,18 +36,8 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// `12,345,678`.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `12,345,678`: the exporters' grouping, so the page and the downloads agree.
+pub use crate::report::numbers::thousands as grouped;
 
 /// `123 M`, `4.56 M`, `789 k`: three significant figures.
 pub fn compact(v: f64) -> String {

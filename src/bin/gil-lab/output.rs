@@ -1,7 +1,7 @@
 //! Everything the CLI writes: files (whole or not at all), standard output, the progress bar,
 //! live counts and the summary of one run.
 
-use gil_lab::report::numbers::thousands as group;
+use gil_lab::report::numbers::{abbreviate, thousands as group};
 use gil_lab::scenario::{RunConfig, RunResult, SweepConfig};
 use gil_lab::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -140,18 +140,9 @@ pub fn sweep_bar(config: &SweepConfig, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// A rate as `123.4 M/s`.
+/// A rate as `3.39G/s`.
 fn rate(per_s: f64) -> String {
-    let (v, unit) = if per_s >= 1e9 {
-        (per_s / 1e9, "G")
-    } else if per_s >= 1e6 {
-        (per_s / 1e6, "M")
-    } else if per_s >= 1e3 {
-        (per_s / 1e3, "k")
-    } else {
-        (per_s, "")
-    };
-    format!("{v:.1} {unit}/s")
+    format!("{}/s", abbreviate(per_s))
 }
 
 /// The live line of `gil-lab run`: rewritten in place on a terminal, a line a second otherwise.
@@ -183,7 +174,7 @@ impl LiveCounts {
                 (p.count.saturating_sub(prev.count)) as f64
                     / (p.elapsed - prev.elapsed).as_secs_f64()
             }
-            _ => 0.0,
+            _ => p.count as f64 / p.elapsed.as_secs_f64().max(1e-9),
         };
         self.last = Some(p);
         let line = format!(
