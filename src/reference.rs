@@ -306,3 +306,90 @@ pub fn side_by_side(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{RunResult, SweepReport};
+    use std::time::Duration;
+
+    fn ours(scenario: Scenario, count: u64, lag: f64) -> RunResult {
+        RunResult {
+            scenario,
+            delay_s: 2.0,
+            count,
+            elapsed_s: 2.0 + lag,
+            stop_lag_s: lag,
+            rate_per_s: 0.0,
+            switches: 0,
+            workers: vec![],
+            load: None,
+        }
+    }
+
+    fn theirs(scenario: &str, count: u64, lag: f64) -> ReferenceResult {
+        ReferenceResult {
+            scenario: scenario.into(),
+            delay_s: 2.0,
+            count,
+            elapsed_s: 2.0 + lag,
+            stop_lag_s: lag,
+        }
+    }
+
+    #[test]
+    fn side_by_side_puts_ratios_to_the_alone_run_next_to_each_count() {
+        let report = SweepReport {
+            config: SweepConfig {
+                delays: vec![Duration::from_secs(2)],
+                scenarios: vec![Scenario::Thread, Scenario::ThreadLoad, Scenario::FreeThread],
+                ..SweepConfig::default()
+            },
+            results: vec![
+                ours(Scenario::Thread, 1_000_000, 0.005),
+                ours(Scenario::ThreadLoad, 20_000, 1.5),
+                ours(Scenario::FreeThread, 990_000, 0.0),
+            ],
+        };
+        let reference = ReferenceReport {
+            config: serde_json::json!({"python": {"version": "3.11.7"}}),
+            results: vec![
+                theirs("thread", 5_000, 0.005),
+                theirs("thread+load", 150, 2.0),
+            ],
+        };
+        let text = side_by_side(&report, &reference, Values::Raw, false);
+        assert_eq!(
+            text,
+            "gil-lab (emulated GIL) beside CPython 3.11.7 (reference/gil_experiment.py, values: raw)\n\
+             load bignum, switch interval 5 ms; ratio = count / the same set-up without the load\n\
+             \n\
+             delay_s  scenario     gil-lab count  ratio  stop lag s  CPython count  ratio  stop lag s\n      \
+             2  thread           1,000,000  1.000       0.005          5,000  1.000       0.005\n      \
+             2  thread+load         20,000  0.020       1.500            150  0.030       2.000\n      \
+             2  free-thread        990,000  1.000       0.000              -      -           -\n"
+        );
+        let md = side_by_side(&report, &reference, Values::Raw, true);
+        assert!(
+            md.contains("| 2 | thread+load | 20,000 | 0.020 | 1.500 | 150 | 0.030 | 2.000 |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_missing_python_is_a_usage_error_naming_the_flag() {
+        match check_python(Path::new("/no/such/python3")) {
+            Err(ReferenceError::Usage(m)) => assert!(m.contains("--python"), "{m}"),
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_the_seed_scenarios_run_on_cpython() {
+        let supported: Vec<_> = Scenario::ALL
+            .into_iter()
+            .filter(|s| supported(*s))
+            .collect();
+        assert_eq!(supported, Scenario::SEED);
+    }
+}
