@@ -13,6 +13,7 @@ compile_error!(
      e.g. through `cargo xtask demo`"
 );
 
+pub mod coop;
 pub mod gil;
 pub mod padded;
 pub mod platform;

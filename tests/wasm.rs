@@ -190,6 +190,22 @@ fn url_parameters_use_the_cli_parsers_and_fall_back_to_defaults() {
 }
 
 #[wasm_bindgen_test]
+fn the_embed_view_has_its_own_defaults_unless_told() {
+    let e = params::from_pairs([("embed", "1")]);
+    assert!(e.embed && e.notices.is_empty(), "{:?}", e.notices);
+    assert_eq!(e.config, params::embed_config());
+    assert_eq!(
+        e.config.scenarios,
+        [Scenario::ThreadLoad, Scenario::ProcessLoad]
+    );
+    let e = params::from_pairs([("embed", "1"), ("scenarios", "thread"), ("embed", "0")]);
+    assert_eq!(e.config.scenarios, [Scenario::Thread]);
+    let e = params::from_pairs([("embed", "maybe")]);
+    assert!(!e.embed && e.notices.len() == 1);
+    assert_eq!(e.config, params::default_config());
+}
+
+#[wasm_bindgen_test]
 fn results_rows_carry_the_dom_contract() {
     assert_eq!(html::grouped(1234567), "1,234,567");
     assert_eq!(html::esc("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");

@@ -107,12 +107,17 @@ impl EventLog {
 
     /// Appends an event stamped now.
     pub fn push(&self, kind: EventKind, worker: u8, by: u8) {
-        let event = Event {
+        self.push_event(Event {
             t_us: self.now_us(),
             kind,
             worker,
             by,
-        };
+        });
+    }
+
+    /// Appends `event` with its own time: for events recorded elsewhere (an interpreter running
+    /// in a worker that shares no memory with the reader, see [`crate::coop`]) and copied here.
+    pub fn push_event(&self, event: Event) {
         let i = self.next.fetch_add(1, Relaxed);
         self.slots[(i % self.slots.len() as u64) as usize].store(event.pack(), Relaxed);
     }

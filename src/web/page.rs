@@ -53,6 +53,67 @@ enum Pool {
     Unavailable,
 }
 
+/// How the page runs the experiment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A pool of Web Workers sharing the wasm memory: every thread on a worker of its own.
+    Threads,
+    /// No shared memory: each interpreter's threads take turns on one worker, under the same lock
+    /// rules, and each process (or free thread) runs on a worker of its own ([`crate::coop`]).
+    Cooperative,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Threads => "threads",
+            Mode::Cooperative => "cooperative",
+        }
+    }
+
+    /// The one quiet line that says how the page runs.
+    fn line(self) -> String {
+        match self {
+            Mode::Threads => format!(
+                "Mode: threads. {} Web Workers share one memory, one per Python thread.",
+                crate::platform::web::POOL_SIZE
+            ),
+            Mode::Cooperative => "Mode: no shared memory here, so each interpreter's threads \
+                 take turns on one Web Worker, under the same lock rules."
+                .into(),
+        }
+    }
+}
+
+/// The run the page is running in cooperative mode, and the clock of each run's log.
+#[derive(Debug, Default)]
+struct Coop {
+    in_flight: Option<usize>,
+    /// Per started run: when its log began, in milliseconds since the Unix epoch of the
+    /// performance clock (`timeOrigin + now()`).
+    epochs: Vec<f64>,
+    /// Per started run: its start signal on the same clock, once a worker said; time 0 of the
+    /// run's timeline, as in threads mode, where the signal follows the log's start at once.
+    zeros: Vec<Option<f64>>,
+    /// Events a worker logged ahead of time (`coop::Interpreter::announce`), held back until
+    /// the run's clock reaches them: (run, event).
+    pending: Vec<(usize, crate::gil::Event)>,
+}
+
+impl Coop {
+    /// The start signal of run `run` (the first a worker reports), on the performance clock.
+    fn zero(&mut self, run: usize, go_ms: f64) -> Option<f64> {
+        let z = self.zeros.get_mut(run)?;
+        Some(*z.get_or_insert(go_ms))
+    }
+
+    /// How far run `run`'s start signal is after the start of its log, in microseconds.
+    fn shift_us(&self, run: usize) -> Option<u64> {
+        let zero = (*self.zeros.get(run)?)?;
+        Some(((zero - self.epochs.get(run)?) * 1e3).max(0.0) as u64)
+    }
+}
+
 /// One started run as the page knows it.
 struct RunView {
     log: Arc<EventLog>,
@@ -66,7 +127,10 @@ pub struct Page {
     doc: Document,
     state: PageState,
     pool: Pool,
+    mode: Option<Mode>,
+    coop: Coop,
     autorun: bool,
+    embed: bool,
     /// The settings in the form (valid ones; `form_error` says when they are not).
     config: SweepConfig,
     form_error: Option<String>,
@@ -134,6 +198,7 @@ impl Page {
         let FromUrl {
             config,
             autorun,
+            embed,
             notices,
         } = params::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let mut page = Self {
@@ -141,7 +206,10 @@ impl Page {
             doc,
             state: PageState::Idle,
             pool: Pool::Starting,
+            mode: None,
+            coop: Coop::default(),
             autorun,
+            embed,
             config,
             form_error: None,
             sweep: None,
@@ -166,18 +234,169 @@ impl Page {
         if page.isolated() {
             page.set_status("Starting the Web Workers…");
         } else {
-            page.pool = Pool::Unavailable;
-            page.show("not-isolated", true);
-            page.set_attr_root("data-error", "not-isolated");
-            page.set_state(PageState::Error);
-            page.set_status("This page cannot run here: see the explanation above.");
-            page.set_text(
-                "pool-info",
-                "No Web Workers: shared memory needs a cross-origin isolated page.",
-            );
+            // The script decides: a reload with the service worker, or the cooperative mode.
+            page.set_status("Starting…");
         }
         page.update_buttons();
         Some(page)
+    }
+
+    /// No shared memory and no way to run without it: the plain explanation.
+    pub fn cannot_run(&mut self) {
+        self.pool = Pool::Unavailable;
+        self.show("not-isolated", true);
+        self.set_attr_root("data-error", "not-isolated");
+        self.set_state(PageState::Error);
+        self.set_status("This page cannot run here: see the explanation above.");
+        self.set_text(
+            "pool-info",
+            "No Web Workers: shared memory needs a cross-origin isolated page.",
+        );
+        self.update_buttons();
+    }
+
+    fn set_mode(&mut self, mode: Mode) {
+        self.mode = Some(mode);
+        self.set_text("mode", &mode.line());
+        self.show("mode", true);
+        self.set_attr_root("data-mode", mode.name());
+    }
+
+    /// Shared memory is unavailable: runs go to workers that share none ([`crate::coop`]).
+    pub fn coop_ready(&mut self) {
+        let at_ms = self.window.performance().map_or(0.0, |p| p.now());
+        self.pool = Pool::Ready { ms: 0.0, at_ms };
+        self.set_mode(Mode::Cooperative);
+        self.set_text(
+            "pool-info",
+            "No shared memory on this page: each interpreter runs on a Web Worker of its own.",
+        );
+        self.set_status(self.ready_text());
+        self.update_buttons();
+        if self.autorun && self.form_error.is_none() {
+            self.run();
+        }
+    }
+
+    /// Cooperative mode: the next run to start, as JSON for the script that starts its workers
+    /// (`run`, `scenario`, `delay_s`, `load`, `interval_ms`, and `isolated`: whether the
+    /// incrementer needs a worker of its own). `None` while a run is going on or none is left.
+    pub fn coop_next(&mut self) -> Option<String> {
+        if self.mode != Some(Mode::Cooperative) || self.coop.in_flight.is_some() {
+            return None;
+        }
+        let sweep = self.sweep.clone()?;
+        let (i, cfg, _log) = sweep.begin_run()?;
+        let epoch = self.abs_now_ms();
+        self.coop.epochs.truncate(i);
+        self.coop.epochs.push(epoch);
+        self.coop.zeros.truncate(i);
+        self.coop.zeros.push(None);
+        self.coop.in_flight = Some(i);
+        Some(
+            serde_json::json!({
+                "run": i,
+                "scenario": cfg.scenario.name(),
+                "delay_s": cfg.delay.as_secs_f64(),
+                "load": cfg.load.name(),
+                "interval_ms": cfg.interval.as_secs_f64() * 1e3,
+                "isolated": crate::coop::needs_isolated_worker(cfg.scenario),
+            })
+            .to_string(),
+        )
+    }
+
+    /// Cooperative mode: events of run `run`, timed in microseconds from `epoch_ms` (the worker's
+    /// `timeOrigin + now()` when its clock began); `go_ms`: its start signal on that clock.
+    pub fn coop_events(&mut self, run: usize, epoch_ms: f64, go_ms: f64, events: &[f64]) {
+        let Some(zero) = self.coop.zero(run, go_ms) else {
+            return;
+        };
+        let Some(log) = self.sweep.as_ref().and_then(|s| s.try_log(run)) else {
+            return;
+        };
+        let now = log
+            .now_us()
+            .saturating_sub(self.coop.shift_us(run).unwrap_or(0));
+        for e in crate::coop::decode_events(events, (epoch_ms - zero) * 1e3) {
+            if e.t_us > now {
+                self.coop.pending.push((run, e));
+            } else {
+                log.push_event(e);
+            }
+        }
+    }
+
+    /// Cooperative mode: moves the events held back for run `run` into its log, those due by its
+    /// clock (all of them with `all`).
+    fn coop_release(&mut self, run: usize, all: bool) {
+        if self.coop.pending.is_empty() {
+            return;
+        }
+        let Some(log) = self.sweep.as_ref().and_then(|s| s.try_log(run)) else {
+            return;
+        };
+        let now = log
+            .now_us()
+            .saturating_sub(self.coop.shift_us(run).unwrap_or(0));
+        self.coop.pending.retain(|(r, e)| {
+            let due = *r == run && (all || e.t_us <= now);
+            if due {
+                log.push_event(*e);
+            }
+            !due
+        });
+    }
+
+    /// Cooperative mode: the incrementer of run `run` has counted `count` in `elapsed_s`; it
+    /// started at `go_ms` (`timeOrigin + now()` of its worker).
+    pub fn coop_live(&mut self, run: usize, count: f64, elapsed_s: f64, go_ms: f64) {
+        if self.coop.in_flight != Some(run) {
+            return;
+        }
+        let (Some(zero), Some(sweep)) = (self.coop.zero(run, go_ms), &self.sweep) else {
+            return;
+        };
+        let go_us = ((go_ms - zero) * 1e3).max(1.0) as u64;
+        sweep.set_live(count as u64, (elapsed_s * 1e6) as u64, go_us);
+    }
+
+    /// Cooperative mode: run `run` finished; `result` is [`crate::coop::encode_result`]'s.
+    pub fn coop_result(&mut self, run: usize, result: &[f64]) {
+        if self.coop.in_flight != Some(run) {
+            return;
+        }
+        self.coop_release(run, true);
+        self.coop.in_flight = None;
+        let Some(sweep) = self.sweep.clone() else {
+            return;
+        };
+        match crate::coop::decode_result(result) {
+            Some(r) => sweep.push_result(r),
+            None => sweep.fail(format!("run {} sent a result that cannot be read", run + 1)),
+        }
+    }
+
+    /// Cooperative mode: a worker of the run in progress failed.
+    pub fn coop_failed(&mut self, message: &str) {
+        self.coop.in_flight = None;
+        if let Some(sweep) = &self.sweep {
+            sweep.fail(format!("a Web Worker stopped: {message}"));
+        }
+    }
+
+    fn ready_text(&self) -> &'static str {
+        if self.embed {
+            "Ready. Press Run."
+        } else {
+            "Ready. Choose settings, then Run."
+        }
+    }
+
+    fn abs_now_ms(&self) -> f64 {
+        self.window
+            .performance()
+            .map_or(0.0, |p| p.time_origin() + p.now())
     }
 
     /// Whether the page may use shared memory (served with COOP and COEP).
@@ -189,6 +408,7 @@ impl Page {
     pub fn pool_ready(&mut self, ms: f64) {
         let at_ms = self.window.performance().map_or(0.0, |p| p.now());
         self.pool = Pool::Ready { ms, at_ms };
+        self.set_mode(Mode::Threads);
         self.set_text(
             "pool-info",
             &format!(
@@ -196,7 +416,7 @@ impl Page {
                 crate::platform::web::POOL_SIZE
             ),
         );
-        self.set_status("Ready. Choose settings, then Run.");
+        self.set_status(self.ready_text());
         self.update_buttons();
         if self.autorun && self.form_error.is_none() {
             self.run();
@@ -278,13 +498,21 @@ impl Page {
             return;
         }
         let config = self.config.clone();
-        self.sweep = Some(Sweep::start(config));
+        self.sweep = Some(match self.mode {
+            Some(Mode::Cooperative) => Sweep::external(config),
+            _ => Sweep::start(config),
+        });
+        self.coop = Coop::default();
         self.runs.clear();
         self.results.clear();
         self.pinned = None;
         self.last_live = None;
         self.timeline_drawn_for = None;
-        let url = format!("?{}", params::to_query(&self.config));
+        let url = format!(
+            "?{}{}",
+            if self.embed { "embed=1&" } else { "" },
+            params::to_query(&self.config)
+        );
         if let Ok(h) = self.window.history() {
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
         }
@@ -309,6 +537,22 @@ impl Page {
             loc.origin().unwrap_or_default(),
             loc.pathname().unwrap_or_default(),
             params::to_query(&self.config)
+        )
+    }
+
+    /// The snippet that embeds the compact view with the current settings in a blog post: an
+    /// iframe, and the optional script that fits its height to the content.
+    pub fn embed_code(&self) -> String {
+        let loc = self.window.location();
+        let origin = loc.origin().unwrap_or_default();
+        let path = loc.pathname().unwrap_or_default();
+        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        format!(
+            "<iframe src=\"{origin}{path}?embed=1&{query}\" title=\"gil-lab: a Python thread and a \
+             process beside a CPU-heavy thread, live\" style=\"width:100%;max-width:760px;\
+             height:640px;border:0\" loading=\"lazy\" allow=\"cross-origin-isolated\"></iframe>\
+             <script src=\"{origin}{dir}embed-host.js\" async></script>",
+            query = params::to_query(&self.config),
         )
     }
 
@@ -350,6 +594,7 @@ impl Page {
     pub fn snapshot(&self) -> String {
         let snapshot = Snapshot {
             state: self.state.name(),
+            mode: self.mode.map(Mode::name),
             pool_ms: self.pool_ms(),
             ready_ms: match self.pool {
                 Pool::Ready { at_ms, .. } => Some(at_ms),
@@ -397,6 +642,9 @@ impl Page {
 
     /// Reads new logs, events and results. Returns whether the results changed.
     fn poll(&mut self, sweep: &Arc<Sweep>) -> bool {
+        if let (Some(Mode::Cooperative), Some(run)) = (self.mode, self.coop.in_flight) {
+            self.coop_release(run, false);
+        }
         while self.runs.len() < sweep.started() {
             let i = self.runs.len();
             let Some(log) = sweep.try_log(i) else { break };
@@ -425,8 +673,24 @@ impl Page {
             }
         }
         if let Some(live) = sweep.live() {
-            if let Some(run) = self.runs.get_mut(live.run) {
-                let now = run.log.now_us();
+            // A cooperative interpreter cannot report while it is inside a `z * z`: its clock
+            // goes on here, up to the controller's wake-up, as the pool's controller reports it.
+            let zero = self.coop.zeros.get(live.run).copied().flatten();
+            if let (Some(Mode::Cooperative), Some(zero)) = (self.mode, zero) {
+                let delay = sweep.runs()[live.run].delay.as_secs_f64();
+                let here = ((self.abs_now_ms() - zero) / 1e3).min(delay + 1e-3);
+                if here > live.elapsed_s {
+                    sweep.set_live(live.count, (here * 1e6) as u64, 0);
+                }
+            }
+            // Cooperative runs start a while after their log (the workers load first): their
+            // time axis starts at the start signal instead.
+            let shift = match self.mode {
+                Some(Mode::Cooperative) => self.coop.shift_us(live.run),
+                _ => Some(0),
+            };
+            if let (Some(run), Some(shift)) = (self.runs.get_mut(live.run), shift) {
+                let now = run.log.now_us().saturating_sub(shift);
                 run.timeline.set_go(live.go_us);
                 run.timeline.advance(now);
             }
@@ -471,7 +735,11 @@ impl Page {
                 if self.state == PageState::Running && self.results.len() == sweep.results_len() {
                     self.set_progress(sweep);
                     self.set_status(&if status == Status::Done {
-                        format!("Done: {total} runs. Download the results or change the settings and run again.")
+                        if self.embed {
+                            format!("Done: {total} runs. The full demo has more settings.")
+                        } else {
+                            format!("Done: {total} runs. Download the results or change the settings and run again.")
+                        }
                     } else {
                         format!("Stopped after {} of {total} runs.", self.results.len())
                     });
@@ -847,6 +1115,15 @@ impl Page {
         if let Some(i) = self.input_el("share-url") {
             i.set_value(&url);
         }
+        if let Some(a) = self.el("full-demo") {
+            let _ = a.set_attribute("href", &url);
+        }
+        if !self.embed {
+            let code = self.embed_code();
+            if let Some(i) = self.input_el("embed-code") {
+                i.set_value(&code);
+            }
+        }
     }
 
     fn update_buttons(&self) {
@@ -944,6 +1221,7 @@ impl Page {
 #[derive(Serialize)]
 struct Snapshot<'a> {
     state: &'static str,
+    mode: Option<&'static str>,
     pool_ms: Option<f64>,
     ready_ms: Option<f64>,
     runs_total: usize,

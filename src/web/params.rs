@@ -9,7 +9,14 @@ use crate::workload::Load;
 use std::time::Duration;
 
 /// The parameters the page understands.
-pub const KNOWN: [&str; 5] = ["scenarios", "delays", "load", "interval_ms", "autorun"];
+pub const KNOWN: [&str; 6] = [
+    "scenarios",
+    "delays",
+    "load",
+    "interval_ms",
+    "autorun",
+    "embed",
+];
 
 /// What the page runs when nothing else is asked: the seed's four scenarios over 1, 2 and 3 s.
 pub fn default_config() -> SweepConfig {
@@ -21,6 +28,24 @@ pub fn default_config() -> SweepConfig {
     }
 }
 
+/// What the compact view for blogs (`embed=1`) runs when nothing else is asked: one comparison,
+/// the counting thread against the counting process beside the seed's load, for 2 s.
+pub fn embed_config() -> SweepConfig {
+    SweepConfig {
+        delays: vec![Duration::from_secs(2)],
+        scenarios: vec![Scenario::ThreadLoad, Scenario::ProcessLoad],
+        ..default_config()
+    }
+}
+
+fn is_yes(v: &str) -> bool {
+    matches!(v.trim(), "1" | "true" | "yes")
+}
+
+fn is_no(v: &str) -> bool {
+    matches!(v.trim(), "0" | "false" | "no" | "")
+}
+
 /// Settings read from a URL, with a sentence for each value that could not be used.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FromUrl {
@@ -28,16 +53,25 @@ pub struct FromUrl {
     pub config: SweepConfig,
     /// `autorun=1`.
     pub autorun: bool,
+    /// `embed=1`: the compact view for an iframe in a blog post.
+    pub embed: bool,
     /// One sentence per problem, saying what was used instead.
     pub notices: Vec<String>,
 }
 
 /// Reads `pairs` (decoded `key=value` pairs of a query string, in order).
 pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> FromUrl {
-    let defaults = default_config();
+    let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+    let embed = pairs.iter().any(|(k, v)| *k == "embed" && is_yes(v));
+    let defaults = if embed {
+        embed_config()
+    } else {
+        default_config()
+    };
     let mut out = FromUrl {
         config: defaults.clone(),
         autorun: false,
+        embed,
         notices: Vec::new(),
     };
     for (key, value) in pairs {
@@ -58,17 +92,22 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 .map(|i| out.config.interval = i)
                 .err()
                 .map(|e| format!("{e}. Using {} ms.", ms(defaults.interval))),
-            "autorun" => match value.trim() {
-                "1" | "true" | "yes" => {
-                    out.autorun = true;
-                    None
-                }
-                "0" | "false" | "no" | "" => None,
-                other => Some(format!(
-                    "autorun={other} is not understood; write autorun=1 to start at once. \
-                     Waiting for the Run button."
-                )),
-            },
+            "autorun" if is_yes(value) => {
+                out.autorun = true;
+                None
+            }
+            "autorun" if is_no(value) => None,
+            "autorun" => Some(format!(
+                "autorun={} is not understood; write autorun=1 to start at once. \
+                 Waiting for the Run button.",
+                value.trim()
+            )),
+            "embed" if is_yes(value) || is_no(value) => None,
+            "embed" => Some(format!(
+                "embed={} is not understood; write embed=1 for the compact view. \
+                 Showing the full page.",
+                value.trim()
+            )),
             other => Some(format!(
                 "the parameter '{other}' is not one this page knows ({}); it was ignored.",
                 KNOWN.join(", ")

@@ -67,7 +67,22 @@ pub struct Live {
 impl Sweep {
     /// Starts `config` in the pool (which must be running) and returns its shared state at once.
     pub fn start(config: SweepConfig) -> Arc<Self> {
-        let sweep = Arc::new(Self {
+        let sweep = Self::new(config);
+        let s = sweep.clone();
+        let platform = WebPlatform::new();
+        rayon::spawn(move || s.control(&platform));
+        sweep
+    }
+
+    /// A sweep with no controller task: the page runs it one run at a time in workers that share
+    /// no memory with it ([`crate::coop`]) and reports here what they post: [`Sweep::begin_run`],
+    /// [`Sweep::set_live`], [`Sweep::push_result`], [`Sweep::fail`].
+    pub fn external(config: SweepConfig) -> Arc<Self> {
+        Self::new(config)
+    }
+
+    fn new(config: SweepConfig) -> Arc<Self> {
+        Arc::new(Self {
             runs: config.runs().collect(),
             config,
             status: AtomicU8::new(Status::Running as u8),
@@ -80,11 +95,54 @@ impl Sweep {
             results: Mutex::new(Vec::new()),
             results_len: AtomicU32::new(0),
             error: Mutex::new(None),
-        });
-        let s = sweep.clone();
-        let platform = WebPlatform::new();
-        rayon::spawn(move || s.control(&platform));
-        sweep
+        })
+    }
+
+    /// Externally run sweeps: the next run to start, with its new event log; `None` (and the
+    /// sweep is over) when every run is done or a stop was asked for.
+    pub fn begin_run(&self) -> Option<(usize, RunConfig, Arc<EventLog>)> {
+        if self.status.load(SeqCst) != Status::Running as u8 {
+            return None;
+        }
+        let i = self.started();
+        if self.stop_requested.load(SeqCst) {
+            self.status.store(Status::Stopped as u8, SeqCst);
+            return None;
+        }
+        let Some(cfg) = self.runs.get(i).copied() else {
+            self.status.store(Status::Done as u8, SeqCst);
+            return None;
+        };
+        let log = Arc::new(EventLog::new(LOG_CAPACITY));
+        self.live_count.store(0, SeqCst);
+        self.live_elapsed_us.store(0, SeqCst);
+        self.live_go_us.store(0, SeqCst);
+        lock(&self.logs).push(log.clone());
+        self.started.store(i as u32 + 1, SeqCst);
+        Some((i, cfg, log))
+    }
+
+    /// Externally run sweeps: a live reading of the run in progress.
+    pub fn set_live(&self, count: u64, elapsed_us: u64, go_us: u64) {
+        self.live_count.store(count, SeqCst);
+        self.live_elapsed_us.store(elapsed_us, SeqCst);
+        if go_us > 0 {
+            self.live_go_us.store(go_us, SeqCst);
+        }
+    }
+
+    /// Externally run sweeps: the run in progress finished.
+    pub fn push_result(&self, result: RunResult) {
+        self.live_count.store(result.count, SeqCst);
+        let mut results = lock(&self.results);
+        results.push(result);
+        self.results_len.store(results.len() as u32, SeqCst);
+    }
+
+    /// Externally run sweeps: the run in progress failed.
+    pub fn fail(&self, message: String) {
+        *lock(&self.error) = Some(message);
+        self.status.store(Status::Failed as u8, SeqCst);
     }
 
     /// The controller: every run in order, one at a time, as the seed does.

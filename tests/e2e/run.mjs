@@ -3,7 +3,9 @@
 // Serves the built site (GIL_LAB_DIST, default ../../dist) twice: once with the COOP/COEP headers
 // that make the page cross-origin isolated, once without. Opens it through its URL contract
 // (DESIGN.md section 5), waits for the sweep, checks the phenomenon from the #results rows, checks
-// the notices and the "not isolated" explanation, and saves screenshots to ./screenshots/.
+// the notices, and saves screenshots to ./screenshots/. Without the headers (embed.mjs): the embed
+// in a plain blog page on another port, and the page at top level through its service worker or,
+// with service workers blocked, in cooperative mode.
 //
 //   GIL_LAB_DIST=/abs/path/to/dist CHROMIUM=/usr/bin/chromium node tests/e2e/run.mjs
 //
@@ -15,6 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { embedTests } from "./embed.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(process.env.GIL_LAB_DIST || path.join(here, "..", "..", "dist"));
@@ -155,7 +158,15 @@ async function main() {
     await contractRun(browser, isolatedServer.url);
     await idleAndPhone(browser, isolatedServer.url);
     await invalidParams(browser, isolatedServer.url);
-    await notIsolated(browser, plainServer.url);
+    await embedTests(browser, {
+      plainUrl: plainServer.url,
+      dist: DIST,
+      check,
+      info,
+      shot,
+      watch,
+      timeoutMs: DONE_TIMEOUT_MS,
+    });
   } finally {
     await browser.close();
     isolatedServer.close();
@@ -351,31 +362,6 @@ async function invalidParams(browser, base) {
     [...document.querySelectorAll("input[name=scenario]:checked")].map((c) => c.value).join(","));
   check("defaults are used instead", defaults === "thread,process,thread+load,process+load", defaults);
   await shot(page, "laptop-invalid-params");
-  await context.close();
-}
-
-/** Served without COOP/COEP: a plain explanation instead of a blank page. */
-async function notIsolated(browser, base) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = watch(page);
-  await page.goto(base + CONTRACT_QUERY);
-  await page.waitForFunction(() => document.documentElement.dataset.state === "error", null, { timeout: 30_000 }).catch(() => {});
-  const res = await page.evaluate(() => {
-    const box = document.getElementById("not-isolated");
-    return {
-      isolated: self.crossOriginIsolated,
-      visible: !!box && !box.hidden && box.offsetHeight > 0,
-      text: box ? box.innerText : "",
-      state: document.documentElement.dataset.state,
-      reason: document.documentElement.dataset.error,
-    };
-  });
-  check("without COOP/COEP the page is not isolated", res.isolated === false);
-  check("the plain explanation is visible", res.visible && /headers/i.test(res.text));
-  check("data-state says it cannot run (error, not-isolated), not a crash", res.state === "error" && res.reason === "not-isolated", `state=${res.state}, reason=${res.reason}`);
-  check("no page errors when not isolated", errors.filter((e) => e.startsWith("pageerror")).length === 0, errors.slice(0, 2).join(" | "));
-  await shot(page, "laptop-not-isolated");
   await context.close();
 }
 

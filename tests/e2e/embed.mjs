@@ -1,0 +1,269 @@
+// End-to-end tests of the page where it cannot share memory at first: embedded in a blog, and on
+// a static host that sends no COOP/COEP headers. Called from run.mjs, which owns the browser, the
+// servers and the PASS/FAIL lines.
+//
+// - A blogger's page (plain, on another local port) pastes the snippet of "Copy embed code": the
+//   iframe is not cross-origin isolated, so the embed runs in cooperative mode; its autorun must
+//   show the phenomenon in its #results rows, load under 200 KB gzip from its own origin only, fit
+//   its height through embed-host.js, and be usable at 320 px in the dark scheme.
+// - The full page on the plain server at top level: the service worker (coi-sw.js) adds the
+//   headers and the page reloads once into threads mode; with service workers blocked, it runs in
+//   cooperative mode instead of showing an explanation.
+
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+
+const FOUR = "scenarios=thread,thread+load,process,process+load&delays=2";
+const BUDGET_GZIP = 200 * 1024;
+
+/** A server for one HTML page: the blogger's post. */
+function blogServer(html) {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/" || req.url.startsWith("/?")) {
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
+      res.end(html());
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      resolve({ url: `http://127.0.0.1:${port}/`, origin: `http://127.0.0.1:${port}`, close: () => server.close() });
+    });
+  });
+}
+
+function blogPost(snippet) {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>My blog: the GIL</title><link rel="icon" href="data:,">
+<style>body{font:17px/1.6 Georgia,serif;margin:0 auto;padding:1rem;max-width:720px}
+@media (prefers-color-scheme: dark){body{background:#15171a;color:#ddd}}</style></head>
+<body><h1>Why my Python threads were slow</h1>
+<p>Here is the experiment, live. Press Run.</p>
+${snippet}
+<p>As you can see, the thread starves and the process does not.</p>
+</body></html>`;
+}
+
+/** Polls `fn` in `target` (a page or a frame) until it returns true, through reloads. */
+async function until(target, fn, arg, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      if (await target.evaluate(fn, arg)) return true;
+    } catch {
+      // Navigating (the service worker's reload): try again.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+/** For `until`: whether data-state is one of `states` (evaluated in the page). */
+const stateIn = (states) => states.includes(document.documentElement.dataset.state);
+const FINISHED = ["done", "error"];
+
+async function rowsOf(target) {
+  return target.$$eval("#results tr", (trs) =>
+    trs.map((tr) => ({
+      scenario: tr.dataset.scenario,
+      delay: Number(tr.dataset.delayS),
+      count: Number(tr.dataset.count),
+      elapsed: Number(tr.dataset.elapsedS),
+    })),
+  );
+}
+
+/** Checks the phenomenon in the four-scenario rows; returns whether the ratios held. */
+function phenomenon(rows, label, { check, info }) {
+  const by = Object.fromEntries(rows.map((r) => [r.scenario, r]));
+  const complete = ["thread", "thread+load", "process", "process+load"].every(
+    (s) => by[s] && by[s].delay === 2 && by[s].count > 0 && by[s].elapsed > 0,
+  );
+  check(`${label}: #results has the four rows with their data attributes`, rows.length === 4 && complete, `${rows.length} rows`);
+  if (!complete) return false;
+  for (const r of rows) info(`${label}: ${r.scenario} count ${r.count} in ${r.elapsed.toFixed(3)} s`);
+  const t = by["thread+load"].count / by.thread.count;
+  const p = by["process+load"].count / by.process.count;
+  check(`${label}: thread+load / thread <= 0.1`, t <= 0.1, `ratio ${t.toFixed(4)}`);
+  check(`${label}: process+load / process >= 0.6`, p >= 0.6, `ratio ${p.toFixed(3)}`);
+  return t <= 0.1 && p >= 0.6;
+}
+
+/** The gzip size of the dist files behind `urls`, and the URLs that are not ours. */
+function budget(urls, dist, ours) {
+  const files = new Set();
+  const foreign = [];
+  for (const u of urls) {
+    if (u.startsWith("data:") || u.startsWith("blob:")) continue;
+    const url = new URL(u);
+    if (!ours.includes(url.origin)) {
+      foreign.push(u);
+      continue;
+    }
+    let p = decodeURIComponent(url.pathname);
+    if (p.endsWith("/")) p += "index.html";
+    const file = path.join(dist, path.normalize(p));
+    if (file.startsWith(dist + path.sep) && fs.existsSync(file)) files.add(file);
+  }
+  let gzip = 0;
+  const parts = [];
+  for (const f of files) {
+    const n = zlib.gzipSync(fs.readFileSync(f), { level: 9 }).length;
+    gzip += n;
+    parts.push(`${path.basename(f)} ${(n / 1024).toFixed(1)} KB`);
+  }
+  return { gzip, foreign, parts };
+}
+
+/** The snippet that "Copy embed code" gives on the full page served by `base`. */
+async function snippetFrom(browser, base, query, { check }) {
+  const context = await browser.newContext({ serviceWorkers: "block" });
+  const page = await context.newPage();
+  await page.goto(base + "?" + query);
+  await until(page, () => !!window.gilLab && document.getElementById("embed-code").value.length > 0, null, 30_000);
+  const snippet = await page.evaluate(() => document.getElementById("embed-code").value);
+  const viaApi = await page.evaluate(() => window.gilLab.embedCode());
+  await context.close();
+  check(
+    "Copy embed code gives one line: an iframe with embed=1 and allow=\"cross-origin-isolated\", and the host script",
+    snippet === viaApi && !snippet.includes("\n") && /^<iframe src="[^"]*\?embed=1&[^"]*"/.test(snippet) &&
+      snippet.includes('allow="cross-origin-isolated"') && snippet.includes("embed-host.js"),
+    snippet.slice(0, 90),
+  );
+  return snippet;
+}
+
+export async function embedTests(browser, env) {
+  const { plainUrl, dist, check, info, shot, watch, timeoutMs } = env;
+  const plainOrigin = new URL(plainUrl).origin;
+
+  // ---- The snippet in a blog post, the seed's four scenarios -----------------------------------
+  const snippet = await snippetFrom(browser, plainUrl, FOUR, env);
+  const withAutorun = snippet.replace('?embed=1&', "?embed=1&autorun=1&");
+  let html = blogPost(withAutorun);
+  const blog = await blogServer(() => html);
+  try {
+    const context = await browser.newContext({ viewport: { width: 760, height: 900 } });
+    const urls = [];
+    context.on("request", (r) => urls.push(r.url()));
+    const page = await context.newPage();
+    const errors = watch(page);
+    const t0 = Date.now();
+    await page.goto(blog.url);
+    const frame = await (await page.waitForSelector("iframe")).contentFrame();
+    const done = await until(frame, stateIn, FINISHED, timeoutMs);
+    const state = await frame.evaluate(() => document.documentElement.dataset.state).catch(() => "?");
+    check("embed in a plain blog page: the autorun reaches data-state=done", done && state === "done", `state=${state}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const mode = await frame.evaluate(() => ({
+      isolated: self.crossOriginIsolated,
+      mode: document.documentElement.dataset.mode,
+      line: document.getElementById("mode").hidden ? "" : document.getElementById("mode").textContent,
+    }));
+    check("the embed is not isolated and runs in cooperative mode", mode.isolated === false && mode.mode === "cooperative", JSON.stringify(mode).slice(0, 120));
+    check("it says so in one quiet line", /no shared memory/i.test(mode.line));
+    phenomenon(await rowsOf(frame), "embed, cooperative", env);
+    await page.waitForTimeout(300);
+    const fit = await page.evaluate(() => {
+      const f = document.querySelector("iframe");
+      return { frame: f.getBoundingClientRect().height, styled: f.style.height };
+    });
+    const content = await frame.evaluate(() => Math.ceil(document.body.getBoundingClientRect().height));
+    check("embed-host.js fits the iframe to its content", Math.abs(fit.frame - content) <= 2 && fit.styled !== "", `iframe ${fit.frame} px, content ${content} px`);
+    await shot(page, "embed-blog");
+    const b = budget(urls, dist, [plainOrigin, blog.origin]);
+    info(`embed loads: ${b.parts.join(", ")}`);
+    check("the embed makes no third-party request", b.foreign.length === 0, b.foreign.slice(0, 3).join(" "));
+    check("the embed loads less than 200 KB gzip in all", b.gzip < BUDGET_GZIP, `${(b.gzip / 1024).toFixed(1)} KB gzip`);
+    check("no console errors in the blog page and its embed", errors.length === 0, errors.slice(0, 3).join(" | "));
+    await context.close();
+
+    // ---- The default embed (one comparison) at 320 px, dark -------------------------------------
+    const def = snippet.replace(/\?embed=1&[^"]*"/, '?embed=1&autorun=1"');
+    html = blogPost(def);
+    const phone = await browser.newContext({
+      viewport: { width: 320, height: 640 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: "dark",
+    });
+    const p2 = await phone.newPage();
+    const e2 = watch(p2);
+    await p2.goto(blog.url);
+    const f2 = await (await p2.waitForSelector("iframe")).contentFrame();
+    await until(f2, () => document.querySelectorAll("#results tr").length >= 1, null, 60_000);
+    await p2.waitForTimeout(1200);
+    await shot(p2, "embed-320-dark-during");
+    const ok2 = await until(f2, stateIn, FINISHED, timeoutMs);
+    const rows = await rowsOf(f2);
+    const by = Object.fromEntries(rows.map((r) => [r.scenario, r]));
+    check("the default embed compares thread+load with process+load", ok2 && rows.length === 2 && !!by["thread+load"] && !!by["process+load"], rows.map((r) => r.scenario).join(","));
+    if (by["thread+load"] && by["process+load"]) {
+      const x = by["process+load"].count / Math.max(1, by["thread+load"].count);
+      check("in it the process counts at least 5 times more than the thread", x >= 5, `${x.toFixed(1)}x`);
+    }
+    const narrow = await f2.evaluate(() => ({
+      over: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      width: document.documentElement.clientWidth,
+      dark: matchMedia("(prefers-color-scheme: dark)").matches,
+      bg: getComputedStyle(document.body).backgroundColor,
+    }));
+    check("usable at 320 px: no horizontal scrolling in the embed", narrow.over <= 0, `${narrow.width} px wide, ${narrow.over} px too wide`);
+    check("the embed follows the dark colour scheme", narrow.dark && narrow.bg === "rgb(17, 20, 24)", narrow.bg);
+    await shot(p2, "embed-320-dark");
+    check("no console errors at 320 px", e2.length === 0, e2.slice(0, 3).join(" | "));
+    await phone.close();
+  } finally {
+    blog.close();
+  }
+
+  // ---- Top level on a host without COOP/COEP: the service worker, then the fallback ------------
+  await topLevel(browser, env, "allow");
+  await topLevel(browser, env, "block");
+}
+
+async function topLevel(browser, env, serviceWorkers) {
+  const { plainUrl, check, info, shot, watch, timeoutMs } = env;
+  const label = serviceWorkers === "allow" ? "no headers, service worker" : "no headers, service workers blocked";
+  const attempt = async (retry) => {
+    const results = [];
+    const defer = { check: (...a) => results.push(a), info };
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers });
+    const page = await context.newPage();
+    const errors = watch(page);
+    const t0 = Date.now();
+    // The service worker may reload the page before its first load event.
+    await page.goto(plainUrl + "?" + FOUR + "&autorun=1", { waitUntil: "commit" });
+    const done = await until(page, stateIn, FINISHED, timeoutMs);
+    const st = await page.evaluate(() => ({
+      state: document.documentElement.dataset.state,
+      mode: document.documentElement.dataset.mode,
+      isolated: self.crossOriginIsolated,
+      explained: !document.getElementById("not-isolated").hidden,
+      navigation: performance.getEntriesByType("navigation")[0]?.type,
+    }));
+    const navigations = st.navigation;
+    defer.check(`${label}: the autorun reaches data-state=done`, done && st.state === "done", `state=${st.state}, ${((Date.now() - t0) / 1000).toFixed(1)} s, last navigation: ${navigations}`);
+    if (serviceWorkers === "allow") {
+      defer.check(`${label}: one reload, then cross-origin isolated, threads mode`, st.isolated === true && st.mode === "threads" && st.navigation === "reload", `isolated=${st.isolated}, mode=${st.mode}, last navigation: ${st.navigation}`);
+    } else {
+      defer.check(`${label}: cooperative mode, not the plain explanation`, st.isolated === false && st.mode === "cooperative" && !st.explained, `mode=${st.mode}`);
+    }
+    const ok = phenomenon(await rowsOf(page), label, defer);
+    defer.check(`${label}: no console errors`, errors.length === 0, errors.slice(0, 3).join(" | "));
+    await shot(page, serviceWorkers === "allow" ? "laptop-service-worker" : "laptop-cooperative");
+    await context.close();
+    return { ok, results };
+  };
+  let out = await attempt();
+  if (!out.ok) {
+    info(`${label}: ratios missed; the machine may be busy: running once more`);
+    out = await attempt(true);
+  }
+  for (const a of out.results) check(...a);
+}
