@@ -412,20 +412,7 @@ impl Interpreter {
     /// The incrementer counts, as the seed's loop does, until the flag is cleared (returns false)
     /// or the clock reaches `until` (returns true).
     fn count_until(&mut self, until: Instant) -> bool {
-        let (running, counter) = (&self.running, &self.counter);
-        let mut x = self.x;
-        let mut n: u32 = 0;
-        let alive = loop {
-            if !running.load(Relaxed) {
-                break false;
-            }
-            counter.store(x, Relaxed);
-            x += 1;
-            n = n.wrapping_add(1);
-            if n & (CLOCK_EVERY - 1) == 0 && Instant::now() >= until {
-                break true;
-            }
-        };
+        let (x, alive) = count_until(&self.running, &self.counter, self.x, until);
         self.x = x;
         alive
     }
@@ -722,20 +709,7 @@ impl IsolatedIncrementer {
         if let Some(after) = self.stop_after {
             until = until.min(started + after);
         }
-        let (running, counter) = (&self.running, &self.counter);
-        let mut x = self.x;
-        let mut n: u32 = 0;
-        let mut alive = loop {
-            if !running.load(Relaxed) {
-                break false;
-            }
-            counter.store(x, Relaxed);
-            x += 1;
-            n = n.wrapping_add(1);
-            if n & (CLOCK_EVERY - 1) == 0 && Instant::now() >= until {
-                break true;
-            }
-        };
+        let (x, mut alive) = count_until(&self.running, &self.counter, self.x, until);
         self.x = x;
         let now = Instant::now();
         if self.stop_after.is_some_and(|after| now >= started + after) {
@@ -970,6 +944,29 @@ pub fn decode_result(v: &[f64]) -> Option<RunResult> {
         workers,
         load,
     })
+}
+
+/// The incrementer's loop ([`crate::workload::incrementer`]) in a slice of time: counts on from
+/// `x` until `running` is cleared (`false`) or the clock passes `until` (`true`), looking at the
+/// clock every [`CLOCK_EVERY`] iterations. Returns the next count and whether to go on.
+fn count_until(
+    running: &AtomicBool,
+    counter: &AtomicU64,
+    mut x: u64,
+    until: Instant,
+) -> (u64, bool) {
+    let mut n: u32 = 0;
+    loop {
+        if !running.load(Relaxed) {
+            return (x, false);
+        }
+        counter.store(x, Relaxed);
+        x += 1;
+        n = n.wrapping_add(1);
+        if n & (CLOCK_EVERY - 1) == 0 && Instant::now() >= until {
+            return (x, true);
+        }
+    }
 }
 
 #[cfg(test)]
