@@ -312,12 +312,9 @@ impl Page {
         let Some(zero) = self.coop.zero(run, go_ms) else {
             return;
         };
-        let Some(log) = self.sweep.as_ref().and_then(|s| s.try_log(run)) else {
+        let Some((log, now)) = self.coop_log(run) else {
             return;
         };
-        let now = log
-            .now_us()
-            .saturating_sub(self.coop.shift_us(run).unwrap_or(0));
         for e in crate::coop::decode_events(events, (epoch_ms - zero) * 1e3) {
             if e.t_us > now {
                 self.coop.pending.push((run, e));
@@ -327,18 +324,24 @@ impl Page {
         }
     }
 
+    /// Cooperative mode: run `run`'s event log and the time now on the worker's clock.
+    fn coop_log(&self, run: usize) -> Option<(Arc<EventLog>, u64)> {
+        let log = self.sweep.as_ref()?.try_log(run)?;
+        let now = log
+            .now_us()
+            .saturating_sub(self.coop.shift_us(run).unwrap_or(0));
+        Some((log, now))
+    }
+
     /// Cooperative mode: moves the events held back for run `run` into its log, those due by its
     /// clock (all of them with `all`).
     fn coop_release(&mut self, run: usize, all: bool) {
         if self.coop.pending.is_empty() {
             return;
         }
-        let Some(log) = self.sweep.as_ref().and_then(|s| s.try_log(run)) else {
+        let Some((log, now)) = self.coop_log(run) else {
             return;
         };
-        let now = log
-            .now_us()
-            .saturating_sub(self.coop.shift_us(run).unwrap_or(0));
         self.coop.pending.retain(|(r, e)| {
             let due = *r == run && (all || e.t_us <= now);
             if due {

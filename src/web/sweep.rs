@@ -113,13 +113,18 @@ impl Sweep {
             self.status.store(Status::Done as u8, SeqCst);
             return None;
         };
+        Some((i, cfg, self.open_run(i)))
+    }
+
+    /// Run `i` begins: a fresh event log and live reading, and `started` moves on.
+    fn open_run(&self, i: usize) -> Arc<EventLog> {
         let log = Arc::new(EventLog::new(LOG_CAPACITY));
         self.live_count.store(0, SeqCst);
         self.live_elapsed_us.store(0, SeqCst);
         self.live_go_us.store(0, SeqCst);
         lock(&self.logs).push(log.clone());
         self.started.store(i as u32 + 1, SeqCst);
-        Some((i, cfg, log))
+        log
     }
 
     /// Externally run sweeps: a live reading of the run in progress.
@@ -152,12 +157,7 @@ impl Sweep {
                 self.status.store(Status::Stopped as u8, SeqCst);
                 return;
             }
-            let log = Arc::new(EventLog::new(LOG_CAPACITY));
-            self.live_count.store(0, SeqCst);
-            self.live_elapsed_us.store(0, SeqCst);
-            self.live_go_us.store(0, SeqCst);
-            lock(&self.logs).push(log.clone());
-            self.started.store(i as u32 + 1, SeqCst);
+            let log = self.open_run(i);
             let clock = log.clone();
             let mut observe = |p: Progress| {
                 let elapsed_us = p.elapsed.as_micros() as u64;
