@@ -1,42 +1,452 @@
-//! The experiment without shared memory: the threads of one interpreter take turns on one thread,
-//! under the rules of the GIL; an interpreter of its own (a process) runs on another thread.
+//! The cooperative executor: the threads of one interpreter taking turns on one thread, under the
+//! lock's rules ([`crate::gil::Protocol`]), where Web Workers cannot share memory.
 //!
-//! Where Web Workers cannot share memory (an iframe in a page that is not cross-origin isolated),
-//! the threads of [`crate::gil::Gil`] cannot run side by side in a pool. Under the GIL they do not
-//! run side by side anyway: only the holder runs. [`Interpreter`] runs the controller, the
-//! incrementer and the load of one interpreter on the calling thread and switches between them
-//! exactly where the lock would hand over, following `src/gil`'s protocol:
+//! In an iframe of a page that is not cross-origin isolated there is no shared memory, so the
+//! threads of [`crate::gil::Gil`] cannot run side by side in a pool of workers. Under the GIL they
+//! do not run side by side anyway: only the holder runs. [`Scheduler`] runs the threads of one
+//! interpreter on the calling thread and switches between them exactly where the lock hands over.
+//! It adds no rule of its own to the [`Protocol`]; it only plays the parts that real threads and
+//! the OS play for the threaded executor:
 //!
-//! - a waiter asks for a drop (`drop_request`) once it has waited one whole `interval` during which
-//!   `switch_number` did not change; here the scheduler reads each waiter's timer from the clock
-//!   instead of the waiting thread waking up, and dates the request when its interval ended;
-//! - the holder looks at the request only at its checkpoints: the incrementer between two
-//!   iterations, the load between two operations (one `z * z` is never interrupted);
-//! - a drop hands the lock to the waiter that has waited longest, and a holder that dropped on
-//!   request queues behind it (forced switching);
-//! - the controller sleeps `delay` without the lock, then must take it back to clear the flag: the
-//!   late stop.
+//! - time: a waiter's round of `interval` ends when the scheduler's clock passes it
+//!   ([`Protocol::next_round_end`]), and the scheduler then calls [`Protocol::retry`] for it, dated
+//!   when the round ended;
+//! - the condition variable: a drop wakes the longest waiter ([`Protocol::oldest_waiter`]), which
+//!   takes the lock at once (the OS's usual choice, made deterministic);
+//! - the holder runs until its next checkpoint; one operation (one `z * z`) is never cut.
 //!
-//! [`IsolatedIncrementer`] is the incrementer of an interpreter of its own (a process: a lock
-//! nobody else takes) or of a free-threaded one (no lock), run on another thread and stopped from
-//! outside, as a process is by its parent. The two exchange plain numbers ([`encode_outcome`],
-//! [`encode_result`]) because, here, they share no memory.
-//!
-//! The counting and the squaring are the same work as in [`crate::workload`]; only who decides
-//! when a thread runs differs.
+//! A thread is a [`CoopThread`]: it runs one turn at a time and says what it does next
+//! ([`Next`]). [`Interpreter`] is the experiment's interpreter on this scheduler (controller,
+//! incrementer, load), built from the same workloads as the threaded runner
+//! ([`crate::workload::Counting`], [`crate::workload::LoadThread`]) and assembling its result the
+//! same way ([`crate::runner::assemble`]). [`IsolatedIncrementer`] is the incrementer of an
+//! interpreter of its own (a process) or of a free-threaded one, run on another worker.
 
-use crate::gil::{Event, EventKind, LockStats, WorkerId};
-use crate::runner::{IncrementerOutcome, CONTROLLER, INCREMENTER, LOAD};
+use crate::gil::{
+    DropReason, Dropped, Event, EventKind, EventLog, LockStats, Protocol, Taken, WorkerId,
+};
+use crate::padded::CachePadded;
+use crate::runner::{
+    assemble, IncrementerOutcome, RunParts, RunShared, CONTROLLER, INCREMENTER, LOAD,
+};
 use crate::scenario::{LockMode, Role, RunConfig, RunResult, Scenario, WorkerReport};
-use crate::workload::{square, Load, LoadReport};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use num_bigint::BigUint;
-use std::collections::VecDeque;
+use crate::workload::{Counting, LoadReport, LoadThread};
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 use web_time::Instant;
 
-/// Incrementer iterations between two looks at the clock (about 50 µs of counting).
-const CLOCK_EVERY: u32 = 1 << 14;
+/// Events an interpreter keeps between two reads of [`Interpreter::take_events`].
+const LOG_CAPACITY: usize = 1 << 14;
+
+/// What a thread does after a turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// It reached a checkpoint and wants to go on.
+    Checkpoint,
+    /// It drops the lock around a blocking call (`time.sleep`, I/O) that ends at this time, then
+    /// takes it back.
+    BlockUntil(Instant),
+    /// It drops the lock and waits until every other thread of the interpreter has left (a
+    /// `join`), then takes it back.
+    Join,
+    /// It drops the lock and leaves.
+    Exit,
+}
+
+/// One thread of a cooperatively run interpreter.
+pub trait CoopThread {
+    /// Runs one turn: the thread holds the lock (or the interpreter has none). `at` is when the
+    /// turn starts: now, or, for a free thread back from blocking, when its block ended (free
+    /// threads would have run in parallel). A thread that can stop at any checkpoint should stop by
+    /// `until`; one operation may run past it.
+    fn run(&mut self, at: Instant, until: Instant) -> Next;
+
+    /// Whether the next turn is one operation that may last long (one `z * z`): the scheduler then
+    /// logs ahead of time what will surely happen meanwhile, so that a timeline drawn while the
+    /// turn runs shows it.
+    fn long_turn(&self) -> bool {
+        false
+    }
+}
+
+/// Where a thread is, seen from the scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// Holding the lock, or ready to run (free-threaded).
+    Running,
+    /// In `take`, waiting for the lock (only with a lock).
+    Waiting,
+    /// Without the lock until then.
+    Blocked(Instant),
+    /// Without the lock until the other threads have left.
+    Joining,
+    /// Left.
+    Gone,
+}
+
+struct Entry<T> {
+    id: WorkerId,
+    thread: T,
+    place: Place,
+    /// When a free thread's block ended (its next turn's `at`: free threads run in parallel, so
+    /// it would have run then). A thread under the lock runs when it gets the lock.
+    resumed: Option<Instant>,
+}
+
+/// What [`Scheduler::run_for`] tells its driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// More to do: call again (after yielding to the event loop, if there is one).
+    Again,
+    /// Every thread is blocked: call again after this long.
+    Idle(Duration),
+    /// Every thread has left.
+    Done,
+}
+
+/// The threads of one interpreter, taking turns under its lock (or with none: free-threaded).
+pub struct Scheduler<T> {
+    lock: Option<Protocol>,
+    log: Arc<EventLog>,
+    threads: Vec<Entry<T>>,
+    /// Round robin among free threads.
+    next_free: usize,
+    /// The last drop request and block ends logged ahead of time.
+    announced: Vec<(Instant, EventKind, WorkerId)>,
+}
+
+impl<T: CoopThread> Scheduler<T> {
+    /// A scheduler for threads under a lock with `interval` (`None`: free-threaded), logging into
+    /// `log`.
+    pub fn new(interval: Option<Duration>, log: Arc<EventLog>) -> Self {
+        Self {
+            lock: interval.map(|i| Protocol::new(i, Some(log.clone()))),
+            log,
+            threads: Vec::new(),
+            next_free: 0,
+            announced: Vec::new(),
+        }
+    }
+
+    /// Starts `thread` as `id` at `at`: it takes the lock (or waits for it).
+    pub fn spawn(&mut self, id: WorkerId, thread: T, at: Instant) {
+        self.threads.push(Entry {
+            id,
+            thread,
+            place: Place::Running,
+            resumed: None,
+        });
+        self.take(id, at);
+    }
+
+    /// The lock's state, if the interpreter has one.
+    pub fn protocol(&self) -> Option<&Protocol> {
+        self.lock.as_ref()
+    }
+
+    /// Thread `id`.
+    pub fn thread(&self, id: WorkerId) -> Option<&T> {
+        self.entry(id).map(|e| &e.thread)
+    }
+
+    /// Whether every thread other than `id` has left.
+    pub fn others_gone(&self, id: WorkerId) -> bool {
+        self.threads
+            .iter()
+            .all(|e| e.id == id || e.place == Place::Gone)
+    }
+
+    /// Whether thread `id` has left (or never was).
+    pub fn is_gone(&self, id: WorkerId) -> bool {
+        self.entry(id).is_none_or(|e| e.place == Place::Gone)
+    }
+
+    /// What thread `id` did with the lock, up to `now` (none without a lock).
+    pub fn stats(&self, id: WorkerId, now: Instant) -> Option<LockStats> {
+        self.lock.as_ref().map(|p| p.stats(id, now))
+    }
+
+    fn entry(&self, id: WorkerId) -> Option<&Entry<T>> {
+        self.threads.iter().find(|e| e.id == id)
+    }
+
+    fn place_mut(&mut self, id: WorkerId) -> &mut Place {
+        let e = self.threads.iter_mut().find(|e| e.id == id);
+        &mut e.expect("a spawned thread").place
+    }
+
+    /// `take`: the lock if free, else a place among the waiters.
+    fn take(&mut self, id: WorkerId, at: Instant) {
+        let taken = self.lock.as_mut().map(|p| p.take(id, at));
+        let place = match taken {
+            Some(Taken::MustWait) => Place::Waiting,
+            _ => Place::Running,
+        };
+        *self.place_mut(id) = place;
+    }
+
+    /// `drop`: the holder lets go; the longest waiter wakes and takes the lock. A drop that
+    /// answered a request is a forced switch: the waiter has taken the lock before the dropper can
+    /// ask again, which here is at once.
+    fn release(&mut self, id: WorkerId, at: Instant, reason: DropReason) {
+        let Some(p) = &mut self.lock else { return };
+        if p.drop_gil(id, at, reason) == Dropped::ForcedSwitch {
+            p.begin_forced_switch(id);
+        }
+        if let Some(w) = p.oldest_waiter() {
+            p.retry(w, at, false);
+            *self.place_mut(w) = Place::Running;
+        }
+    }
+
+    /// Every waiter's round that ended by `now` ends, in time order, dated when it ended.
+    fn end_rounds(&mut self, now: Instant) {
+        let Some(p) = &mut self.lock else { return };
+        while let Some((t, id)) = p.next_round_end().filter(|(t, _)| *t <= now) {
+            p.retry(id, t, true);
+        }
+    }
+
+    /// Blocked threads whose time has come, and joiners whose threads have all left, take the
+    /// lock back (or, free-threaded, run again).
+    fn wake(&mut self, now: Instant) {
+        for i in 0..self.threads.len() {
+            let e = &self.threads[i];
+            let at = match e.place {
+                Place::Blocked(t) if t <= now => t,
+                Place::Joining if self.others_gone(e.id) => now,
+                _ => continue,
+            };
+            let id = e.id;
+            if self.lock.is_none() {
+                self.threads[i].resumed = Some(at);
+            }
+            self.take(id, at);
+        }
+    }
+
+    /// When the running thread must stop at a checkpoint to let the scheduler look: a round ends
+    /// or a blocked thread wakes, or `end`.
+    fn next_deadline(&self, end: Instant) -> Instant {
+        let rounds = self.lock.as_ref().and_then(|p| p.next_round_end());
+        let blocks = self.threads.iter().filter_map(|e| match e.place {
+            Place::Blocked(t) => Some(t),
+            _ => None,
+        });
+        blocks.chain(rounds.map(|(t, _)| t)).fold(end, Instant::min)
+    }
+
+    /// Before a long turn of `holder`: logs what will surely happen while it runs. Blocked
+    /// threads wake and wait for the lock, and the first of the waiters whose round sees no switch
+    /// asks for a drop. The lock's state changes only when the clock gets there; a copy of an
+    /// event, logged again when it happens, changes nothing on a timeline.
+    fn announce(&mut self, holder: WorkerId) {
+        let Some(p) = &self.lock else { return };
+        let interval = p.interval();
+        let mut ahead = Vec::new();
+        let mut first_request = p.next_request();
+        for e in &self.threads {
+            if let Place::Blocked(t) = e.place {
+                ahead.push((t, EventKind::Wait, e.id));
+                if !p.drop_request() && first_request.is_none_or(|(r, _)| t + interval < r) {
+                    first_request = Some((t + interval, e.id));
+                }
+            }
+        }
+        for (t, kind, id) in ahead {
+            if !self.announced.contains(&(t, kind, id)) {
+                self.log.push_at(t, kind, id, id);
+                self.announced.push((t, kind, id));
+            }
+        }
+        if let Some((t, by)) = first_request {
+            if !self.announced.contains(&(t, EventKind::Request, by)) {
+                self.log.push_at(t, EventKind::Request, holder, by);
+                self.announced.push((t, EventKind::Request, by));
+            }
+        }
+        self.announced.retain(|(t, _, _)| *t >= Instant::now());
+    }
+
+    /// Runs the threads for about `budget` (one operation may take longer).
+    pub fn run_for(&mut self, budget: Duration) -> Turn {
+        let end = Instant::now() + budget;
+        loop {
+            let now = Instant::now();
+            // Wake first: a thread that woke before a round ended must see that round end.
+            self.wake(now);
+            self.end_rounds(now);
+            let Some(i) = self.pick() else {
+                if self.threads.iter().all(|e| e.place == Place::Gone) {
+                    return Turn::Done;
+                }
+                let wake = self.next_deadline(now + Duration::from_millis(10));
+                return Turn::Idle(wake.saturating_duration_since(now));
+            };
+            let id = self.threads[i].id;
+            if self.lock.as_ref().is_some_and(Protocol::drop_request) {
+                // The checkpoint's slow path: drop, let the waiter take the lock, queue again.
+                self.release(id, now, DropReason::Request);
+                self.take(id, now);
+                continue;
+            }
+            if self.threads[i].thread.long_turn() {
+                self.announce(id);
+            }
+            let at = self.threads[i].resumed.take().unwrap_or(now);
+            let until = self.next_deadline(end);
+            let next = self.threads[i].thread.run(at, until);
+            let after = Instant::now();
+            match next {
+                Next::Checkpoint => {}
+                Next::BlockUntil(t) => {
+                    self.release(id, after, DropReason::AllowThreads);
+                    *self.place_mut(id) = Place::Blocked(t);
+                }
+                Next::Join => {
+                    self.release(id, after, DropReason::AllowThreads);
+                    *self.place_mut(id) = Place::Joining;
+                    // The driver may have something to do now (stop a process).
+                    return Turn::Again;
+                }
+                Next::Exit => {
+                    self.release(id, after, DropReason::Exit);
+                    if let Some(p) = &mut self.lock {
+                        p.exit(id, after);
+                    }
+                    *self.place_mut(id) = Place::Gone;
+                }
+            }
+            if after >= end {
+                return Turn::Again;
+            }
+        }
+    }
+
+    /// The thread to run: the holder, or (free-threaded) the next running thread in turn.
+    fn pick(&mut self) -> Option<usize> {
+        if let Some(p) = &self.lock {
+            let holder = p.holder()?;
+            return self.threads.iter().position(|e| e.id == holder);
+        }
+        let n = self.threads.len();
+        let i = (0..n)
+            .map(|k| (self.next_free + k) % n)
+            .find(|&i| self.threads[i].place == Place::Running)?;
+        self.next_free = (i + 1) % n;
+        Some(i)
+    }
+}
+
+// ---- The experiment's interpreter on the scheduler ----------------------------------------------
+
+/// The controller: Python's main thread in the seed. It holds the lock while the workers start,
+/// sleeps `delay` without it, takes it back to clear the flag (late, if a `z * z` holds it), and
+/// joins the workers.
+struct Controller {
+    shared: Arc<RunShared>,
+    delay: Duration,
+    wakes: Option<Instant>,
+    stop_lag: Duration,
+    joined: bool,
+}
+
+impl Controller {
+    fn run(&mut self, at: Instant) -> Next {
+        match (self.wakes, self.joined) {
+            (None, _) => {
+                let t = at + self.delay;
+                self.wakes = Some(t);
+                Next::BlockUntil(t)
+            }
+            (Some(woke), false) => {
+                // Back with the lock: only now can the flag be cleared (the late stop).
+                self.shared.running.store(false, Relaxed);
+                self.stop_lag = at.saturating_duration_since(woke);
+                self.joined = true;
+                Next::Join
+            }
+            (Some(_), true) => Next::Exit,
+        }
+    }
+}
+
+/// The incrementer, counting in slices of time; stopped by the flag, or (a free thread on a
+/// worker of its own, which nobody can reach in time) at `stop_at`.
+struct Incrementer {
+    shared: Arc<RunShared>,
+    counting: Counting,
+    started: Instant,
+    stop_at: Option<Instant>,
+    elapsed: Option<Duration>,
+}
+
+impl Incrementer {
+    fn new(shared: Arc<RunShared>, started: Instant, stop_after: Option<Duration>) -> Self {
+        Self {
+            shared,
+            counting: Counting::default(),
+            started,
+            stop_at: stop_after.map(|d| started + d),
+            elapsed: None,
+        }
+    }
+
+    fn run(&mut self, until: Instant) -> Next {
+        let until = self.stop_at.map_or(until, |s| s.min(until));
+        let s = &self.shared;
+        let alive = self.counting.count_until(&s.running, &s.counter, until);
+        let now = Instant::now();
+        if alive && self.stop_at.is_none_or(|s| now < s) {
+            return Next::Checkpoint;
+        }
+        self.elapsed = Some(now - self.started);
+        Next::Exit
+    }
+
+    fn outcome(&self, lock: Option<LockStats>) -> IncrementerOutcome {
+        IncrementerOutcome {
+            count: self.shared.counter.load(Relaxed),
+            elapsed: self.elapsed.unwrap_or_default(),
+            lock,
+        }
+    }
+}
+
+/// The load thread: one operation per turn.
+struct LoadWorker {
+    shared: Arc<RunShared>,
+    thread: LoadThread,
+    log: Arc<EventLog>,
+}
+
+/// The threads of the experiment's interpreters.
+enum Thread {
+    Controller(Controller),
+    Incrementer(Incrementer),
+    Load(LoadWorker),
+}
+
+impl CoopThread for Thread {
+    fn run(&mut self, at: Instant, until: Instant) -> Next {
+        match self {
+            Thread::Controller(c) => c.run(at),
+            Thread::Incrementer(i) => i.run(until),
+            Thread::Load(l) => {
+                if !l.shared.running.load(Relaxed) {
+                    return Next::Exit;
+                }
+                l.thread.op(Some(&l.log), LOAD);
+                Next::Checkpoint
+            }
+        }
+    }
+
+    fn long_turn(&self) -> bool {
+        matches!(self, Thread::Load(_))
+    }
+}
 
 /// What [`Interpreter::step`] asks of whoever drives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,149 +465,81 @@ pub enum Step {
     Done,
 }
 
-/// Where the controller (Python's main thread) is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ctl {
-    /// Holds the lock while the workers reach the start barrier.
-    Starting,
-    /// In `sleep(delay)`, without the lock, until then.
-    Sleeping(Instant),
-    /// Woke up; waits for the lock to clear the flag.
-    Waiting,
-    /// Cleared the flag; joins the threads without the lock.
-    Joining,
-    /// Took the lock back after joining; waits for the isolated incrementer, then leaves.
-    Finishing,
-    /// Left.
-    Done,
-}
-
-/// A thread waiting in `take`: CPython's timed wait on the lock's condition, in rounds of
-/// `interval`.
-#[derive(Clone, Copy, Debug)]
-struct Waiter {
-    id: WorkerId,
-    since: Instant,
-    round_start: Instant,
-    saved_switch_number: u64,
-}
-
-/// The load thread's state between two operations.
-struct LoadThread {
-    z: BigUint,
-    report: LoadReport,
-    done: bool,
-}
-
-/// One interpreter (controller, incrementer thread unless the scenario isolates it, load thread if
-/// the scenario has one) run cooperatively on the calling thread.
+/// The parent interpreter of one run (controller; incrementer thread unless the scenario puts it
+/// in an interpreter of its own; load thread if the scenario has one), run on the calling thread.
 pub struct Interpreter {
     cfg: RunConfig,
-    epoch: Instant,
-    /// One lock for the interpreter's threads (false: free-threaded, no lock).
-    shared: bool,
-    /// The incrementer runs here (false: in an interpreter of its own, or lock-free elsewhere).
+    log: Arc<EventLog>,
+    cursor: u64,
+    shared: Arc<RunShared>,
+    sched: Scheduler<Thread>,
     local_incrementer: bool,
-
-    // The lock.
-    holder: Option<WorkerId>,
-    last_holder: WorkerId,
-    switch_number: u64,
-    drop_request: bool,
-    waiters: VecDeque<Waiter>,
-    held_since: [Option<Instant>; 4],
-    stats: [LockStats; 4],
-
-    // The run.
-    running: AtomicBool,
-    counter: AtomicU64,
-    x: u64,
     started: Option<Instant>,
-    ctl: Ctl,
-    woke: Option<Instant>,
-    stop_lag: Duration,
-    incrementer_done: bool,
-    incrementer_elapsed: Duration,
-    load: Option<LoadThread>,
     isolated: Option<IncrementerOutcome>,
-    events: Vec<Event>,
-    /// The last drop request and wake-up logged ahead of time (see [`Interpreter::announce`]).
-    announced_request: Option<Instant>,
-    announced_wake: bool,
+    stop_sent: bool,
 }
 
 impl Interpreter {
-    /// The interpreter of one run, its controller holding the lock, the workers at the start
-    /// barrier.
+    /// The interpreter of one run, its controller holding the lock, the workers not started.
     pub fn new(cfg: RunConfig) -> Self {
-        let scenario = cfg.scenario;
-        let shared = scenario.lock_mode() == LockMode::Shared;
-        let mut me = Self {
-            cfg,
-            epoch: Instant::now(),
-            shared,
-            local_incrementer: !needs_isolated_worker(scenario),
-            holder: None,
-            last_holder: 0,
-            switch_number: 0,
-            drop_request: false,
-            waiters: VecDeque::new(),
-            held_since: [None; 4],
-            stats: Default::default(),
-            running: AtomicBool::new(true),
-            counter: AtomicU64::new(0),
-            x: 0,
-            started: None,
-            ctl: Ctl::Starting,
-            woke: None,
+        let log = Arc::new(EventLog::new(LOG_CAPACITY));
+        let shared = Arc::new(RunShared {
+            running: CachePadded::new(AtomicBool::new(true)),
+            ..RunShared::default()
+        });
+        let interval = (cfg.scenario.lock_mode() == LockMode::Shared).then_some(cfg.interval);
+        let mut sched = Scheduler::new(interval, log.clone());
+        let controller = Controller {
+            shared: shared.clone(),
+            delay: cfg.delay,
+            wakes: None,
             stop_lag: Duration::ZERO,
-            incrementer_done: false,
-            incrementer_elapsed: Duration::ZERO,
-            load: scenario.has_load().then(|| LoadThread {
-                z: BigUint::from(10u32),
-                report: LoadReport::default(),
-                done: false,
-            }),
-            isolated: None,
-            events: Vec::new(),
-            announced_request: None,
-            announced_wake: false,
+            joined: false,
         };
-        if shared {
-            let now = Instant::now();
-            me.take(CONTROLLER, now);
+        sched.spawn(CONTROLLER, Thread::Controller(controller), Instant::now());
+        Self {
+            cfg,
+            log,
+            cursor: 0,
+            shared,
+            sched,
+            local_incrementer: !needs_isolated_worker(cfg.scenario),
+            started: None,
+            isolated: None,
+            stop_sent: false,
         }
-        me
     }
 
     /// Microseconds since this interpreter was created: the time of its events.
     pub fn now_us(&self) -> u64 {
-        self.epoch.elapsed().as_micros() as u64
+        self.log.now_us()
     }
 
-    /// The start signal: the workers try to take the lock, the controller goes to sleep.
+    /// The start signal: the workers start (and wait for the lock); the controller goes to sleep
+    /// at its next turn.
     pub fn go(&mut self) {
         if self.started.is_some() {
             return;
         }
         let now = Instant::now();
         self.started = Some(now);
-        if self.shared {
-            if self.local_incrementer {
-                self.take(INCREMENTER, now);
-            }
-            if self.load.is_some() {
-                self.take(LOAD, now);
-            }
-            // `time.sleep(delay)` drops the lock around the sleep.
-            self.release(CONTROLLER, now);
+        if self.local_incrementer {
+            let inc = Incrementer::new(self.shared.clone(), now, None);
+            self.sched.spawn(INCREMENTER, Thread::Incrementer(inc), now);
         }
-        self.ctl = Ctl::Sleeping(now + self.cfg.delay);
+        if self.cfg.scenario.has_load() {
+            let load = LoadWorker {
+                shared: self.shared.clone(),
+                thread: LoadThread::new(self.cfg.load),
+                log: self.log.clone(),
+            };
+            self.sched.spawn(LOAD, Thread::Load(load), now);
+        }
     }
 
     /// The incrementer's count so far (0 when it runs elsewhere).
     pub fn count(&self) -> u64 {
-        self.counter.load(Relaxed)
+        self.shared.counter.load(Relaxed)
     }
 
     /// Seconds since the start signal.
@@ -207,17 +549,14 @@ impl Interpreter {
 
     /// Events since the last call, oldest first.
     pub fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
+        let out = self.log.read_since(self.cursor);
+        self.cursor = out.cursor;
+        out.events
     }
 
     /// The isolated incrementer has ended with `outcome`.
     pub fn isolated_finished(&mut self, outcome: IncrementerOutcome) {
         self.isolated = Some(outcome);
-        if !self.shared {
-            // No lock: nothing makes the controller late, and the incrementer stopped itself on
-            // time (see `IsolatedIncrementer`); the load stops at its next operation.
-            self.running.store(false, Relaxed);
-        }
     }
 
     /// Runs the interpreter's threads for about `budget` (one `z * z` may take longer).
@@ -225,457 +564,97 @@ impl Interpreter {
         if self.started.is_none() {
             return Step::Idle(Duration::from_millis(1));
         }
-        let end = Instant::now() + budget;
-        if !self.shared {
-            return self.step_free(end);
-        }
-        loop {
-            let now = Instant::now();
-            self.wake_controller(now);
-            self.raise_requests(now);
-            if self.ctl == Ctl::Joining && self.threads_done() {
-                // Joined: `allow_threads` takes the lock back.
-                self.ctl = Ctl::Finishing;
-                self.take(CONTROLLER, now);
+        let turn = self.sched.run_for(budget);
+        if !self.local_incrementer {
+            if !self.stop_sent && !self.shared.running.load(Relaxed) {
+                self.stop_sent = true;
+                return Step::StopIsolated;
             }
-            match self.holder {
-                Some(INCREMENTER) => {
-                    if self.drop_request {
-                        self.answer_drop_request(INCREMENTER, now);
-                        continue;
-                    }
-                    let until = self.next_deadline(end);
-                    if !self.count_until(until) {
-                        let now = Instant::now();
-                        self.incrementer_done = true;
-                        self.incrementer_elapsed = now - self.started.unwrap_or(now);
-                        self.detach(INCREMENTER, now);
-                    }
-                }
-                Some(LOAD) => {
-                    if self.drop_request {
-                        self.answer_drop_request(LOAD, now);
-                        continue;
-                    }
-                    if !self.running.load(Relaxed) {
-                        if let Some(l) = &mut self.load {
-                            l.done = true;
-                        }
-                        self.detach(LOAD, now);
-                        continue;
-                    }
-                    self.announce();
-                    self.load_op(now);
-                }
-                Some(_) => match self.ctl {
-                    Ctl::Waiting => {
-                        // Back with the lock: only now can the flag be cleared (the late stop).
-                        self.running.store(false, Relaxed);
-                        self.stop_lag = now - self.woke.unwrap_or(now);
-                        self.ctl = Ctl::Joining;
-                        // The join runs without the lock.
-                        self.release(CONTROLLER, now);
-                        if !self.local_incrementer {
-                            return Step::StopIsolated;
-                        }
-                    }
-                    Ctl::Finishing => {
-                        if !self.local_incrementer && self.isolated.is_none() {
-                            return Step::WaitIsolated;
-                        }
-                        self.detach(CONTROLLER, now);
-                        self.ctl = Ctl::Done;
-                        return Step::Done;
-                    }
-                    // The controller holds the lock only in the states above once started.
-                    _ => return Step::Done,
-                },
-                None => match self.ctl {
-                    Ctl::Sleeping(t) => return Step::Idle(t.saturating_duration_since(now)),
-                    Ctl::Done => return Step::Done,
-                    // Joining with threads still to end always has a holder or a waiter.
-                    _ => return Step::Again,
-                },
-            }
-            if Instant::now() >= end {
-                return Step::Again;
+            let joined = self.sched.others_gone(CONTROLLER);
+            if self.isolated.is_none() && self.stop_sent && joined {
+                return Step::WaitIsolated;
             }
         }
-    }
-
-    /// No lock (free-threaded): the load runs; the controller clears the flag when it wakes.
-    fn step_free(&mut self, end: Instant) -> Step {
-        loop {
-            let now = Instant::now();
-            if let Ctl::Sleeping(t) = self.ctl {
-                if now >= t {
-                    self.running.store(false, Relaxed);
-                    self.woke = Some(t);
-                    self.ctl = Ctl::Joining;
-                }
-            }
-            let load_running = self.load.as_ref().is_some_and(|l| !l.done);
-            if load_running {
-                if self.running.load(Relaxed) {
-                    self.load_op(now);
-                    if Instant::now() >= end {
-                        return Step::Again;
-                    }
-                    continue;
-                }
-                if let Some(l) = &mut self.load {
-                    l.done = true;
-                }
-            }
-            match self.ctl {
-                Ctl::Sleeping(t) => return Step::Idle(t.saturating_duration_since(now)),
-                _ if self.isolated.is_none() => return Step::WaitIsolated,
-                _ => {
-                    self.ctl = Ctl::Done;
-                    return Step::Done;
-                }
-            }
+        match turn {
+            Turn::Again => Step::Again,
+            Turn::Idle(d) => Step::Idle(d),
+            Turn::Done => Step::Done,
         }
     }
 
     /// What the run measured; complete once [`Step::Done`] was returned.
     pub fn result(&self) -> RunResult {
-        let scenario = self.cfg.scenario;
-        let lock = |id: WorkerId| self.shared.then(|| self.stats[id as usize].clone());
-        let incrementer = if self.local_incrementer {
-            IncrementerOutcome {
-                count: self.count(),
-                elapsed: self.incrementer_elapsed,
-                lock: lock(INCREMENTER),
-            }
-        } else {
-            self.isolated.clone().unwrap_or_default()
+        let now = Instant::now();
+        let sched = &self.sched;
+        let incrementer = match sched.thread(INCREMENTER) {
+            Some(Thread::Incrementer(i)) => i.outcome(sched.stats(INCREMENTER, now)),
+            _ => self.isolated.clone().unwrap_or_default(),
         };
-        let elapsed_s = incrementer.elapsed.as_secs_f64();
-        let mut workers = vec![
-            WorkerReport {
-                worker: CONTROLLER,
-                role: Role::Controller,
-                isolated: false,
-                lock: lock(CONTROLLER),
-            },
-            WorkerReport {
-                worker: INCREMENTER,
-                role: Role::Incrementer,
-                isolated: scenario.isolated(),
-                lock: incrementer.lock,
-            },
-        ];
-        if self.load.is_some() {
-            workers.push(WorkerReport {
-                worker: LOAD,
-                role: Role::Load,
-                isolated: false,
-                lock: lock(LOAD),
-            });
-        }
-        RunResult {
-            scenario,
-            delay_s: self.cfg.delay.as_secs_f64(),
-            count: incrementer.count,
-            elapsed_s,
-            stop_lag_s: self.stop_lag.as_secs_f64(),
-            rate_per_s: if elapsed_s > 0.0 {
-                incrementer.count as f64 / elapsed_s
-            } else {
-                0.0
-            },
-            switches: if self.shared { self.switch_number } else { 0 },
-            workers,
-            load: self.load.as_ref().map(|l| l.report.clone()),
-        }
-    }
-
-    // ---- The threads ---------------------------------------------------------------------------
-
-    fn threads_done(&self) -> bool {
-        (!self.local_incrementer || self.incrementer_done)
-            && self.load.as_ref().is_none_or(|l| l.done)
-    }
-
-    /// The controller's sleep ends at `t`: it asks for the lock from then on.
-    fn wake_controller(&mut self, now: Instant) {
-        if let Ctl::Sleeping(t) = self.ctl {
-            if now >= t {
-                self.woke = Some(t);
-                self.ctl = Ctl::Waiting;
-                self.take(CONTROLLER, t);
-            }
-        }
-    }
-
-    /// The incrementer counts, as the seed's loop does, until the flag is cleared (returns false)
-    /// or the clock reaches `until` (returns true).
-    fn count_until(&mut self, until: Instant) -> bool {
-        let (x, alive) = count_until(&self.running, &self.counter, self.x, until);
-        self.x = x;
-        alive
-    }
-
-    /// One uninterruptible operation of the load.
-    fn load_op(&mut self, now: Instant) {
-        let Some(l) = &mut self.load else { return };
-        self.events.push(Event {
-            t_us: (now - self.epoch).as_micros() as u64,
-            kind: EventKind::OpStart,
-            worker: LOAD,
-            by: LOAD,
-        });
-        let started = Instant::now();
-        match self.cfg.load {
-            Load::Bignum { cap_bits } => {
-                l.z = square(&l.z);
-                if l.z.bits() > cap_bits {
-                    l.z = BigUint::from(10u32);
-                    l.report.restarts += 1;
-                }
-            }
-            Load::Short { op } => {
-                let mut spins: u64 = 0;
-                while started.elapsed() < op {
-                    spins = core::hint::black_box(spins.wrapping_add(1));
-                }
-            }
-        }
-        l.report.ops += 1;
-        if l.report.op_s.len() < LoadReport::MAX_TIMED_OPS {
-            l.report.op_s.push(started.elapsed().as_secs_f64());
-        }
-    }
-
-    /// Before an operation of the load, which blocks this thread until it ends: logs, ahead of
-    /// time, what will certainly happen meanwhile, so that whoever draws the timeline shows it
-    /// while it happens, as it would from threads that really wait.
-    ///
-    /// While the load holds the lock nobody can take it, and the load lets go only when asked or
-    /// once the flag is cleared, which needs the lock. So the earliest drop request a waiter (or
-    /// the controller, once awake) will raise is certain, at its date; and so is the controller
-    /// waiting for the lock from its wake-up on. Only the log is written ahead: the lock's state
-    /// changes when the clock gets there, in `raise_requests`. A copy of an event, logged again
-    /// when it happens, changes nothing on a timeline.
-    fn announce(&mut self) {
-        let interval = self.cfg.interval;
-        let wake = match self.ctl {
-            Ctl::Sleeping(t) => Some(t),
+        let stop_lag = match sched.thread(CONTROLLER) {
+            Some(Thread::Controller(c)) => c.stop_lag,
+            _ => Duration::ZERO,
+        };
+        let load = match sched.thread(LOAD) {
+            Some(Thread::Load(l)) => Some((l.thread.report().clone(), sched.stats(LOAD, now))),
             _ => None,
         };
-        if let (Some(t), false) = (wake, self.announced_wake) {
-            self.announced_wake = true;
-            self.log(t, EventKind::Wait, CONTROLLER, CONTROLLER);
-        }
-        if self.drop_request {
-            return;
-        }
-        let mut next: Option<(Instant, WorkerId)> = None;
-        let candidates = self
-            .waiters
-            .iter()
-            .map(|w| {
-                let mut t = w.round_start + interval;
-                if w.saved_switch_number != self.switch_number {
-                    t += interval;
-                }
-                (t, w.id)
-            })
-            .chain(wake.map(|t| (t + interval, CONTROLLER)));
-        for (t, by) in candidates {
-            if next.is_none_or(|(n, _)| t < n) {
-                next = Some((t, by));
-            }
-        }
-        if let Some((t, by)) = next {
-            if self.announced_request != Some(t) {
-                self.announced_request = Some(t);
-                self.log(t, EventKind::Request, LOAD, by);
-            }
-        }
-    }
-
-    /// When the holder must next look at the clock: a waiter's interval ends, the controller
-    /// wakes, or `end`.
-    fn next_deadline(&self, end: Instant) -> Instant {
-        let mut next = end;
-        for w in &self.waiters {
-            let mut t = w.round_start + self.cfg.interval;
-            if w.saved_switch_number != self.switch_number {
-                t += self.cfg.interval;
-            }
-            next = next.min(t);
-        }
-        if let Ctl::Sleeping(t) = self.ctl {
-            next = next.min(t);
-        }
-        next
-    }
-
-    // ---- The lock (src/gil's protocol, one thread running at a time) ----------------------------
-
-    fn log(&mut self, t: Instant, kind: EventKind, worker: WorkerId, by: WorkerId) {
-        self.events.push(Event {
-            t_us: t.saturating_duration_since(self.epoch).as_micros() as u64,
-            kind,
-            worker,
-            by,
-        });
-    }
-
-    /// `take`: the lock if it is free, else a place among the waiters from `t`.
-    fn take(&mut self, id: WorkerId, t: Instant) {
-        if self.holder.is_none() && self.waiters.is_empty() {
-            self.acquire(id, t, None);
-        } else {
-            self.log(t, EventKind::Wait, id, id);
-            self.waiters.push_back(Waiter {
-                id,
-                since: t,
-                round_start: t,
-                saved_switch_number: self.switch_number,
-            });
-        }
-    }
-
-    fn acquire(&mut self, id: WorkerId, now: Instant, waited_since: Option<Instant>) {
-        self.holder = Some(id);
-        let stats = &mut self.stats[id as usize];
-        if self.last_holder != id {
-            self.last_holder = id;
-            self.switch_number += 1;
-            stats.switches += 1;
-        }
-        // Any pending request was aimed at the previous holder.
-        self.drop_request = false;
-        stats.takes += 1;
-        if let Some(since) = waited_since {
-            stats.waited_s += now.saturating_duration_since(since).as_secs_f64();
-        }
-        self.held_since[id as usize] = Some(now);
-        self.log(now, EventKind::Take, id, id);
-    }
-
-    /// `drop`: frees the lock and wakes one waiter, which takes it (the longest waiting: the
-    /// condition variable wakes waiters in order).
-    fn release(&mut self, id: WorkerId, now: Instant) {
-        if self.holder != Some(id) {
-            return;
-        }
-        if let Some(since) = self.held_since[id as usize].take() {
-            let held = now.saturating_duration_since(since).as_secs_f64();
-            let stats = &mut self.stats[id as usize];
-            stats.held_s += held;
-            stats.longest_hold_s = stats.longest_hold_s.max(held);
-        }
-        self.holder = None;
-        self.last_holder = id;
-        self.log(now, EventKind::Drop, id, id);
-        if let Some(w) = self.waiters.pop_front() {
-            self.acquire(w.id, now, Some(w.since));
-        }
-    }
-
-    /// At a checkpoint with `drop_request` set: drop, let the waiter take the lock (forced
-    /// switching), and queue for it again.
-    fn answer_drop_request(&mut self, id: WorkerId, now: Instant) {
-        self.stats[id as usize].requests_received += 1;
-        self.release(id, now);
-        self.take(id, now);
-    }
-
-    fn detach(&mut self, id: WorkerId, now: Instant) {
-        self.release(id, now);
-        self.log(now, EventKind::Exit, id, id);
-    }
-
-    /// Every waiter whose interval ended by `now` with the lock still held and no switch in
-    /// between raises `drop_request` (once), dated when its interval ended.
-    fn raise_requests(&mut self, now: Instant) {
-        let interval = self.cfg.interval;
-        let mut waiters = std::mem::take(&mut self.waiters);
-        for w in &mut waiters {
-            loop {
-                let round_end = w.round_start + interval;
-                if round_end > now {
-                    break;
-                }
-                if let Some(holder) = self.holder {
-                    if self.switch_number == w.saved_switch_number && !self.drop_request {
-                        self.drop_request = true;
-                        self.stats[w.id as usize].requests_raised += 1;
-                        self.log(round_end, EventKind::Request, holder, w.id);
-                    }
-                }
-                w.saved_switch_number = self.switch_number;
-                w.round_start = round_end;
-                if self.drop_request {
-                    // Later rounds can only find the request already raised: skip them.
-                    let rounds = (now - w.round_start).as_nanos() / interval.as_nanos().max(1);
-                    w.round_start += interval * rounds.min(u128::from(u32::MAX)) as u32;
-                }
-            }
-        }
-        self.waiters = waiters;
+        assemble(
+            &self.cfg,
+            RunParts {
+                incrementer,
+                stop_lag,
+                controller: sched.stats(CONTROLLER, now),
+                load,
+                switches: sched.protocol().map_or(0, Protocol::switch_number),
+            },
+        )
     }
 }
 
-/// Whether a run of `scenario` needs its incrementer on a thread of its own: in an interpreter of
+/// Whether a run of `scenario` needs its incrementer on a worker of its own: in an interpreter of
 /// its own (a process), or lock-free beside the load (free threading runs threads in parallel).
 pub fn needs_isolated_worker(scenario: Scenario) -> bool {
     scenario.isolated() || scenario.lock_mode() == LockMode::Free
 }
 
 /// The incrementer of an interpreter of its own (a process: a lock nobody else takes) or of a
-/// free-threaded interpreter (no lock), counting on its own thread.
+/// free-threaded interpreter (no lock), on a scheduler of its own on another worker.
 ///
 /// A process is stopped from outside ([`IsolatedIncrementer::stop`]) when its parent's controller
 /// clears the flag. A free thread stops itself after `delay`: its controller needs no lock, so it
-/// is never late, and it cannot be told in time from a thread that is inside a `z * z`.
+/// is never late, and it cannot be told in time from a worker that is inside a `z * z`.
 pub struct IsolatedIncrementer {
-    own_lock: bool,
-    stop_after: Option<Duration>,
-    epoch: Instant,
-    running: AtomicBool,
-    counter: AtomicU64,
-    x: u64,
+    cfg: RunConfig,
+    log: Arc<EventLog>,
+    cursor: u64,
+    shared: Arc<RunShared>,
+    sched: Scheduler<Thread>,
     started: Option<Instant>,
-    elapsed: Option<Duration>,
-    stats: LockStats,
-    events: Vec<Event>,
+    done: bool,
 }
 
 impl IsolatedIncrementer {
     /// The incrementer of a run of `cfg`, at its start barrier.
     pub fn new(cfg: RunConfig) -> Self {
-        let free = cfg.scenario.lock_mode() == LockMode::Free;
+        let log = Arc::new(EventLog::new(LOG_CAPACITY));
+        let own_lock = cfg.scenario.lock_mode() == LockMode::Shared;
         Self {
-            own_lock: !free,
-            stop_after: free.then_some(cfg.delay),
-            epoch: Instant::now(),
-            running: AtomicBool::new(true),
-            counter: AtomicU64::new(0),
-            x: 0,
+            cfg,
+            sched: Scheduler::new(own_lock.then_some(cfg.interval), log.clone()),
+            log,
+            cursor: 0,
+            shared: Arc::new(RunShared {
+                running: CachePadded::new(AtomicBool::new(true)),
+                ..RunShared::default()
+            }),
             started: None,
-            elapsed: None,
-            stats: LockStats::default(),
-            events: Vec::new(),
+            done: false,
         }
     }
 
     /// Microseconds since this incrementer was created: the time of its events.
     pub fn now_us(&self) -> u64 {
-        self.epoch.elapsed().as_micros() as u64
-    }
-
-    fn log(&mut self, t: Instant, kind: EventKind) {
-        self.events.push(Event {
-            t_us: t.saturating_duration_since(self.epoch).as_micros() as u64,
-            kind,
-            worker: INCREMENTER,
-            by: INCREMENTER,
-        });
+        self.log.now_us()
     }
 
     /// The start signal: takes its own lock (nobody else ever asks for it) and starts counting.
@@ -685,75 +664,57 @@ impl IsolatedIncrementer {
         }
         let now = Instant::now();
         self.started = Some(now);
-        if self.own_lock {
-            self.stats.takes = 1;
-            self.stats.switches = 1;
-            self.log(now, EventKind::Take);
-        }
+        let free = self.sched.protocol().is_none();
+        let inc = Incrementer::new(self.shared.clone(), now, free.then_some(self.cfg.delay));
+        self.sched.spawn(INCREMENTER, Thread::Incrementer(inc), now);
     }
 
     /// Clears its running flag: it stops at its next iteration.
     pub fn stop(&self) {
-        self.running.store(false, Relaxed);
+        self.shared.running.store(false, Relaxed);
     }
 
     /// Counts for about `budget`; true once it has stopped.
     pub fn step(&mut self, budget: Duration) -> bool {
-        let Some(started) = self.started else {
-            return false;
-        };
-        if self.elapsed.is_some() {
-            return true;
-        }
-        let mut until = Instant::now() + budget;
-        if let Some(after) = self.stop_after {
-            until = until.min(started + after);
-        }
-        let (x, mut alive) = count_until(&self.running, &self.counter, self.x, until);
-        self.x = x;
-        let now = Instant::now();
-        if self.stop_after.is_some_and(|after| now >= started + after) {
-            alive = false;
-        }
-        if alive {
+        if self.started.is_none() {
             return false;
         }
-        let elapsed = now - started;
-        self.elapsed = Some(elapsed);
-        if self.own_lock {
-            self.stats.held_s = elapsed.as_secs_f64();
-            self.stats.longest_hold_s = self.stats.held_s;
-            self.log(now, EventKind::Drop);
-            self.log(now, EventKind::Exit);
+        if !self.done {
+            self.done = self.sched.run_for(budget) == Turn::Done;
         }
-        true
+        self.done
     }
 
     /// The count so far.
     pub fn count(&self) -> u64 {
-        self.counter.load(Relaxed)
+        self.shared.counter.load(Relaxed)
     }
 
     /// Seconds since the start signal (until it stopped).
     pub fn elapsed_s(&self) -> f64 {
-        match (self.elapsed, self.started) {
-            (Some(e), _) => e.as_secs_f64(),
-            (None, Some(s)) => s.elapsed().as_secs_f64(),
-            (None, None) => 0.0,
+        match (self.sched.thread(INCREMENTER), self.started) {
+            (Some(Thread::Incrementer(i)), _) if i.elapsed.is_some() => {
+                i.elapsed.unwrap_or_default().as_secs_f64()
+            }
+            (_, Some(s)) => s.elapsed().as_secs_f64(),
+            _ => 0.0,
         }
     }
 
     /// Events since the last call, oldest first.
     pub fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
+        let out = self.log.read_since(self.cursor);
+        self.cursor = out.cursor;
+        out.events
     }
 
     /// What it reports when it has stopped.
     pub fn outcome(&self) -> IncrementerOutcome {
-        IncrementerOutcome {
-            count: self.count(),
-            elapsed: self.elapsed.unwrap_or_default(),
-            lock: self.own_lock.then(|| self.stats.clone()),
+        match self.sched.thread(INCREMENTER) {
+            Some(Thread::Incrementer(i)) => {
+                i.outcome(self.sched.stats(INCREMENTER, Instant::now()))
+            }
+            _ => IncrementerOutcome::default(),
         }
     }
 }
@@ -779,15 +740,7 @@ pub fn encode_events(events: &[Event]) -> Vec<f64> {
 pub fn decode_events(v: &[f64], offset_us: f64) -> Vec<Event> {
     v.chunks_exact(4)
         .filter_map(|c| {
-            let kind = match c[1] as u8 {
-                1 => EventKind::Wait,
-                2 => EventKind::Take,
-                3 => EventKind::Drop,
-                4 => EventKind::Request,
-                5 => EventKind::OpStart,
-                6 => EventKind::Exit,
-                _ => return None,
-            };
+            let kind = EventKind::from_u8(c[1] as u8)?;
             Some(Event {
                 t_us: (c[0] + offset_us).max(0.0) as u64,
                 kind,
@@ -946,129 +899,25 @@ pub fn decode_result(v: &[f64]) -> Option<RunResult> {
     })
 }
 
-/// The incrementer's loop ([`crate::workload::incrementer`]) in a slice of time: counts on from
-/// `x` until `running` is cleared (`false`) or the clock passes `until` (`true`), looking at the
-/// clock every [`CLOCK_EVERY`] iterations. Returns the next count and whether to go on.
-fn count_until(
-    running: &AtomicBool,
-    counter: &AtomicU64,
-    mut x: u64,
-    until: Instant,
-) -> (u64, bool) {
-    let mut n: u32 = 0;
-    loop {
-        if !running.load(Relaxed) {
-            return (x, false);
-        }
-        counter.store(x, Relaxed);
-        x += 1;
-        n = n.wrapping_add(1);
-        if n & (CLOCK_EVERY - 1) == 0 && Instant::now() >= until {
-            return (x, true);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn cfg(scenario: Scenario, delay_ms: u64, load: Load) -> RunConfig {
-        RunConfig {
-            scenario,
-            delay: Duration::from_millis(delay_ms),
-            load,
-            interval: Duration::from_millis(5),
-        }
-    }
-
-    /// Drives an interpreter (and its isolated incrementer, if any) to the end on this thread,
-    /// the isolated one on a thread of its own as a worker would.
-    fn drive(c: RunConfig) -> RunResult {
-        let mut it = Interpreter::new(c);
-        let iso = needs_isolated_worker(c.scenario).then(|| {
-            let stop = std::sync::Arc::new(AtomicBool::new(false));
-            let s = stop.clone();
-            let handle = std::thread::spawn(move || {
-                let mut inc = IsolatedIncrementer::new(c);
-                inc.go();
-                loop {
-                    if s.load(Relaxed) {
-                        inc.stop();
-                    }
-                    if inc.step(Duration::from_millis(2)) {
-                        return inc.outcome();
-                    }
-                }
-            });
-            (stop, handle)
-        });
-        it.go();
-        let mut iso = iso;
-        loop {
-            match it.step(Duration::from_millis(10)) {
-                Step::Again => {}
-                Step::Idle(d) => std::thread::sleep(d),
-                Step::StopIsolated => {
-                    if let Some((stop, _)) = &iso {
-                        stop.store(true, Relaxed);
-                    }
-                }
-                Step::WaitIsolated => {
-                    let (_, handle) = iso.take().expect("an isolated incrementer");
-                    it.isolated_finished(handle.join().unwrap());
-                }
-                Step::Done => return it.result(),
-            }
-        }
-    }
-
-    #[test]
-    fn a_thread_alone_counts_and_stops_about_on_time() {
-        let r = drive(cfg(Scenario::Thread, 100, Load::BIGNUM));
-        assert!(r.count > 1000, "{r:?}");
-        assert!(r.elapsed_s >= 0.1 && r.elapsed_s < 0.5, "{r:?}");
-        // The controller waits one interval for the busy incrementer, then asks it to drop.
-        assert!(r.stop_lag_s >= 0.004 && r.stop_lag_s < 0.1, "{r:?}");
-        let ctl = r.workers[0].lock.as_ref().unwrap();
-        assert_eq!(ctl.requests_raised, 1);
-    }
-
-    #[test]
-    fn a_short_load_shares_the_lock_by_intervals() {
-        let r = drive(cfg(Scenario::ThreadLoad, 200, Load::SHORT));
-        let inc = r.workers[1].lock.as_ref().unwrap();
-        let load = r.workers[2].lock.as_ref().unwrap();
-        // About 40 hand-offs each way in 200 ms of 5 ms turns.
-        assert!(r.switches > 20, "{r:?}");
-        assert!(
-            inc.requests_received > 5 && load.requests_received > 5,
-            "{r:?}"
-        );
-        assert!(inc.held_s > 0.05 && load.held_s > 0.05, "{r:?}");
-    }
-
-    #[test]
-    fn the_bignum_load_starves_the_thread_but_not_the_process() {
-        let alone = drive(cfg(Scenario::Thread, 300, Load::BIGNUM));
-        let loaded = drive(cfg(Scenario::ThreadLoad, 300, Load::BIGNUM));
-        assert!(
-            (loaded.count as f64) < alone.count as f64 * 0.5,
-            "{} against {}",
-            loaded.count,
-            alone.count
-        );
-        let process = drive(cfg(Scenario::ProcessLoad, 300, Load::BIGNUM));
-        assert!(process.count > loaded.count * 2, "{process:?}");
-        assert!(process.workers[1].isolated);
-        let free = drive(cfg(Scenario::FreeThreadLoad, 100, Load::BIGNUM));
-        assert!(free.count > 1000 && free.stop_lag_s == 0.0, "{free:?}");
-        assert!(free.workers.iter().all(|w| w.lock.is_none()));
-    }
-
     #[test]
     fn results_outcomes_and_events_survive_the_numbers() {
-        let r = drive(cfg(Scenario::ProcessLoad, 50, Load::BIGNUM));
+        let cfg = RunConfig::new(Scenario::ProcessLoad, Duration::from_millis(50));
+        let r = assemble(
+            &cfg,
+            RunParts {
+                incrementer: IncrementerOutcome {
+                    count: 7,
+                    elapsed: Duration::from_millis(51),
+                    lock: Some(LockStats::default()),
+                },
+                load: Some((LoadReport::default(), Some(LockStats::default()))),
+                ..RunParts::default()
+            },
+        );
         assert_eq!(decode_result(&encode_result(&r)), Some(r));
         let o = IncrementerOutcome {
             count: 12345,

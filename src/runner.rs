@@ -200,7 +200,16 @@ pub fn run(
             let mut ctl = g.attach(CONTROLLER);
             let out = control(&mut ctl, platform, cfg, &gil, &shared, log, observe);
             let stats = ctl.detach();
-            out.map(|r| finish(r, Some(stats), g.switch_number()))
+            out.map(|r| {
+                assemble(
+                    cfg,
+                    RunParts {
+                        controller: Some(stats),
+                        switches: g.switch_number(),
+                        ..r
+                    },
+                )
+            })
         }
         None => control(
             &mut FreeThread::default(),
@@ -211,22 +220,75 @@ pub fn run(
             log,
             observe,
         )
-        .map(|r| finish(r, None, 0)),
+        .map(|r| assemble(cfg, r)),
     }
 }
 
-fn finish(mut result: RunResult, controller: Option<LockStats>, switches: u64) -> RunResult {
-    result.switches = switches;
-    result.workers.insert(
-        0,
+/// What the threads of one run hand back when it ends, whichever executor ran them.
+#[derive(Clone, Debug, Default)]
+pub struct RunParts {
+    /// The incrementer's outcome.
+    pub incrementer: IncrementerOutcome,
+    /// From the controller's wake-up to the flag cleared.
+    pub stop_lag: Duration,
+    /// The controller's use of its lock (none without one).
+    pub controller: Option<LockStats>,
+    /// The load's report and its use of the lock, if the scenario has a load.
+    pub load: Option<(LoadReport, Option<LockStats>)>,
+    /// The parent interpreter's hand-offs (CPython's `switch_number`).
+    pub switches: u64,
+}
+
+/// One run's result from its parts: the same assembly for the threaded and the cooperative
+/// executor.
+pub fn assemble(cfg: &RunConfig, parts: RunParts) -> RunResult {
+    let scenario = cfg.scenario;
+    let RunParts {
+        incrementer,
+        stop_lag,
+        controller,
+        load,
+        switches,
+    } = parts;
+    let elapsed_s = incrementer.elapsed.as_secs_f64();
+    let mut workers = vec![
         WorkerReport {
             worker: CONTROLLER,
             role: Role::Controller,
             isolated: false,
             lock: controller,
         },
-    );
-    result
+        WorkerReport {
+            worker: INCREMENTER,
+            role: Role::Incrementer,
+            isolated: scenario.isolated(),
+            lock: incrementer.lock,
+        },
+    ];
+    let load = load.map(|(report, lock)| {
+        workers.push(WorkerReport {
+            worker: LOAD,
+            role: Role::Load,
+            isolated: false,
+            lock,
+        });
+        report
+    });
+    RunResult {
+        scenario,
+        delay_s: cfg.delay.as_secs_f64(),
+        count: incrementer.count,
+        elapsed_s,
+        stop_lag_s: stop_lag.as_secs_f64(),
+        rate_per_s: if elapsed_s > 0.0 {
+            incrementer.count as f64 / elapsed_s
+        } else {
+            0.0
+        },
+        switches,
+        workers,
+        load,
+    }
 }
 
 /// The controller: what Python's main thread does in the seed.
@@ -238,7 +300,7 @@ fn control(
     shared: &Arc<RunShared>,
     log: Option<Arc<EventLog>>,
     observe: &mut dyn FnMut(Progress),
-) -> Result<RunResult, RunError> {
+) -> Result<RunParts, RunError> {
     let scenario = cfg.scenario;
     let mut threads: Vec<Box<dyn Join>> = Vec::new();
     let mut expected_ready = 0;
@@ -340,42 +402,16 @@ fn control(
         }
     };
     joined?;
-    let (load, load_lock) = if scenario.has_load() {
-        let (report, lock) = take_slot(&load_slot, "load thread")?;
-        (Some(report), Some(lock))
+    let load = if scenario.has_load() {
+        Some(take_slot(&load_slot, "load thread")?)
     } else {
-        (None, None)
+        None
     };
-
-    let elapsed_s = incrementer.elapsed.as_secs_f64();
-    let mut workers = vec![WorkerReport {
-        worker: INCREMENTER,
-        role: Role::Incrementer,
-        isolated: scenario.isolated(),
-        lock: incrementer.lock,
-    }];
-    if let Some(lock) = load_lock {
-        workers.push(WorkerReport {
-            worker: LOAD,
-            role: Role::Load,
-            isolated: false,
-            lock,
-        });
-    }
-    Ok(RunResult {
-        scenario,
-        delay_s: cfg.delay.as_secs_f64(),
-        count: incrementer.count,
-        elapsed_s,
-        stop_lag_s: stop_lag.as_secs_f64(),
-        rate_per_s: if elapsed_s > 0.0 {
-            incrementer.count as f64 / elapsed_s
-        } else {
-            0.0
-        },
-        switches: 0,
-        workers,
+    Ok(RunParts {
+        incrementer,
+        stop_lag,
         load,
+        ..RunParts::default()
     })
 }
 

@@ -4,15 +4,9 @@
 //! it; counters, flags and the event log use plain `core` atomics, which loom does not need to see.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicU32},
-    Condvar, Mutex, MutexGuard,
-};
+pub(crate) use loom::sync::{atomic::AtomicBool, Condvar, Mutex, MutexGuard};
 #[cfg(not(loom))]
-pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicU32},
-    Condvar, Mutex, MutexGuard,
-};
+pub(crate) use std::sync::{atomic::AtomicBool, Condvar, Mutex, MutexGuard};
 
 use std::time::Duration;
 

@@ -17,16 +17,53 @@ use web_time::Instant;
 /// Returns the last count published.
 #[inline(never)]
 pub fn incrementer(ts: &mut impl ThreadState, running: &AtomicBool, counter: &AtomicU64) -> u64 {
-    let mut x: u64 = 0;
-    ts.eval_loop(|| {
+    let mut counting = Counting::default();
+    ts.eval_loop(|| counting.step(running, counter));
+    counter.load(Relaxed)
+}
+
+/// The incrementer's state between two of its iterations, so that an executor can run it in
+/// slices (the cooperative one) or in one loop ([`incrementer`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counting {
+    x: u64,
+}
+
+/// Incrementer iterations between two looks at the clock in [`Counting::count_until`] (about
+/// 50 µs of counting).
+const CLOCK_EVERY: u32 = 1 << 14;
+
+impl Counting {
+    /// One iteration of the seed's loop; false once `running` is cleared.
+    #[inline(always)]
+    pub fn step(&mut self, running: &AtomicBool, counter: &AtomicU64) -> bool {
         if !running.load(Relaxed) {
             return false;
         }
-        counter.store(x, Relaxed);
-        x += 1;
+        counter.store(self.x, Relaxed);
+        self.x += 1;
         true
-    });
-    counter.load(Relaxed)
+    }
+
+    /// Iterates until `running` is cleared (false) or the clock passes `until` (true), looking at
+    /// the clock every [`CLOCK_EVERY`] iterations: a slice of time for a cooperative scheduler.
+    pub fn count_until(
+        &mut self,
+        running: &AtomicBool,
+        counter: &AtomicU64,
+        until: Instant,
+    ) -> bool {
+        loop {
+            for _ in 0..CLOCK_EVERY {
+                if !self.step(running, counter) {
+                    return false;
+                }
+            }
+            if Instant::now() >= until {
+                return true;
+            }
+        }
+    }
 }
 
 /// The default bignum cap: `z` restarts from 10 once it has more bits than this.
@@ -103,44 +140,63 @@ pub fn run_load(
     log: Option<&EventLog>,
     worker: WorkerId,
 ) -> LoadReport {
-    let mut report = LoadReport::default();
-    let op_done = |report: &mut LoadReport, started: Instant| {
-        report.ops += 1;
-        if report.op_s.len() < LoadReport::MAX_TIMED_OPS {
-            report.op_s.push(started.elapsed().as_secs_f64());
+    let mut thread = LoadThread::new(load);
+    ts.eval_loop(|| {
+        if !running.load(Relaxed) {
+            return false;
         }
-    };
-    match load {
-        Load::Bignum { cap_bits } => {
-            let mut z = BigUint::from(10u32);
-            ts.eval_loop(|| {
-                if !running.load(Relaxed) {
-                    return false;
-                }
-                if let Some(log) = log {
-                    log.push(EventKind::OpStart, worker, worker);
-                }
-                let started = Instant::now();
-                z = square(&z);
-                op_done(&mut report, started);
-                if z.bits() > cap_bits {
-                    z = BigUint::from(10u32);
-                    report.restarts += 1;
-                }
-                true
-            });
+        thread.op(log, worker);
+        true
+    });
+    thread.report
+}
+
+/// A load's state between two of its operations, so that an executor can run one operation per
+/// turn (the cooperative one) or all of them in one loop ([`run_load`]).
+#[derive(Debug)]
+pub struct LoadThread {
+    load: Load,
+    z: BigUint,
+    report: LoadReport,
+}
+
+impl LoadThread {
+    /// A load that has done nothing yet (`z = 10`).
+    pub fn new(load: Load) -> Self {
+        Self {
+            load,
+            z: BigUint::from(10u32),
+            report: LoadReport::default(),
         }
-        Load::Short { op } => ts.eval_loop(|| {
-            if !running.load(Relaxed) {
-                return false;
-            }
-            let started = Instant::now();
-            busy_for(started, op);
-            op_done(&mut report, started);
-            true
-        }),
     }
-    report
+
+    /// One uninterruptible operation (one `z * z`, or one short operation), logged as starting
+    /// now by `worker`.
+    pub fn op(&mut self, log: Option<&EventLog>, worker: WorkerId) {
+        if let Some(log) = log {
+            log.push(EventKind::OpStart, worker, worker);
+        }
+        let started = Instant::now();
+        match self.load {
+            Load::Bignum { cap_bits } => {
+                self.z = square(&self.z);
+                if self.z.bits() > cap_bits {
+                    self.z = BigUint::from(10u32);
+                    self.report.restarts += 1;
+                }
+            }
+            Load::Short { op } => busy_for(started, op),
+        }
+        self.report.ops += 1;
+        if self.report.op_s.len() < LoadReport::MAX_TIMED_OPS {
+            self.report.op_s.push(started.elapsed().as_secs_f64());
+        }
+    }
+
+    /// What the load did so far.
+    pub fn report(&self) -> &LoadReport {
+        &self.report
+    }
 }
 
 /// One operation of the bignum load: `z * z`, never interrupted.

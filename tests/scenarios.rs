@@ -145,9 +145,13 @@ fn bignum_operations_grow_about_threefold_per_step() {
         .map(|w| w[1] / w[0])
         .collect();
     assert!(growth.len() >= 3, "too few timed steps: {ops:?}");
-    let mean = growth.iter().sum::<f64>() / growth.len() as f64;
+    // The median, not the mean: on a crowded machine one step now and then is descheduled for
+    // tens of ms, and a single such step would move a mean far off.
+    let mut sorted = growth.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
     assert!(
-        (2.2..=3.8).contains(&mean),
-        "mean growth {mean:.2} per step: {growth:?}"
+        (2.2..=3.8).contains(&median),
+        "median growth {median:.2} per step: {growth:?}"
     );
 }

@@ -28,7 +28,8 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    fn from_u8(v: u8) -> Option<Self> {
+    /// The kind numbered `v` in the packed form, if any.
+    pub fn from_u8(v: u8) -> Option<Self> {
         Some(match v {
             1 => Self::Wait,
             2 => Self::Take,
@@ -79,6 +80,15 @@ pub struct EventLog {
     slots: Box<[AtomicU64]>,
 }
 
+impl std::fmt::Debug for EventLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLog")
+            .field("len", &self.len())
+            .field("capacity", &self.slots.len())
+            .finish()
+    }
+}
+
 /// What [`EventLog::read_since`] returns.
 #[derive(Debug, Default)]
 pub struct ReadOut {
@@ -107,8 +117,13 @@ impl EventLog {
 
     /// Appends an event stamped now.
     pub fn push(&self, kind: EventKind, worker: u8, by: u8) {
+        self.push_at(Instant::now(), kind, worker, by);
+    }
+
+    /// Appends an event that happened at `at` (never before the log's creation).
+    pub fn push_at(&self, at: Instant, kind: EventKind, worker: u8, by: u8) {
         self.push_event(Event {
-            t_us: self.now_us(),
+            t_us: at.saturating_duration_since(self.epoch).as_micros() as u64,
             kind,
             worker,
             by,

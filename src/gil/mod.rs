@@ -1,7 +1,11 @@
 //! The lock: a cooperative lock that behaves like CPython's GIL (`Python/ceval_gil.c`, 3.2 and later).
 //!
-//! [`Gil`] holds only the protocol state; [`GilThread`] is one thread's attachment to it, a guard
-//! that holds the lock while it exists except inside [`ThreadState::allow_threads`]. Workloads are
+//! The rules are written once, in [`Protocol`] ([`protocol`]): plain state and transitions, no
+//! clock and no blocking. Two executors drive them: [`Gil`], for real threads (a mutex and two
+//! condition variables; native threads and Web Workers over shared memory), and the cooperative
+//! scheduler of [`crate::coop`] (the threads of one interpreter taking turns on one worker).
+//! [`GilThread`] is one thread's attachment to a `Gil`, a guard that holds the lock while it exists
+//! except inside [`ThreadState::allow_threads`]. Workloads are
 //! written against the [`ThreadState`] trait, so the same loop runs under a shared lock
 //! ([`GilThread`]) or none at all ([`FreeThread`], the free-threaded build). `README.md` beside this
 //! file walks through the protocol.
@@ -18,11 +22,13 @@
 //! | blocking call | drop before, take after |
 
 mod log;
+pub mod protocol;
 
 pub use log::{Event, EventKind, EventLog, ReadOut};
+pub use protocol::{DropReason, Dropped, Protocol, Taken};
 
 use crate::padded::CachePadded;
-use crate::sync::{wait_interval, AtomicBool, AtomicU32, Condvar, Mutex, MutexGuard};
+use crate::sync::{wait_interval, AtomicBool, Condvar, Mutex, MutexGuard};
 use core::sync::atomic::Ordering::Relaxed;
 use serde::Serialize;
 use std::sync::Arc;
@@ -36,33 +42,26 @@ pub const MIN_INTERVAL: Duration = Duration::from_micros(10);
 /// The longest switch interval gil-lab accepts.
 pub const MAX_INTERVAL: Duration = Duration::from_millis(1000);
 
-/// Names a thread to the lock and in its event log. `0` means "nobody".
+/// Names a thread to the lock and in its event log: `1..protocol::MAX_WORKERS`; `0` means
+/// "nobody".
 pub type WorkerId = u8;
 
-/// The part of the state that only changes under `Gil::state`.
-#[derive(Debug)]
-struct State {
-    locked: bool,
-    /// Counts real hand-offs: takes by a thread other than the last holder.
-    switch_number: u64,
-}
-
-/// One interpreter's lock.
+/// One interpreter's lock, for real threads: the threaded executor of [`Protocol`].
+///
+/// The rules live in the `Protocol` behind `state`; this type only adds blocking: a waiter sleeps
+/// on `cond` for one interval at a time, a forced-switch dropper sleeps on `switch_cond` until
+/// somebody else has taken the lock. CPython guards `last_holder` with a second mutex
+/// (`switch_mutex`); here it lives in the `Protocol`, so one mutex serves both conditions.
 pub struct Gil {
-    /// The "eval breaker" bit: set by a waiter whose interval passed without a switch, read by the
-    /// holder at every checkpoint. The only field the fast path touches.
+    /// A copy of the protocol's drop-request bit (the eval breaker) that holders read at every
+    /// checkpoint without taking `state`: the only field the fast path touches. Written only
+    /// under `state`, right after a transition, by [`Gil::publish`].
     drop_request: CachePadded<AtomicBool>,
-    /// Who took the lock last (still holds it while it is locked). Written under both `state` and
-    /// `switch_mutex`, read under `switch_mutex` by a forced switch.
-    last_holder: AtomicU32,
-    state: Mutex<State>,
+    state: Mutex<Protocol>,
     /// Signalled on every drop: wakes one waiter of `take`.
     cond: Condvar,
-    switch_mutex: Mutex<()>,
     /// Signalled on every take: wakes a dropper waiting for its forced switch.
     switch_cond: Condvar,
-    interval: Duration,
-    log: Option<Arc<EventLog>>,
 }
 
 impl Gil {
@@ -75,52 +74,49 @@ impl Gil {
     pub fn with_log(interval: Duration, log: Option<Arc<EventLog>>) -> Self {
         Self {
             drop_request: CachePadded::new(AtomicBool::new(false)),
-            last_holder: AtomicU32::new(0),
-            state: Mutex::new(State {
-                locked: false,
-                switch_number: 0,
-            }),
+            state: Mutex::new(Protocol::new(interval, log)),
             cond: Condvar::new(),
-            switch_mutex: Mutex::new(()),
             switch_cond: Condvar::new(),
-            interval,
-            log,
         }
     }
 
     /// The switch interval.
     pub fn interval(&self) -> Duration {
-        self.interval
+        lock(&self.state).interval()
     }
 
     /// Hand-offs so far (CPython's `switch_number`).
     pub fn switch_number(&self) -> u64 {
-        lock(&self.state).switch_number
+        lock(&self.state).switch_number()
     }
 
-    /// Attaches thread `id` (1..=255) and takes the lock; the returned guard drops it when dropped.
+    /// Attaches thread `id` (`1..protocol::MAX_WORKERS`) and takes the lock; the returned guard
+    /// drops it when dropped.
     pub fn attach(&self, id: WorkerId) -> GilThread<'_> {
-        assert_ne!(id, 0, "worker id 0 means nobody");
+        assert!(
+            id != 0 && usize::from(id) < protocol::MAX_WORKERS,
+            "worker ids are 1..{}",
+            protocol::MAX_WORKERS
+        );
         let mut thread = GilThread {
             gil: self,
             id,
-            held_since: None,
-            stats: LockStats::default(),
+            holding: false,
         };
         thread.take();
         thread
     }
 
-    fn log(&self, kind: EventKind, worker: WorkerId, by: WorkerId) {
-        if let Some(log) = &self.log {
-            log.push(kind, worker, by);
-        }
+    /// Mirrors the protocol's drop-request bit into the atomic the fast path reads. Called with
+    /// `state` locked after every transition that may change it.
+    fn publish(&self, p: &Protocol) {
+        self.drop_request.store(p.drop_request(), Relaxed);
     }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding these mutexes cannot leave `State` half-updated (every update is a
-    // single field store), so a poisoned mutex is still consistent.
+    // Every transition of `Protocol` completes before the mutex is released and none of them
+    // panics halfway on valid ids, so a poisoned mutex still holds a consistent state.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -217,8 +213,7 @@ fn handle_pending(eval_breaker: &core::sync::atomic::AtomicBool) {
 pub struct GilThread<'g> {
     gil: &'g Gil,
     id: WorkerId,
-    held_since: Option<Instant>,
-    stats: LockStats,
+    holding: bool,
 }
 
 impl ThreadState for GilThread<'_> {
@@ -240,7 +235,7 @@ impl ThreadState for GilThread<'_> {
     }
 
     fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        self.drop_lock();
+        self.drop_lock(DropReason::AllowThreads);
         let out = f();
         self.take();
         out
@@ -255,116 +250,72 @@ impl<'g> GilThread<'g> {
 
     /// What this thread did with the lock so far (a hold in progress counts up to now).
     pub fn stats(&self) -> LockStats {
-        let mut stats = self.stats.clone();
-        if let Some(since) = self.held_since {
-            let held = since.elapsed().as_secs_f64();
-            stats.held_s += held;
-            stats.longest_hold_s = stats.longest_hold_s.max(held);
-        }
-        stats
+        lock(&self.gil.state).stats(self.id, Instant::now())
     }
 
     /// Drops the lock for good and returns this thread's statistics.
     pub fn detach(mut self) -> LockStats {
-        self.drop_lock();
-        self.gil.log(EventKind::Exit, self.id, self.id);
-        std::mem::take(&mut self.stats)
+        self.drop_lock(DropReason::Exit);
+        let now = Instant::now();
+        let mut p = lock(&self.gil.state);
+        p.exit(self.id, now);
+        p.stats(self.id, now)
     }
 
     #[cold]
     #[inline(never)]
     fn answer_drop_request(&mut self) {
-        self.stats.requests_received += 1;
-        self.drop_lock();
+        self.drop_lock(DropReason::Request);
         // Other threads run here.
         self.take();
     }
 
     fn take(&mut self) {
         let gil = self.gil;
-        let mut state = lock(&gil.state);
-        if state.locked {
-            state = self.take_slow(state);
+        let mut p = lock(&gil.state);
+        if p.take(self.id, Instant::now()) == Taken::MustWait {
+            p = self.take_slow(p);
         }
-        {
-            let _switch = lock(&gil.switch_mutex);
-            state.locked = true;
-            if gil.last_holder.load(Relaxed) != u32::from(self.id) {
-                gil.last_holder.store(u32::from(self.id), Relaxed);
-                state.switch_number += 1;
-                self.stats.switches += 1;
-            }
-            gil.switch_cond.notify_all();
-        }
-        // Any pending request was aimed at the previous holder.
-        gil.drop_request.store(false, Relaxed);
-        // Logged under `state`, so the log orders takes and drops as the lock did.
-        gil.log(EventKind::Take, self.id, self.id);
-        drop(state);
-        self.stats.takes += 1;
-        self.held_since = Some(Instant::now());
+        gil.publish(&p);
+        // A forced-switch dropper may be waiting for exactly this take.
+        gil.switch_cond.notify_all();
+        drop(p);
+        self.holding = true;
     }
 
     #[cold]
     #[inline(never)]
-    fn take_slow(&mut self, mut state: MutexGuard<'g, State>) -> MutexGuard<'g, State> {
+    fn take_slow(&mut self, mut p: MutexGuard<'g, Protocol>) -> MutexGuard<'g, Protocol> {
         let gil = self.gil;
-        let started = Instant::now();
-        gil.log(EventKind::Wait, self.id, self.id);
+        let interval = p.interval();
         let mut round = 0;
-        while state.locked {
-            let saved_switch_number = state.switch_number;
-            let (s, timed_out) = wait_interval(&gil.cond, &gil.state, state, gil.interval, round);
+        loop {
+            let (guard, timed_out) = wait_interval(&gil.cond, &gil.state, p, interval, round);
             round += 1;
-            state = s;
-            if timed_out
-                && state.locked
-                && state.switch_number == saved_switch_number
-                && !gil.drop_request.swap(true, Relaxed)
-            {
-                self.stats.requests_raised += 1;
-                let holder = gil.last_holder.load(Relaxed) as WorkerId;
-                gil.log(EventKind::Request, holder, self.id);
+            p = guard;
+            if p.retry(self.id, Instant::now(), timed_out) == Taken::Acquired {
+                return p;
             }
+            gil.publish(&p);
         }
-        self.stats.waited_s += started.elapsed().as_secs_f64();
-        state
     }
 
-    fn drop_lock(&mut self) {
-        let gil = self.gil;
-        let Some(since) = self.held_since.take() else {
+    fn drop_lock(&mut self, reason: DropReason) {
+        if !std::mem::take(&mut self.holding) {
             return;
-        };
-        {
-            let mut state = lock(&gil.state);
-            state.locked = false;
-            gil.last_holder.store(u32::from(self.id), Relaxed);
-            gil.log(EventKind::Drop, self.id, self.id);
-            gil.cond.notify_one();
         }
-        let held = since.elapsed().as_secs_f64();
-        self.stats.held_s += held;
-        self.stats.longest_hold_s = self.stats.longest_hold_s.max(held);
-        if gil.drop_request.load(Relaxed) {
-            self.forced_switch();
-        }
-    }
-
-    /// Having dropped on request, wait until another thread has really taken the lock, so this
-    /// one cannot grab it straight back.
-    #[cold]
-    #[inline(never)]
-    fn forced_switch(&mut self) {
         let gil = self.gil;
-        let me = u32::from(self.id);
-        let mut switch = lock(&gil.switch_mutex);
-        if gil.last_holder.load(Relaxed) == me {
-            gil.drop_request.store(false, Relaxed);
-            while gil.last_holder.load(Relaxed) == me {
-                switch = gil
+        let mut p = lock(&gil.state);
+        let dropped = p.drop_gil(self.id, Instant::now(), reason);
+        gil.cond.notify_one();
+        if dropped == Dropped::ForcedSwitch && p.begin_forced_switch(self.id) {
+            gil.publish(&p);
+            // Wait until another thread has really taken the lock, so this one cannot grab it
+            // straight back.
+            while !p.switched_from(self.id) {
+                p = gil
                     .switch_cond
-                    .wait(switch)
+                    .wait(p)
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
             }
         }
@@ -374,6 +325,6 @@ impl<'g> GilThread<'g> {
 impl Drop for GilThread<'_> {
     fn drop(&mut self) {
         // Also reached when a worker panics: the lock must not stay taken by a dead thread.
-        self.drop_lock();
+        self.drop_lock(DropReason::Exit);
     }
 }
