@@ -238,10 +238,10 @@ def short_load(shared: Shared, report: LoadReport, items: int) -> None:
 def release_load(shared: Shared, report: LoadReport, data: bytes) -> None:
     """C code that drops the GIL: one ``hashlib.sha256(data).digest()`` per operation.
 
-    For data of 2048 bytes or more, hashlib hashes with the GIL released (``Py_BEGIN_ALLOW_THREADS``
-    around the hash itself), so the other threads run while it computes. It still
-    needs the GIL to start and to return: after each hash it waits for the GIL like any thread.
-    SHA-256 costs the same whatever the bytes are, so ``data`` is zeros.
+    For data of 2048 bytes or more, hashlib hashes with the GIL released
+    (``Py_BEGIN_ALLOW_THREADS`` around the hash itself), so other threads run while it computes.
+    It still needs the GIL to start and to return: after each hash it waits for the GIL like any
+    other thread. SHA-256 costs the same whatever the bytes are, so ``data`` is zeros.
     """
     running = shared.running
     shared.ready.release()
@@ -316,7 +316,7 @@ def run_one(ctx, opts, scenario: str, delay_s: float, interval_ms: float) -> dic
         if isolated:
             process = ctx.Process(
                 target=victim_process,
-                args=(shared, sys.getswitchinterval(), opts.victim, io_op_s),
+                args=(shared, interval_ms / 1000, opts.victim, io_op_s),
                 name=opts.victim,
                 daemon=True,
             )
@@ -572,7 +572,7 @@ def parse_scenarios(text: str) -> list:
         if name.startswith("free-thread"):
             raise argparse.ArgumentTypeError(
                 f"'{name}' is gil-lab's emulation of a free-threaded CPython; here, run "
-                f"'{name[len('free-') :]}' with a free-threaded interpreter such as python3.13t"
+                f"'{name[len('free-'):]}' with a free-threaded interpreter such as python3.13t"
             )
         if name not in SCENARIOS:
             raise argparse.ArgumentTypeError(
