@@ -29,7 +29,15 @@ What one run does, for one scenario and one delay:
   ``running.value = False`` having been executed.
 * Loads: ``bignum`` is the seed's ``z = 10; while running.value: z = z * z``, restarting from 10
   once ``z`` has more than ``--bignum-cap-bits`` bits. ``short`` repeats one operation of a fixed
-  length (``--short-op-us``): see ``short_op_size``. The first 64 operations are timed (``op_s``).
+  length (``--short-op-us``): see ``short_op_size``. Both hold the GIL for a whole operation.
+  ``release`` is C code that drops it: ``hashlib.sha256`` of ``--release-op-bytes`` (8 MiB).
+  The first 64 operations are timed (``op_s``).
+* Victims (``--victim``): ``incrementer`` is the seed's counting loop above, always wanting the
+  GIL. ``io`` spends most of its time in a blocking call that releases it (``time.sleep`` of
+  ``--io-op-us``, 100 us) and counts operations: when does a thread that waits on I/O suffer
+  beside a load? In a process scenario the victim, either one, is the child.
+* ``--intervals`` repeats the whole sweep at each switch interval (``sys.setswitchinterval`` in
+  the parent and in the child); each result records its ``switch_interval_ms`` and ``victim``.
 
 The shared counter and flag are ``multiprocessing.Value`` objects, for threads and processes alike,
 as in the seed. ``--values synchronized`` (the default, and the seed's choice) gives each its own
@@ -50,6 +58,7 @@ multiplication: the main thread handles the signal only once it holds the GIL ag
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import multiprocessing
@@ -61,7 +70,8 @@ import time
 from time import perf_counter
 
 SCENARIOS = ("thread", "process", "thread+load", "process+load")
-LOADS = ("bignum", "short")
+LOADS = ("bignum", "short", "release")
+VICTIMS = ("incrementer", "io")
 VALUES = ("synchronized", "raw")
 FORMATS = ("table", "json")
 
@@ -69,11 +79,17 @@ DEFAULT_DELAYS = "0,1,2,3,4,5,6,7,8,9"
 DEFAULT_INTERVAL_MS = 5.0
 DEFAULT_BIGNUM_CAP_BITS = 80_000_000
 DEFAULT_SHORT_OP_US = 5.0
+DEFAULT_IO_OP_US = 100.0
+DEFAULT_RELEASE_OP_BYTES = 8 * 1024 * 1024
 
 MAX_DELAY_S = 3600.0
 MIN_INTERVAL_MS, MAX_INTERVAL_MS = 0.01, 1000.0
 MIN_CAP_BITS, MAX_CAP_BITS = 64, 1_000_000_000
 MIN_SHORT_OP_US, MAX_SHORT_OP_US = 1.0, 1_000_000.0
+MIN_IO_OP_US, MAX_IO_OP_US = 0.0, 1_000_000.0
+# hashlib drops the GIL only around data of at least HASHLIB_GIL_MINSIZE (2048) bytes; below
+# that a hash is one operation that holds the GIL, like the short load's.
+MIN_RELEASE_OP_BYTES, MAX_RELEASE_OP_BYTES = 2048, 1024 * 1024 * 1024
 
 MAX_TIMED_OPS = 64  # like gil-lab's LoadReport::MAX_TIMED_OPS
 START_TIMEOUT_S = 30.0  # how long workers may take to reach the start barrier
@@ -117,13 +133,42 @@ def incrementer(shared: Shared) -> None:
     shared.elapsed.value = perf_counter() - started
 
 
-def incrementer_process(shared: Shared, interval_s: float) -> None:
-    """The body of the incrementer process: an interpreter (and a GIL) of its own."""
+def io_victim(shared: Shared, io_op_s: float) -> None:
+    """A thread that mostly waits: one short blocking call per operation, then a count.
+
+    ``time.sleep`` stands for any blocking system call (a socket read, a disk write): CPython
+    drops the GIL around it, and must take the GIL back before the next bytecode. Alone, an
+    operation lasts the call plus a few microseconds. Beside a thread that holds the GIL, every
+    wake-up waits for it: up to one switch interval, after which the holder is asked to drop
+    (the convoy effect), or until a long operation in C ends.
+    """
+    running, counter = shared.running, shared.counter
+    shared.ready.release()
+    shared.go.wait()
+    started = perf_counter()
+    x = 0
+    while running.value:
+        time.sleep(io_op_s)
+        x += 1
+        counter.value = x
+    shared.elapsed.value = perf_counter() - started
+
+
+def victim(shared: Shared, kind: str, io_op_s: float) -> None:
+    """Runs the victim chosen by ``--victim``: the thread (or process) whose count is reported."""
+    if kind == "io":
+        io_victim(shared, io_op_s)
+    else:
+        incrementer(shared)
+
+
+def victim_process(shared: Shared, interval_s: float, kind: str, io_op_s: float) -> None:
+    """The body of the victim's process: an interpreter (and a GIL) of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # undo the parent's handler, inherited by fork
     die_with_parent()
     sys.setswitchinterval(interval_s)
-    incrementer(shared)
+    victim(shared, kind, io_op_s)
 
 
 def die_with_parent() -> None:
@@ -190,6 +235,23 @@ def short_load(shared: Shared, report: LoadReport, items: int) -> None:
         report.op_done(perf_counter() - started)
 
 
+def release_load(shared: Shared, report: LoadReport, data: bytes) -> None:
+    """C code that drops the GIL: one ``hashlib.sha256(data).digest()`` per operation.
+
+    For data of 2048 bytes or more, hashlib hashes with the GIL released
+    (``Py_BEGIN_ALLOW_THREADS`` around the hash itself), so other threads run while it computes.
+    It still needs the GIL to start and to return: after each hash it waits for the GIL like any
+    other thread. SHA-256 costs the same whatever the bytes are, so ``data`` is zeros.
+    """
+    running = shared.running
+    shared.ready.release()
+    shared.go.wait()
+    while running.value:
+        started = perf_counter()
+        hashlib.sha256(data).digest()
+        report.op_done(perf_counter() - started)
+
+
 def short_op_size(op_s: float) -> tuple:
     """How many items make ``sum(range(items))`` last ``op_s`` on this machine, and its time.
 
@@ -236,8 +298,12 @@ class Worker(threading.Thread):
             self.error = e
 
 
-def run_one(ctx, opts, scenario: str, delay_s: float) -> dict:
-    """Runs one scenario for one delay and returns its result, as gil-lab's ``RunResult``."""
+def run_one(ctx, opts, scenario: str, delay_s: float, interval_ms: float) -> dict:
+    """Runs one scenario for one delay and returns its result, as gil-lab's ``RunResult``.
+
+    ``interval_ms`` is the switch interval the caller has set in this process with
+    ``sys.setswitchinterval``; a child process sets the same in its own interpreter.
+    """
     isolated = scenario.startswith("process")
     has_load = scenario.endswith("+load")
     shared = Shared(ctx, opts.values)
@@ -245,28 +311,31 @@ def run_one(ctx, opts, scenario: str, delay_s: float) -> dict:
     process = None
     load_report = LoadReport() if has_load else None
     try:
-        # The incrementer first, so a forked child copies a parent with one thread only.
+        # The victim first, so a forked child copies a parent with one thread only.
+        io_op_s = opts.io_op_us / 1e6
         if isolated:
             process = ctx.Process(
-                target=incrementer_process,
-                args=(shared, sys.getswitchinterval()),
-                name="incrementer",
+                target=victim_process,
+                args=(shared, interval_ms / 1000, opts.victim, io_op_s),
+                name=opts.victim,
                 daemon=True,
             )
             process.start()
         else:
-            threads.append(Worker("incrementer", incrementer, shared))
+            threads.append(Worker(opts.victim, victim, shared, opts.victim, io_op_s))
         if has_load:
             if opts.load == "bignum":
                 threads.append(
                     Worker("load", bignum_load, shared, load_report, opts.bignum_cap_bits)
                 )
+            elif opts.load == "release":
+                threads.append(Worker("load", release_load, shared, load_report, opts.release_data))
             else:
                 threads.append(Worker("load", short_load, shared, load_report, opts.short_op_items))
         for t in threads:
             t.start()
 
-        wait_until_ready(shared, len(threads) + (1 if isolated else 0), process, scenario)
+        wait_until_ready(shared, len(threads) + (1 if isolated else 0), process, scenario, opts)
         wake_at = perf_counter() + delay_s
         shared.go.set()
         # sleep() releases the GIL. The OS wakes us at wake_at, but sleep() returns only once it
@@ -284,9 +353,11 @@ def run_one(ctx, opts, scenario: str, delay_s: float) -> dict:
         if process is not None:
             process.join(STOP_TIMEOUT_S)
             if process.exitcode is None:
-                raise RunError(f"the incrementer process did not stop within {STOP_TIMEOUT_S:g} s")
+                raise RunError(
+                    f"the {opts.victim} process did not stop within {STOP_TIMEOUT_S:g} s"
+                )
             if process.exitcode != 0:
-                raise RunError(f"the incrementer process {how_it_ended(process)}")
+                raise RunError(f"the {opts.victim} process {how_it_ended(process)}")
     finally:
         stop_everything(shared, threads, process)
 
@@ -295,6 +366,8 @@ def run_one(ctx, opts, scenario: str, delay_s: float) -> dict:
     return {
         "scenario": scenario,
         "delay_s": delay_s,
+        "switch_interval_ms": interval_ms,
+        "victim": opts.victim,
         "count": count,
         "elapsed_s": elapsed_s,
         "stop_lag_s": stop_lag_s,
@@ -305,7 +378,7 @@ def run_one(ctx, opts, scenario: str, delay_s: float) -> dict:
     }
 
 
-def wait_until_ready(shared: Shared, workers: int, process, scenario: str) -> None:
+def wait_until_ready(shared: Shared, workers: int, process, scenario: str, opts) -> None:
     """The start barrier: returns once every worker has signalled ``ready``."""
     deadline = perf_counter() + START_TIMEOUT_S
     arrived = 0
@@ -313,7 +386,7 @@ def wait_until_ready(shared: Shared, workers: int, process, scenario: str) -> No
         if shared.ready.acquire(timeout=0.1):
             arrived += 1
         elif process is not None and not process.is_alive():
-            raise RunError(f"the incrementer process {how_it_ended(process)} before it started")
+            raise RunError(f"the {opts.victim} process {how_it_ended(process)} before it started")
         elif perf_counter() > deadline:
             raise RunError(
                 f"the workers of '{scenario}' did not start within {START_TIMEOUT_S:g} s"
@@ -360,28 +433,40 @@ def python_info() -> dict:
 
 
 def sweep(opts) -> dict:
-    """Every scenario at every delay, in gil-lab's order: for each delay, each scenario."""
+    """Every scenario at every delay, in gil-lab's order (for each delay, each scenario), once
+    for each switch interval."""
     ctx = multiprocessing.get_context(opts.start_method)
+    intervals = opts.intervals
     config = {
         "load": opts.load,
-        "switch_interval_ms": opts.interval_ms,
+        # One interval, as gil-lab's config has; null when --intervals gives several.
+        "switch_interval_ms": intervals[0] if len(intervals) == 1 else None,
+        "switch_intervals_ms": intervals,
         "delays": opts.delays,
         "scenarios": opts.scenarios,
+        "victim": opts.victim,
+        "io_op_us": opts.io_op_us,
         "values": opts.values,
         "start_method": opts.start_method,
         "bignum_cap_bits": opts.bignum_cap_bits,
         "short_op_us": opts.short_op_us,
         "short_op_items": opts.short_op_items,
+        "release_op_bytes": opts.release_op_bytes,
+        "release_op": f"hashlib.sha256 ({getattr(hashlib.sha256, '__name__', '?')})",
         "python": python_info(),
     }
-    runs = [(d, sc) for d in opts.delays for sc in opts.scenarios]
+    runs = [(ms, d, sc) for ms in intervals for d in opts.delays for sc in opts.scenarios]
     results = []
-    for i, (delay_s, scenario) in enumerate(runs, 1):
-        progress(opts, f"[{i}/{len(runs)}] {scenario} at {delay_s:g} s ...")
+    for i, (interval_ms, delay_s, scenario) in enumerate(runs, 1):
+        where = f"{scenario} at {delay_s:g} s" + (
+            f", interval {interval_ms:g} ms" if len(intervals) > 1 else ""
+        )
+        progress(opts, f"[{i}/{len(runs)}] {where} ...")
+        sys.setswitchinterval(interval_ms / 1000)
         try:
-            result = run_one(ctx, opts, scenario, delay_s)
+            result = run_one(ctx, opts, scenario, delay_s, interval_ms)
         except RunError as e:
-            raise RunError(f"{scenario} at {delay_s:g} s: {e}") from None
+            raise RunError(f"{where}: {e}") from None
         progress(opts, f"    count {result['count']:,}, stop lag {result['stop_lag_s']:.3f} s")
         results.append(result)
     return {"config": config, "results": results}
@@ -393,14 +478,20 @@ def progress(opts, line: str) -> None:
 
 
 def render_table(report: dict) -> str:
-    """The seed's table, laid out as ``gil-lab sweep --format table``: one row per delay."""
+    """The seed's table, laid out as ``gil-lab sweep --format table``: one row per delay, and per
+    switch interval when there are several (a first column ``interval_ms``)."""
     config = report["config"]
+    intervals = config["switch_intervals_ms"]
+    several = len(intervals) > 1
     counts = {}
     for r in report["results"]:
-        counts.setdefault((r["delay_s"], r["scenario"]), f"{r['count']:,}")
-    rows = [["delay_s"] + config["scenarios"]]
-    for d in config["delays"]:
-        rows.append([f"{d:g}"] + [counts.get((d, sc), "-") for sc in config["scenarios"]])
+        key = (r["switch_interval_ms"], r["delay_s"], r["scenario"])
+        counts.setdefault(key, f"{r['count']:,}")
+    rows = [(["interval_ms"] if several else []) + ["delay_s"] + config["scenarios"]]
+    for ms in intervals:
+        for d in config["delays"]:
+            cells = [counts.get((ms, d, sc), "-") for sc in config["scenarios"]]
+            rows.append(([f"{ms:g}"] if several else []) + [f"{d:g}"] + cells)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
 
@@ -410,17 +501,13 @@ def render_table(report: dict) -> str:
         if of_sc:
             lags.append(f"{sc} {max(of_sc):.3f} s")
     python = config["python"]
-    return (
-        "\n".join(
-            lines
-            + ["", "stop lag (max): " + ", ".join(lags)]
-            + [
-                f"{python['implementation']} {python['version']}, {config['load']} load, "
-                f"switch interval {config['switch_interval_ms']:g} ms, {config['values']} values"
-            ]
-        )
-        + "\n"
+    what = "operations of the io victim" if config["victim"] == "io" else "incrementer counts"
+    interval = ", ".join(f"{ms:g}" for ms in intervals)
+    footer = (
+        f"{python['implementation']} {python['version']}, {what}, {config['load']} load, "
+        f"switch interval{'s' if several else ''} {interval} ms, {config['values']} values"
     )
+    return "\n".join(lines + ["", "stop lag (max): " + ", ".join(lags), footer]) + "\n"
 
 
 # --- Command line -----------------------------------------------------------------------------
@@ -448,6 +535,29 @@ def parse_delays(text: str) -> list:
             )
         delays.append(value)
     return delays
+
+
+def parse_intervals(text: str) -> list:
+    """``--intervals``: switch intervals in milliseconds, each checked as ``--interval-ms`` is."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the interval list is empty; give milliseconds separated by commas, e.g. 0.1,1,5,20"
+        )
+    one = parse_number(
+        "the switch interval", "milliseconds", "ms", MIN_INTERVAL_MS, MAX_INTERVAL_MS, "5 or 0.5"
+    )
+    intervals = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            raise argparse.ArgumentTypeError(
+                f"the interval list '{text}' has an empty entry; "
+                "give milliseconds separated by commas, e.g. 0.1,1,5,20"
+            )
+        value = one(part)
+        if value not in intervals:
+            intervals.append(value)
+    return intervals
 
 
 def parse_scenarios(text: str) -> list:
@@ -541,10 +651,26 @@ def parse_args(argv=None):
         help=f"scenarios, comma-separated, from: {', '.join(SCENARIOS)} (default: all four)",
     )
     p.add_argument(
+        "--victim",
+        type=parse_choice("victim", VICTIMS),
+        default="incrementer",
+        help="what is counted: incrementer (the seed's counting loop) or io (one blocking call "
+        "of --io-op-us per operation) (default: incrementer)",
+    )
+    p.add_argument(
         "--load",
         type=parse_choice("load", LOADS),
         default="bignum",
-        help="bignum (the seed's z = z * z) or short (operations of --short-op-us)",
+        help="bignum (the seed's z = z * z), short (operations of --short-op-us that hold the "
+        "GIL) or release (hashlib.sha256 of --release-op-bytes, which drops the GIL)",
+    )
+    p.add_argument(
+        "--intervals",
+        type=parse_intervals,
+        default=None,
+        metavar="LIST",
+        help="switch intervals in milliseconds, comma-separated, e.g. 0.1,1,5,20: every "
+        "scenario runs at each (instead of --interval-ms)",
     )
     p.add_argument(
         "--interval-ms",
@@ -556,7 +682,7 @@ def parse_args(argv=None):
             MAX_INTERVAL_MS,
             "5 or 0.5",
         ),
-        default=DEFAULT_INTERVAL_MS,
+        default=None,
         metavar="MS",
         help="sys.setswitchinterval in milliseconds, 0.01 to 1000 (default: CPython's 5)",
     )
@@ -591,28 +717,69 @@ def parse_args(argv=None):
         help="length of one operation of the short load (default: 5)",
     )
     p.add_argument(
+        "--io-op-us",
+        type=parse_number(
+            "the io operation", "microseconds", "us", MIN_IO_OP_US, MAX_IO_OP_US, "100"
+        ),
+        default=DEFAULT_IO_OP_US,
+        metavar="US",
+        help="the io victim's blocking call: time.sleep of this many microseconds (default: 100)",
+    )
+    p.add_argument(
+        "--release-op-bytes",
+        type=parse_number(
+            "the release operation",
+            "bytes",
+            "bytes",
+            MIN_RELEASE_OP_BYTES,
+            MAX_RELEASE_OP_BYTES,
+            "8388608",
+            whole=True,
+        ),
+        default=DEFAULT_RELEASE_OP_BYTES,
+        metavar="BYTES",
+        help="bytes hashed by one operation of the release load; hashlib drops the GIL from "
+        "2048 bytes (default: 8388608, 8 MiB)",
+    )
+    p.add_argument(
         "--format",
         type=parse_choice("format", FORMATS),
         default="table",
         help="table (the seed's) or json (as gil-lab sweep --format json)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on standard error")
-    return p.parse_args(argv)
+    opts = p.parse_args(argv)
+    if opts.intervals is not None and opts.interval_ms is not None:
+        p.error("--interval-ms and --intervals both set the switch interval; give only one of them")
+    if opts.intervals is None:
+        opts.intervals = [DEFAULT_INTERVAL_MS if opts.interval_ms is None else opts.interval_ms]
+    opts.interval_ms = opts.intervals[0]
+    return opts
 
 
 def main(argv=None) -> int:
     opts = parse_args(argv)
-    sys.setswitchinterval(opts.interval_ms / 1000)
+    previous_interval_s = sys.getswitchinterval()
     # SIGTERM unwinds like Ctrl-C, through the finally blocks that stop the children.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     opts.short_op_items = None
+    opts.release_data = None
+    has_load = any(sc.endswith("+load") for sc in opts.scenarios)
     try:
-        if opts.load == "short" and any(sc.endswith("+load") for sc in opts.scenarios):
+        if opts.load == "short" and has_load:
             opts.short_op_items, op_s = short_op_size(opts.short_op_us / 1e6)
             progress(
                 opts, f"short operation: sum(range({opts.short_op_items})), {op_s * 1e6:.2f} us"
             )
+        if opts.load == "release" and has_load:
+            try:
+                opts.release_data = bytes(opts.release_op_bytes)
+            except MemoryError:
+                raise RunError(
+                    f"no memory for the release load's {opts.release_op_bytes:,} bytes; "
+                    "give a smaller --release-op-bytes"
+                ) from None
         report = sweep(opts)
     except RunError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -620,6 +787,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.setswitchinterval(previous_interval_s)
     if opts.format == "json":
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
