@@ -24,31 +24,35 @@ const PYTHONS: [&str; 2] = ["python3", "/usr/bin/python3"];
 /// installed environment's own Python, since xtask has no JSON parser (std only).
 const CHECK_SWEEP: &str = r#"
 import json, sys
+def check(ok, why):
+    ok or sys.exit("the installed gil-lab's sweep: " + why)
 report = json.load(sys.stdin)
-missing = [k for k in ("config", "results") if k not in report]
-assert not missing, f"the sweep's JSON has no {missing}: {sorted(report)}"
+check("config" in report and "results" in report, f"no config or results: {sorted(report)}")
 results = report["results"]
-assert results, "the sweep's JSON has no results"
+check(results, "no results")
 fields = {"scenario": str, "delay_s": (int, float), "count": int,
           "elapsed_s": (int, float), "stop_lag_s": (int, float)}
 for r in results:
     for field, kind in fields.items():
-        assert isinstance(r.get(field), kind), f"result {r} has no {field} of type {kind}"
-    assert r["delay_s"] == 1, f"asked for a 1 s delay, got {r}"
-    assert r["count"] > 0, f"the incrementer never counted: {r}"
-    assert r["elapsed_s"] >= 1, f"stopped before its 1 s delay: {r}"
-scenarios = [r["scenario"] for r in results]
-seed = ["thread", "process", "thread+load", "process+load"]
-assert sorted(scenarios) == sorted(seed), f"scenarios {scenarios}, expected the seed's {seed}"
+        check(isinstance(r.get(field), kind), f"no {field} of the right type in {r}")
+    check(r["delay_s"] == 1, f"asked for a 1 s delay, got {r}")
+    check(r["count"] > 0, f"the incrementer never counted: {r}")
+    check(r["elapsed_s"] >= 1, f"stopped before its 1 s delay: {r}")
+scenarios = sorted(r["scenario"] for r in results)
+seed = sorted(["thread", "process", "thread+load", "process+load"])
+check(scenarios == seed, f"scenarios {scenarios}, not the seed's {seed}")
 print("    sweep JSON: " + ", ".join(f"{r['scenario']} {r['count']:,}" for r in results))
 "#;
 
-/// Which interpreter ran the reference: it must be the environment's own (argv[1]).
+/// Which interpreter ran the reference: it must be the one in the environment's `bin/` (argv[1]).
+/// Directories are compared resolved, in case the temporary directory is reached through a link.
 const CHECK_REFERENCE: &str = r#"
-import json, sys
+import json, os, sys
 report = json.load(sys.stdin)
 used = report["reference"]["config"]["python"]["executable"]
-assert used == sys.argv[1], f"--reference python ran {used}, not the environment's {sys.argv[1]}"
+here = lambda path: os.path.realpath(os.path.dirname(path))
+if here(used) != here(sys.argv[1]):
+    sys.exit(f"--reference python ran {used}, not the environment's {sys.argv[1]}")
 print(f"    --reference python ran {used}")
 "#;
 
