@@ -129,6 +129,114 @@ pub fn check_python(python: &Path) -> Result<String, ReferenceError> {
     Ok(version)
 }
 
+/// Where the interpreter for `--reference python` came from, shown beside its path so that the
+/// user knows which Python ran and how to pick another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PythonSource {
+    /// `--python PATH`.
+    Flag,
+    /// The environment gil-lab was installed into (`pip install`, `pipx install`, `uv tool
+    /// install`): the interpreter in the same directory as the `gil-lab` executable.
+    InstalledWith,
+    /// The activated virtual environment (`VIRTUAL_ENV`).
+    ActiveVirtualEnv,
+    /// `python3` looked up on PATH.
+    SearchPath,
+}
+
+impl PythonSource {
+    /// A few words for messages, e.g. `the environment gil-lab is installed in`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PythonSource::Flag => "given with --python",
+            PythonSource::InstalledWith => "the environment gil-lab is installed in",
+            PythonSource::ActiveVirtualEnv => "the active virtual environment, VIRTUAL_ENV",
+            PythonSource::SearchPath => "python3 on PATH",
+        }
+    }
+}
+
+/// The interpreter for `--reference python`, and why it was chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChosenPython {
+    /// What gil-lab runs: a path, or a bare name looked up on PATH.
+    pub path: PathBuf,
+    /// Why this one.
+    pub source: PythonSource,
+}
+
+/// Where an environment keeps its interpreter and scripts (PEP 405's layout).
+const SCRIPTS_DIR: &str = if cfg!(windows) { "Scripts" } else { "bin" };
+
+/// An environment's interpreter, by the names it has in its scripts directory. `python3` before
+/// `python`: outside a virtual environment `python` can still be Python 2.
+const INTERPRETER_NAMES: &[&str] = if cfg!(windows) {
+    &["python.exe"]
+} else {
+    &["python3", "python"]
+};
+
+/// Chooses the interpreter for `--reference python`, first match wins:
+///
+/// 1. `flag`, the user's `--python`;
+/// 2. the interpreter beside `exe`, the running gil-lab: installed with pip, pipx or uv into an
+///    environment, gil-lab sits in that environment's `bin/` next to the Python that installed
+///    it, which is the one its user means by "Python" (pipx's link in `~/.local/bin` resolves to
+///    there, as `exe` is the resolved path);
+/// 3. the interpreter of `virtual_env`, the activated environment (`VIRTUAL_ENV`), for a gil-lab
+///    built with cargo;
+/// 4. `python3` on PATH.
+///
+/// `is_file` says whether a path is an existing file (following links); a parameter so that the
+/// choice can be tested without a file system.
+pub fn choose_python(
+    flag: Option<&Path>,
+    exe: Option<&Path>,
+    virtual_env: Option<&Path>,
+    is_file: impl Fn(&Path) -> bool,
+) -> ChosenPython {
+    let chosen = |path: PathBuf, source| ChosenPython { path, source };
+    if let Some(flag) = flag {
+        return chosen(flag.to_path_buf(), PythonSource::Flag);
+    }
+    let interpreter_in = |dir: &Path| {
+        INTERPRETER_NAMES
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|path| is_file(path))
+    };
+    if let Some(path) = exe.and_then(Path::parent).and_then(interpreter_in) {
+        return chosen(path, PythonSource::InstalledWith);
+    }
+    let active = virtual_env.filter(|dir| !dir.as_os_str().is_empty());
+    if let Some(path) = active.and_then(|dir| interpreter_in(&dir.join(SCRIPTS_DIR))) {
+        return chosen(path, PythonSource::ActiveVirtualEnv);
+    }
+    chosen(PathBuf::from("python3"), PythonSource::SearchPath)
+}
+
+/// [`choose_python`] for this process: its own executable, `VIRTUAL_ENV` and the file system.
+pub fn find_python(flag: Option<&Path>) -> ChosenPython {
+    let exe = std::env::current_exe().ok();
+    let virtual_env = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from);
+    choose_python(flag, exe.as_deref(), virtual_env.as_deref(), Path::is_file)
+}
+
+impl ReferenceError {
+    /// Adds how gil-lab came to `python`, when the user did not name it: they may not know
+    /// which interpreter was tried.
+    pub fn chosen_as(self, python: &ChosenPython) -> Self {
+        if python.source == PythonSource::Flag {
+            return self;
+        }
+        let why = |m: String| format!("{m} (gil-lab used {})", python.source.describe());
+        match self {
+            ReferenceError::Usage(m) => ReferenceError::Usage(why(m)),
+            ReferenceError::Failed(m) => ReferenceError::Failed(why(m)),
+        }
+    }
+}
+
 /// Runs the reference experiment for the seed scenarios of `config`.
 pub fn run_reference(
     python: &Path,
@@ -382,6 +490,95 @@ mod tests {
             Err(ReferenceError::Usage(m)) => assert!(m.contains("--python"), "{m}"),
             other => panic!("expected a usage error, got {other:?}"),
         }
+    }
+
+    /// A file system holding exactly `files`.
+    fn files(files: &'static [&'static str]) -> impl Fn(&Path) -> bool {
+        move |path| files.iter().any(|f| Path::new(f) == path)
+    }
+
+    #[test]
+    fn python_beside_the_installed_gil_lab_is_chosen_over_the_active_one_and_path() {
+        let fs = files(&[
+            "/home/u/.local/share/pipx/venvs/gil-lab/bin/python",
+            "/home/u/.local/share/pipx/venvs/gil-lab/bin/python3",
+            "/home/u/project/.venv/bin/python3",
+        ]);
+        let chosen = choose_python(
+            None,
+            Some(Path::new(
+                "/home/u/.local/share/pipx/venvs/gil-lab/bin/gil-lab",
+            )),
+            Some(Path::new("/home/u/project/.venv")),
+            &fs,
+        );
+        assert_eq!(
+            chosen,
+            ChosenPython {
+                path: "/home/u/.local/share/pipx/venvs/gil-lab/bin/python3".into(),
+                source: PythonSource::InstalledWith,
+            }
+        );
+    }
+
+    #[test]
+    fn python_is_taken_when_an_environment_has_no_python3() {
+        let chosen = choose_python(
+            None,
+            Some(Path::new("/opt/env/bin/gil-lab")),
+            None,
+            files(&["/opt/env/bin/python"]),
+        );
+        assert_eq!(chosen.path, Path::new("/opt/env/bin/python"));
+        assert_eq!(chosen.source, PythonSource::InstalledWith);
+    }
+
+    #[test]
+    fn the_flag_wins_over_every_environment() {
+        let chosen = choose_python(
+            Some(Path::new("/usr/bin/python3.12")),
+            Some(Path::new("/venv/bin/gil-lab")),
+            Some(Path::new("/venv")),
+            files(&["/venv/bin/python3"]),
+        );
+        assert_eq!(chosen.path, Path::new("/usr/bin/python3.12"));
+        assert_eq!(chosen.source, PythonSource::Flag);
+    }
+
+    #[test]
+    fn a_cargo_built_gil_lab_uses_the_active_environment_then_path() {
+        let exe = Some(Path::new("/home/u/.cargo/bin/gil-lab"));
+        let fs = files(&["/home/u/project/.venv/bin/python3"]);
+        let active = choose_python(None, exe, Some(Path::new("/home/u/project/.venv")), &fs);
+        assert_eq!(active.path, Path::new("/home/u/project/.venv/bin/python3"));
+        assert_eq!(active.source, PythonSource::ActiveVirtualEnv);
+
+        // A VIRTUAL_ENV left over from a deleted environment, or set but empty, is passed over.
+        for stale in ["/home/u/gone", ""] {
+            let chosen = choose_python(None, exe, Some(Path::new(stale)), &fs);
+            assert_eq!(chosen.path, Path::new("python3"), "VIRTUAL_ENV={stale:?}");
+            assert_eq!(chosen.source, PythonSource::SearchPath);
+        }
+        let unknown_exe = choose_python(None, None, None, &fs);
+        assert_eq!(unknown_exe.source, PythonSource::SearchPath);
+    }
+
+    #[test]
+    fn an_unusable_chosen_python_says_how_it_was_chosen() {
+        let python = choose_python(None, None, None, files(&[]));
+        match check_python(Path::new("/no/such/python3")).map_err(|e| e.chosen_as(&python)) {
+            Err(ReferenceError::Usage(m)) => {
+                assert!(m.contains("--python"), "{m}");
+                assert!(m.ends_with("(gil-lab used python3 on PATH)"), "{m}");
+            }
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+        let flag = ChosenPython {
+            path: "/no/such/python3".into(),
+            source: PythonSource::Flag,
+        };
+        let error = ReferenceError::Usage("m".into()).chosen_as(&flag);
+        assert_eq!(error.to_string(), "m");
     }
 
     #[test]

@@ -13,10 +13,12 @@ commands:
         clippy     cargo clippy --all-targets -- -D warnings
         test       cargo test
         loom       the loom model of the lock (tests/loom_gil.rs)
+        wheel      build the wheel (maturin), install it into a fresh virtual environment and
+                   run its gil-lab (installs Python's venv and maturin when missing)
         web-build  trunk build --release, into dist/
         wasm-test  the in-browser unit tests (tests/wasm.rs)
         e2e        the browser end-to-end test (tests/e2e/run.mjs)
-      --skip-web   stop after loom (no web tools installed, no browser)
+      --skip-web   stop after wheel (no web tools installed, no browser)
       --only STEP  run only that step
 
   demo [--port N] [--no-isolation]
@@ -29,12 +31,13 @@ commands:
   --no-isolation  leave out the COOP/COEP/CORP headers (the page then has no SharedArrayBuffer)
 ";
 
-pub const TEST_STEPS: [&str; 8] = [
+pub const TEST_STEPS: [&str; 9] = [
     "install",
     "fmt",
     "clippy",
     "test",
     "loom",
+    "wheel",
     "web-build",
     "wasm-test",
     "e2e",

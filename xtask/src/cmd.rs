@@ -85,6 +85,30 @@ impl Cmd {
         }
     }
 
+    /// Runs with `input` (or nothing) on its standard input and returns its standard output; its
+    /// standard error goes to the terminal. An error unless it exits with success.
+    pub fn piped(&self, root: &Path, input: Option<&str>) -> Result<String, String> {
+        use std::io::Write;
+        let mut child = self
+            .command(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.start_error(e))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A child that exits without reading all of it fails below with its own message.
+            let _ = stdin.write_all(input.unwrap_or_default().as_bytes());
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| format!("`{self}` did not finish: {e}"))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(format!("`{self}` exited with {}", output.status))
+        }
+    }
+
     /// Runs quietly and returns its standard output, or `None` if it cannot start or fails.
     /// Used to probe what is installed.
     pub fn probe(&self, root: &Path) -> Option<String> {

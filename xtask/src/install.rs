@@ -186,12 +186,13 @@ fn is_older(path: &Path, than: &Path) -> bool {
 
 /// Debian packages, with `apt-get update` run at most once.
 #[derive(Default)]
-struct Apt {
+pub struct Apt {
     updated: bool,
 }
 
 impl Apt {
-    fn install(&mut self, root: &Path, packages: &[&str]) -> Result<(), String> {
+    /// Installs `packages` with apt-get, or says how to when not root.
+    pub fn install(&mut self, root: &Path, packages: &[&str]) -> Result<(), String> {
         let install = Cmd::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(&["install", "-y"])

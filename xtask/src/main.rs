@@ -12,6 +12,7 @@ mod install;
 mod serve;
 mod steps;
 mod tasks;
+mod wheel;
 
 use cli::Command;
 use std::process::ExitCode;

@@ -5,6 +5,7 @@ use crate::cmd::Cmd;
 use crate::install::{self, Needs, CHROMEDRIVER, CHROMIUM};
 use crate::serve::Server;
 use crate::steps::Runner;
+use crate::wheel;
 use std::path::{Path, PathBuf};
 
 /// The workspace root: the parent of xtask's own directory.
@@ -62,6 +63,8 @@ struct Step {
 enum Action {
     Install(Needs),
     Run(Cmd),
+    /// The `wheel` step: several commands, see `wheel.rs`.
+    Wheel,
 }
 
 impl Step {
@@ -131,6 +134,12 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
         ),
         Step::run("test", Cmd::cargo(&["test"])),
         Step::run("loom", loom).if_exists(project, "tests/loom_gil.rs"),
+        Step {
+            name: "wheel",
+            skip: None,
+            action: Action::Wheel,
+        }
+        .if_exists(project, "pyproject.toml"),
         Step::run("web-build", trunk_build())
             .web(skip_web)
             .if_exists(project, "index.html"),
@@ -176,6 +185,7 @@ pub fn test(skip_web: bool, only: Option<&str>) -> Result<(), String> {
                 }
                 cmd.run(&project.root)
             }),
+            Action::Wheel => runner.run(step.name, None, || wheel::check(&project.root)),
         };
     }
     runner.print_summary();
@@ -254,7 +264,7 @@ mod tests {
                 }
                 "install" => match step.action {
                     Action::Install(needs) => assert!(!needs.web && !needs.browser && !needs.e2e),
-                    Action::Run(_) => panic!("install runs no single command"),
+                    _ => panic!("install is an Action::Install"),
                 },
                 _ => {}
             }

@@ -11,7 +11,9 @@ mod output;
 
 use clap::{Args, Parser, Subcommand};
 use gil_lab::platform::native::{child_main, NativePlatform, CHILD_SUBCOMMAND};
-use gil_lab::reference::{check_python, run_reference, side_by_side, ReferenceError, Values};
+use gil_lab::reference::{
+    check_python, find_python, run_reference, side_by_side, ReferenceError, Values,
+};
 use gil_lab::report::Format;
 use gil_lab::scenario::{
     parse_delay, parse_delays, parse_interval_ms, parse_load, parse_scenarios, SweepConfig,
@@ -84,14 +86,10 @@ struct SweepArgs {
     /// Also run real CPython (reference/gil_experiment.py) with the same settings and show both.
     #[arg(long, value_name = "python", value_parser = ["python"])]
     reference: Option<String>,
-    /// The Python interpreter for --reference.
-    #[arg(
-        long,
-        value_name = "PATH",
-        default_value = "python3",
-        requires = "reference"
-    )]
-    python: std::path::PathBuf,
+    /// The Python interpreter for --reference [default: the Python of the environment gil-lab is
+    /// installed in (pip, pipx, uv), else of the active virtual environment, else python3 on PATH].
+    #[arg(long, value_name = "PATH", requires = "reference")]
+    python: Option<std::path::PathBuf>,
     /// How the reference shares its counter and flag: synchronized (the seed's
     /// multiprocessing.Value, with a lock) or raw (lock=False).
     #[arg(long, default_value = "synchronized", requires = "reference", value_parser = |s: &str| s.parse::<Values>())]
@@ -182,6 +180,7 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
     let output = args.output.map(OutputFile::check).transpose()?;
     let plot = args.plot.map(OutputFile::check).transpose()?;
     let reference = args.reference.is_some();
+    let python = find_python(args.python.as_deref());
     if reference {
         if args.format == Format::Csv {
             return Err(Fail::Usage(
@@ -189,9 +188,14 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
                     .into(),
             ));
         }
-        let version = check_python(&args.python).map_err(reference_fail)?;
+        let version =
+            check_python(&python.path).map_err(|e| reference_fail(e.chosen_as(&python)))?;
         if !args.quiet {
-            eprintln!("reference: {version} ({})", args.python.display());
+            eprintln!(
+                "reference: {version} ({}, {})",
+                python.path.display(),
+                python.source.describe()
+            );
         }
     }
 
@@ -222,8 +226,8 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
         if !args.quiet {
             eprintln!("reference: running the same sweep on CPython");
         }
-        let cpython = run_reference(&args.python, &report.config, args.values, args.quiet)
-            .map_err(reference_fail)?;
+        let cpython = run_reference(&python.path, &report.config, args.values, args.quiet)
+            .map_err(|e| reference_fail(e.chosen_as(&python)))?;
         match args.format {
             Format::Json => {
                 let both = serde_json::json!({
