@@ -145,7 +145,10 @@ fn normalize(digits: &mut Vec<u32>) {
 
 /// `digits` without its leading zero digits.
 fn normalized(digits: &[u32]) -> &[u32] {
-    let len = digits.iter().rposition(|&d| d != 0).map_or(0, |top| top + 1);
+    let len = digits
+        .iter()
+        .rposition(|&d| d != 0)
+        .map_or(0, |top| top + 1);
     &digits[..len]
 }
 

@@ -64,7 +64,11 @@ fn square_matches_num_bigint_around_the_cutoffs() {
         assert_eq!(big(&a.square()), expected, "square of {len} digits");
         assert_eq!(big(&a.mul(&a)), expected, "a.mul(&a) of {len} digits");
         // An equal value that is not the same object takes the general path, like in CPython.
-        assert_eq!(big(&a.mul(&a.clone())), expected, "a * copy of {len} digits");
+        assert_eq!(
+            big(&a.mul(&a.clone())),
+            expected,
+            "a * copy of {len} digits"
+        );
     }
 }
 
@@ -105,7 +109,11 @@ fn zero_low_halves_are_normalized_away() {
         let mut digits = vec![0u32; zeros];
         digits.extend(std::iter::repeat_n(PYLONG_MASK, ones));
         let a = PyLong::from_digits(digits);
-        assert_eq!(big(&a.square()), big(&a) * big(&a), "{zeros} zeros, {ones} ones");
+        assert_eq!(
+            big(&a.square()),
+            big(&a) * big(&a),
+            "{zeros} zeros, {ones} ones"
+        );
     }
 }
 
