@@ -17,6 +17,7 @@ pub mod coop;
 pub mod gil;
 pub mod padded;
 pub mod platform;
+pub mod pylong;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod reference;
 pub mod report;
