@@ -5,7 +5,7 @@
 
 use crate::gil::{EventKind, EventLog, ThreadState, WorkerId};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use num_bigint::BigUint;
+use crate::pylong::PyLong;
 use serde::Serialize;
 use std::time::Duration;
 use web_time::Instant;
@@ -68,13 +68,107 @@ impl Counting {
 
 /// The default bignum cap: `z` restarts from 10 once it has more bits than this.
 ///
-/// 10^(2^25) has about 111 M bits (13.3 MiB); squaring it is the last and longest operation
-/// before a restart: about 2 s on the development machine (see BENCHMARKS.md), and the load
-/// peaks near 60 MiB.
+/// The same cap as the reference experiment's (`--bignum-cap-bits`). With CPython-like
+/// multiplication a step past 13 M bits already lasts seconds, as it does in CPython, so runs of
+/// a few seconds never reach the cap; it bounds memory in long ones.
 pub const DEFAULT_BIGNUM_CAP_BITS: u64 = 80_000_000;
 
 /// The default length of one operation of the `short` load.
 pub const DEFAULT_SHORT_OP: Duration = Duration::from_micros(5);
+
+/// The default buffer of one operation of the `release` load: 8 MiB, as the reference experiment
+/// hashes (CPython's hashlib releases the GIL for buffers over 2047 bytes).
+pub const DEFAULT_RELEASE_BYTES: usize = 8 << 20;
+
+/// The default blocking call of the `io` victim: 100 µs, as `time.sleep(0.0001)`.
+pub const DEFAULT_IO_OP: Duration = Duration::from_micros(100);
+
+/// The thread being measured.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Victim {
+    /// The seed's incrementer: counts as fast as it can.
+    Incrementer,
+    /// An I/O loop: a short blocking call with the lock released around it, as CPython releases
+    /// the GIL for I/O, then the count; it counts calls.
+    Io {
+        /// Length of one blocking call.
+        #[serde(
+            serialize_with = "crate::scenario::serialize_duration_ms",
+            rename = "op_ms"
+        )]
+        op: Duration,
+    },
+}
+
+impl Victim {
+    /// The I/O victim with the default call.
+    pub const IO: Victim = Victim::Io { op: DEFAULT_IO_OP };
+
+    /// `incrementer` or `io`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Victim::Incrementer => "incrementer",
+            Victim::Io { .. } => "io",
+        }
+    }
+}
+
+/// Runs `victim` until `running` is cleared, publishing its count in `counter`; returns the last
+/// count published.
+pub fn run_victim(
+    ts: &mut impl ThreadState,
+    victim: Victim,
+    running: &AtomicBool,
+    counter: &AtomicU64,
+) -> u64 {
+    match victim {
+        Victim::Incrementer => incrementer(ts, running, counter),
+        Victim::Io { op } => {
+            let mut io = IoLoop::default();
+            while io.step(ts, op, running, counter) {
+                ts.checkpoint();
+            }
+            counter.load(Relaxed)
+        }
+    }
+}
+
+/// The I/O victim's state between two of its calls.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IoLoop {
+    calls: u64,
+}
+
+impl IoLoop {
+    /// One call of `op` with the lock released around it; false (and no call) once `running` is
+    /// cleared.
+    pub fn step(
+        &mut self,
+        ts: &mut impl ThreadState,
+        op: Duration,
+        running: &AtomicBool,
+        counter: &AtomicU64,
+    ) -> bool {
+        if !running.load(Relaxed) {
+            return false;
+        }
+        ts.allow_threads(|| blocking_call(op));
+        self.called(counter);
+        true
+    }
+
+    /// Counts one finished call.
+    pub fn called(&mut self, counter: &AtomicU64) {
+        self.calls += 1;
+        counter.store(self.calls, Relaxed);
+    }
+}
+
+/// The I/O victim's blocking call: the thread waits, as in `time.sleep` or a `recv`, using no CPU.
+pub fn blocking_call(op: Duration) {
+    std::thread::sleep(op);
+}
 
 /// What a load does with each operation.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -94,6 +188,12 @@ pub enum Load {
         )]
         op: Duration,
     },
+    /// C code that releases the lock around a long computation (`Py_BEGIN_ALLOW_THREADS`), as
+    /// `hashlib.sha256(data)` does: one SHA-256 of a buffer per operation.
+    Release {
+        /// The buffer hashed by each operation.
+        bytes: usize,
+    },
 }
 
 impl Load {
@@ -106,11 +206,17 @@ impl Load {
         op: DEFAULT_SHORT_OP,
     };
 
-    /// `bignum` or `short`.
+    /// The release load with the default buffer.
+    pub const RELEASE: Load = Load::Release {
+        bytes: DEFAULT_RELEASE_BYTES,
+    };
+
+    /// `bignum`, `short` or `release`.
     pub fn name(&self) -> &'static str {
         match self {
             Load::Bignum { .. } => "bignum",
             Load::Short { .. } => "short",
+            Load::Release { .. } => "release",
         }
     }
 }
@@ -141,6 +247,15 @@ pub fn run_load(
     worker: WorkerId,
 ) -> LoadReport {
     let mut thread = LoadThread::new(load);
+    if let Load::Release { .. } = load {
+        // Each operation drops the lock and takes it back: a plain loop, as `allow_threads`
+        // needs the thread state that `eval_loop` holds.
+        while running.load(Relaxed) {
+            thread.op_releasing(ts, log, worker);
+            ts.checkpoint();
+        }
+        return thread.report;
+    }
     ts.eval_loop(|| {
         if !running.load(Relaxed) {
             return false;
@@ -156,7 +271,9 @@ pub fn run_load(
 #[derive(Debug)]
 pub struct LoadThread {
     load: Load,
-    z: BigUint,
+    z: PyLong,
+    /// The release load's buffer (empty for the others).
+    data: Vec<u8>,
     report: LoadReport,
 }
 
@@ -165,13 +282,51 @@ impl LoadThread {
     pub fn new(load: Load) -> Self {
         Self {
             load,
-            z: BigUint::from(10u32),
+            z: PyLong::from_u32(10),
+            data: match load {
+                // Bytes that are not all alike, so no hashing shortcut could apply.
+                Load::Release { bytes } => (0..bytes).map(|i| (i * 131 % 251) as u8).collect(),
+                _ => Vec::new(),
+            },
             report: LoadReport::default(),
         }
     }
 
-    /// One uninterruptible operation (one `z * z`, or one short operation), logged as starting
-    /// now by `worker`.
+    /// One operation of the release load: drops the lock, hashes, takes the lock back.
+    pub fn op_releasing(
+        &mut self,
+        ts: &mut impl ThreadState,
+        log: Option<&EventLog>,
+        worker: WorkerId,
+    ) {
+        if let Some(log) = log {
+            log.push(EventKind::OpStart, worker, worker);
+        }
+        let started = Instant::now();
+        let data = &self.data;
+        ts.allow_threads(|| core::hint::black_box(release_op(data)));
+        self.op_done(started);
+    }
+
+    /// The work of one release operation, to run without the lock: SHA-256 of the buffer.
+    pub fn release_work(&self) -> impl FnOnce() + Send + '_ {
+        let data = &self.data;
+        move || {
+            core::hint::black_box(release_op(data));
+        }
+    }
+
+    /// Records one operation that started at `started` and ended now.
+    pub fn op_done(&mut self, started: Instant) {
+        self.report.ops += 1;
+        if self.report.op_s.len() < LoadReport::MAX_TIMED_OPS {
+            self.report.op_s.push(started.elapsed().as_secs_f64());
+        }
+    }
+
+    /// One operation that holds the lock throughout (one `z * z`, or one short operation), logged
+    /// as starting now by `worker`. The release load's operations go through
+    /// [`LoadThread::op_releasing`] instead; here one runs with the lock held.
     pub fn op(&mut self, log: Option<&EventLog>, worker: WorkerId) {
         if let Some(log) = log {
             log.push(EventKind::OpStart, worker, worker);
@@ -181,16 +336,16 @@ impl LoadThread {
             Load::Bignum { cap_bits } => {
                 self.z = square(&self.z);
                 if self.z.bits() > cap_bits {
-                    self.z = BigUint::from(10u32);
+                    self.z = PyLong::from_u32(10);
                     self.report.restarts += 1;
                 }
             }
             Load::Short { op } => busy_for(started, op),
+            Load::Release { .. } => {
+                core::hint::black_box(release_op(&self.data));
+            }
         }
-        self.report.ops += 1;
-        if self.report.op_s.len() < LoadReport::MAX_TIMED_OPS {
-            self.report.op_s.push(started.elapsed().as_secs_f64());
-        }
+        self.op_done(started);
     }
 
     /// What the load did so far.
@@ -199,10 +354,18 @@ impl LoadThread {
     }
 }
 
-/// One operation of the bignum load: `z * z`, never interrupted.
+/// One operation of the bignum load: `z * z`, never interrupted, multiplied the way CPython
+/// multiplies (30-bit digits, schoolbook below the Karatsuba cutoff, Karatsuba above), so each
+/// step lasts about as long as CPython's does on the same machine.
 #[inline(never)]
-pub fn square(z: &BigUint) -> BigUint {
-    z * z
+pub fn square(z: &PyLong) -> PyLong {
+    z.square()
+}
+
+/// One operation of the release load: the SHA-256 digest of `data`.
+pub fn release_op(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
 }
 
 /// Computes without pause until `len` has passed since `started`.
@@ -230,11 +393,12 @@ mod tests {
 
     #[test]
     fn square_is_real_bignum_arithmetic() {
-        let mut z = BigUint::from(10u32);
+        let mut z = PyLong::from_u32(10);
         for _ in 0..4 {
             z = square(&z);
         }
-        assert_eq!(z, BigUint::from(10u32).pow(16));
+        let z = num_bigint::BigUint::from(&z);
+        assert_eq!(z, num_bigint::BigUint::from(10u32).pow(16));
         assert_eq!(z.to_string(), format!("1{}", "0".repeat(16)));
     }
 }
