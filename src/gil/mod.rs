@@ -300,9 +300,11 @@ impl<'g> GilThread<'g> {
         gil.drop_request.store(false, Relaxed);
         // Logged under `state`, so the log orders takes and drops as the lock did.
         gil.log(EventKind::Take, self.id, self.id);
+        // Stamped under `state` too, beside the log's stamp: a thread preempted once it lets go
+        // of `state` (likely on a busy machine, as its notify wakes another) has not held longer.
+        self.held_since = Some(Instant::now());
         drop(state);
         self.stats.takes += 1;
-        self.held_since = Some(Instant::now());
     }
 
     #[cold]
@@ -336,14 +338,17 @@ impl<'g> GilThread<'g> {
         let Some(since) = self.held_since.take() else {
             return;
         };
-        {
+        let held = {
             let mut state = lock(&gil.state);
             state.locked = false;
             gil.last_holder.store(u32::from(self.id), Relaxed);
             gil.log(EventKind::Drop, self.id, self.id);
+            // The hold ends here, where the log says it does, not once this thread runs again
+            // after the wake-up below.
+            let held = since.elapsed().as_secs_f64();
             gil.cond.notify_one();
-        }
-        let held = since.elapsed().as_secs_f64();
+            held
+        };
         self.stats.held_s += held;
         self.stats.longest_hold_s = self.stats.longest_hold_s.max(held);
         if gil.drop_request.load(Relaxed) {
