@@ -135,43 +135,32 @@ pub fn chrome_trace(timeline: &Timeline, run: &RunConfig, result: &RunResult) ->
         .collect();
 
     let mut events = Vec::new();
-    let parent_name = match sc.lock_mode() {
+    let mut parent_name = match sc.lock_mode() {
         LockMode::Shared => format!("parent interpreter, one lock ({sc})"),
         LockMode::Free => format!("parent interpreter, no lock ({sc})"),
     };
-    events.push(TraceEvent::metadata(
-        "process_name",
-        PARENT_PID,
-        0,
-        json!({ "name": parent_name }),
-    ));
-    events.push(TraceEvent::metadata(
-        "process_sort_index",
-        PARENT_PID,
-        0,
-        json!({ "sort_index": PARENT_PID }),
-    ));
+    if timeline.lost > 0 {
+        // In the name, where both viewers show it: Perfetto reads no other metadata event.
+        parent_name.push_str(&format!(", {} earliest events lost", timeline.lost));
+    }
+    let mut processes = vec![(PARENT_PID, parent_name)];
     if sc.isolated() {
+        processes.push((ISOLATED_PID, "incrementer process, its own lock".into()));
+    }
+    for (pid, name) in processes {
+        // Process metadata carries the process's main thread (tid = pid: the controller, or the
+        // isolated incrementer), as Chrome writes it; Perfetto takes tids as system-wide ids.
         events.push(TraceEvent::metadata(
             "process_name",
-            ISOLATED_PID,
-            0,
-            json!({ "name": "incrementer process, its own lock" }),
+            pid,
+            pid,
+            json!({ "name": name }),
         ));
         events.push(TraceEvent::metadata(
             "process_sort_index",
-            ISOLATED_PID,
-            0,
-            json!({ "sort_index": ISOLATED_PID }),
-        ));
-    }
-    if timeline.lost > 0 {
-        // Perfetto shows process labels beside the process's name: the gap is visible there.
-        events.push(TraceEvent::metadata(
-            "process_labels",
-            PARENT_PID,
-            0,
-            json!({ "labels": format!("{} earliest events lost", timeline.lost) }),
+            pid,
+            pid,
+            json!({ "sort_index": pid }),
         ));
     }
     let titles = lane_titles(run);
@@ -365,8 +354,8 @@ mod tests {
     }
 
     const EXPECTED_THREAD_LOAD: &str = r#"{"traceEvents":[
-{"name":"process_name","ph":"M","ts":0,"pid":1,"tid":0,"args":{"name":"parent interpreter, one lock (thread+load)"}},
-{"name":"process_sort_index","ph":"M","ts":0,"pid":1,"tid":0,"args":{"sort_index":1}},
+{"name":"process_name","ph":"M","ts":0,"pid":1,"tid":1,"args":{"name":"parent interpreter, one lock (thread+load)"}},
+{"name":"process_sort_index","ph":"M","ts":0,"pid":1,"tid":1,"args":{"sort_index":1}},
 {"name":"thread_name","ph":"M","ts":0,"pid":1,"tid":1,"args":{"name":"controller (main thread)"}},
 {"name":"thread_sort_index","ph":"M","ts":0,"pid":1,"tid":1,"args":{"sort_index":1}},
 {"name":"thread_name","ph":"M","ts":0,"pid":1,"tid":2,"args":{"name":"incrementer (thread)"}},
@@ -404,7 +393,7 @@ mod tests {
         t.finish(&r);
         let text = chrome_trace(&t, &run, &r);
         for line in [
-            r#"{"name":"process_name","ph":"M","ts":0,"pid":2,"tid":0,"args":{"name":"incrementer process, its own lock"}}"#,
+            r#"{"name":"process_name","ph":"M","ts":0,"pid":2,"tid":2,"args":{"name":"incrementer process, its own lock"}}"#,
             r#"{"name":"thread_name","ph":"M","ts":0,"pid":2,"tid":2,"args":{"name":"incrementer (own process, own lock), from its result"}}"#,
             r#"{"name":"holding","cat":"lock","ph":"X","ts":1000,"dur":500000,"pid":2,"tid":2,"args":{"source":"run result"}}"#,
         ] {
@@ -427,8 +416,7 @@ mod tests {
         let run = RunConfig::new(Scenario::FreeThread, Duration::from_millis(500));
         let text = chrome_trace(&t, &run, &r);
         assert!(text.contains(r#"{"name":"running, no lock","cat":"lock","ph":"X","ts":50,"dur":500000,"pid":1,"tid":2}"#), "{text}");
-        assert!(text.contains(r#""args":{"name":"parent interpreter, no lock (free-thread)"}"#));
-        assert!(text.contains(r#"{"name":"process_labels","ph":"M","ts":0,"pid":1,"tid":0,"args":{"labels":"7 earliest events lost"}}"#), "{text}");
+        assert!(text.contains(r#"{"name":"process_name","ph":"M","ts":0,"pid":1,"tid":1,"args":{"name":"parent interpreter, no lock (free-thread), 7 earliest events lost"}}"#), "{text}");
         assert!(text.contains(r#""events_lost":7,"note":"the log kept the last 3 events of the run and lost the 7 before them"#), "{text}");
         let parsed: Value = serde_json::from_str(&text).expect("the trace is JSON");
         assert_eq!(parsed["displayTimeUnit"], "ms");
