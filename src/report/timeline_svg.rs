@@ -107,14 +107,8 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     }
     out.push_str("</g>\n");
 
-    let titles = lane_titles(run);
     for (i, lane) in lanes.iter().enumerate() {
-        let top = LANES_TOP + i as f64 * LANE_PITCH;
-        let mut label = titles[usize::from(lane.worker - crate::runner::CONTROLLER)].clone();
-        if lane.inferred {
-            label.push_str(": drawn from its result (its lock logs in the child process)");
-        }
-        draw_lane(&mut out, lane, &label, top, &x);
+        draw_lane(&mut out, lane, LANES_TOP + i as f64 * LANE_PITCH, &x);
     }
 
     // The time axis.
@@ -190,6 +184,26 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         }
     }
 
+    // Lane titles last, haloed, so the markers and grid lines crossing them leave them legible.
+    let titles = lane_titles(run);
+    let _ = writeln!(
+        out,
+        r##"<g class="lane-titles" stroke="#ffffff" stroke-width="4" stroke-linejoin="round" paint-order="stroke">"##
+    );
+    for (i, lane) in lanes.iter().enumerate() {
+        let mut label = titles[usize::from(lane.worker - crate::runner::CONTROLLER)].clone();
+        if lane.inferred {
+            label.push_str(": drawn from its result (its lock logs in the child process)");
+        }
+        let _ = writeln!(
+            out,
+            r#"<text x="{LEFT}" y="{}">{}</text>"#,
+            n(LANES_TOP + i as f64 * LANE_PITCH + 12.0),
+            escape(&label)
+        );
+    }
+    out.push_str("</g>\n");
+
     out.push_str("<g class=\"legend\">\n");
     for (i, item) in legend.iter().enumerate() {
         let lx = LEFT + (i % LEGEND_COLUMNS) as f64 * LEGEND_COLUMN;
@@ -207,17 +221,11 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     out
 }
 
-/// One lane: its title, its track, its spans merged to at most a few rectangles per pixel, and
-/// the load's operation starts.
-fn draw_lane(out: &mut String, lane: &Lane, label: &str, top: f64, x: &impl Fn(u64) -> f64) {
+/// One lane: its track, its spans merged to at most a few rectangles per pixel, and the load's
+/// operation starts.
+fn draw_lane(out: &mut String, lane: &Lane, top: f64, x: &impl Fn(u64) -> f64) {
     let bar = top + LANE_LABEL;
     let _ = writeln!(out, r#"<g data-worker="{}" class="lane">"#, lane.worker);
-    let _ = writeln!(
-        out,
-        r#"<text x="{LEFT}" y="{}">{}</text>"#,
-        n(top + 12.0),
-        escape(label)
-    );
     let _ = writeln!(
         out,
         r#"<rect x="{LEFT}" y="{}" width="{}" height="2" fill="{}"/>"#,
@@ -377,7 +385,7 @@ fn legend_items(timeline: &Timeline, mode: LockMode) -> Vec<LegendItem> {
     }
     items.push(item("sleeping or done", Swatch::Track));
     if timeline.lanes.iter().any(|l| !l.op_starts.is_empty()) {
-        items.push(item("an operation of the load begins", Swatch::Op));
+        items.push(item("a load operation begins", Swatch::Op));
     }
     items.push(item(
         "controller wakes",
@@ -503,7 +511,7 @@ mod tests {
             ">holds the lock, runs</text>",
             ">holds it, asked to drop</text>",
             ">waits for the lock</text>",
-            ">an operation of the load begins</text>",
+            ">a load operation begins</text>",
             ">controller wakes</text>",
             ">flag cleared</text>",
             ">0 s</text>",
@@ -545,7 +553,7 @@ mod tests {
         let svg = svg_timeline(&t, &run);
         assert_well_formed(&svg);
         assert_eq!(svg.matches("<g data-worker=").count(), 2);
-        assert!(!svg.contains("operation of the load"));
+        assert!(!svg.contains("load operation"));
     }
 
     #[test]
