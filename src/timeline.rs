@@ -855,6 +855,20 @@ mod tests {
     }
 
     #[test]
+    fn a_recorder_whose_log_overflowed_says_how_many_events_it_lost() {
+        let recorder = Recorder::with_capacity(4);
+        let log = recorder.log();
+        for t in 0..5u64 {
+            log.push_event(ev(10 * t, Take, INCREMENTER, INCREMENTER));
+            log.push_event(ev(10 * t + 5, Drop, INCREMENTER, INCREMENTER));
+        }
+        let t = recorder.finish(Scenario::Thread, &result(Scenario::Thread, 0.0, 0.0, 0.0));
+        assert_eq!((t.lost, t.events, t.first_event_us), (6, 4, Some(30)));
+        assert_eq!(t.lanes[1].holds(), [(30, 35), (40, 45)]);
+        assert!(t.finished);
+    }
+
+    #[test]
     fn lane_titles_name_the_interpreter_of_each_worker() {
         use std::time::Duration;
         let run = RunConfig::new(Scenario::ProcessLoad, Duration::from_secs(1));
