@@ -24,6 +24,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 mod sync;
+pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 pub mod workload;

@@ -1,4 +1,5 @@
-//! Exporters: one per format, each turning a [`SweepReport`] into bytes.
+//! Exporters: one per format, each turning a [`SweepReport`] into bytes; and two for one run's
+//! timeline ([`crate::timeline`]): a Chrome trace and a static SVG of its lanes.
 //!
 //! Shared by the CLI (`--format`, `--output`, `--plot`) and the web page (downloads), so both
 //! produce the same files. Each format lives in a file of its own; this module only names the
@@ -11,12 +12,16 @@ mod markdown;
 pub mod numbers;
 mod svg;
 mod table;
+mod timeline_svg;
+mod trace;
 
 pub use self::csv::CsvExporter;
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
 pub use self::svg::svg_chart;
 pub use self::table::TableExporter;
+pub use self::timeline_svg::svg_timeline;
+pub use self::trace::chrome_trace;
 
 use crate::scenario::{ConfigError, SweepReport};
 use std::fmt;

@@ -269,15 +269,17 @@ fn marker_fill(sc: Scenario) -> String {
 /// An axis from zero to a round number, with ticks at round steps (1, 2 or 5 times a power of
 /// ten), about five of them.
 #[derive(Debug, PartialEq)]
-struct NiceAxis {
-    max: f64,
-    ticks: Vec<f64>,
+pub(super) struct NiceAxis {
+    /// The round number the axis ends at.
+    pub(super) max: f64,
+    /// Tick positions from zero to `max`.
+    pub(super) ticks: Vec<f64>,
 }
 
 impl NiceAxis {
     /// Covers `0..=max`; `integer` keeps steps at 1 or more (counts). An empty or all-zero range
     /// gets the axis `0..=1`, so nothing divides by zero.
-    fn new(max: f64, integer: bool) -> Self {
+    pub(super) fn new(max: f64, integer: bool) -> Self {
         let max = if max.is_finite() && max > 0.0 {
             max
         } else {
@@ -303,12 +305,12 @@ impl NiceAxis {
 }
 
 /// A coordinate with at most one decimal: enough for a 720-wide image, and stable in tests.
-fn n(v: f64) -> String {
+pub(super) fn n(v: f64) -> String {
     trim_float(v, 1)
 }
 
 /// Text escaped for SVG element content and double-quoted attributes.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

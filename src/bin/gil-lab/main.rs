@@ -8,6 +8,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod output;
+mod trace;
 
 use clap::{Args, Parser, Subcommand};
 use gil_lab::platform::native::{child_main, NativePlatform, CHILD_SUBCOMMAND};
@@ -83,6 +84,10 @@ struct SweepArgs {
     /// Also draw the seed's chart (count against delay) as an SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<std::path::PathBuf>,
+    /// Also write each run's lock timeline as a Chrome trace into DIR (created if needed), one
+    /// file per run such as thread+load-2s.json; open them in ui.perfetto.dev.
+    #[arg(long, value_name = "DIR")]
+    trace: Option<std::path::PathBuf>,
     /// Also run real CPython (reference/gil_experiment.py) with the same settings and show both.
     #[arg(long, value_name = "python", value_parser = ["python"])]
     reference: Option<String>,
@@ -112,6 +117,13 @@ struct RunArgs {
     /// Print the result as JSON instead of a summary.
     #[arg(long)]
     json: bool,
+    /// Also write the lock's timeline as a Chrome trace (open it in ui.perfetto.dev or
+    /// chrome://tracing).
+    #[arg(long, value_name = "FILE.json")]
+    trace: Option<std::path::PathBuf>,
+    /// Also draw the lock's timeline, one lane per worker, as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    timeline: Option<std::path::PathBuf>,
     /// No live counts.
     #[arg(long, short)]
     quiet: bool,
@@ -179,6 +191,11 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
     // Check every destination before minutes of measuring, not after.
     let output = args.output.map(OutputFile::check).transpose()?;
     let plot = args.plot.map(OutputFile::check).transpose()?;
+    let runs: Vec<RunConfig> = config.runs().collect();
+    let traces = args
+        .trace
+        .map(|dir| trace::TraceDir::prepare(dir, &runs))
+        .transpose()?;
     let reference = args.reference.is_some();
     let python = find_python(args.python.as_deref());
     if reference {
@@ -203,11 +220,19 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
     let bar = output::sweep_bar(&config, args.quiet);
     let mut results = Vec::new();
     let mut done_s = 0.0;
-    for cfg in config.runs() {
+    for (i, cfg) in runs.iter().enumerate() {
         bar.set_message(format!("{} at {} s", cfg.scenario, cfg.delay.as_secs_f64()));
-        let result = run(&platform, &cfg, None, &mut |p| {
-            bar.set_position(((done_s + p.elapsed.as_secs_f64()) * 1e3) as u64)
-        })
+        let files = traces.as_ref().map(|t| t.run(i));
+        let mut recorder = files.and_then(|f| f.recorder(cfg));
+        let result = run(
+            &platform,
+            cfg,
+            recorder.as_ref().map(|r| r.log()),
+            &mut |p| {
+                trace::observe(&mut recorder, &p);
+                bar.set_position(((done_s + p.elapsed.as_secs_f64()) * 1e3) as u64)
+            },
+        )
         .map_err(|e| {
             Fail::Run(format!(
                 "{} at {} s: {e}",
@@ -217,6 +242,9 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
         })?;
         done_s += cfg.delay.as_secs_f64();
         bar.set_position((done_s * 1e3) as u64);
+        if let (Some(files), Some(recorder)) = (files, &recorder) {
+            files.write(recorder, cfg, &result)?;
+        }
         results.push(result);
     }
     bar.finish_and_clear();
@@ -269,11 +297,24 @@ fn run_once(args: RunArgs) -> Result<(), Fail> {
         load: args.common.load,
         interval: args.common.interval_ms,
     };
+    let files = trace::TimelineFiles::check(args.trace, args.timeline)?;
+    let mut recorder = files.recorder(&cfg);
     let platform = NativePlatform::new().map_err(|e| Fail::Run(e.to_string()))?;
     let mut live = output::LiveCounts::new(args.quiet || args.json);
-    let result = run(&platform, &cfg, None, &mut |p| live.update(p))
-        .map_err(|e| Fail::Run(format!("{}: {e}", cfg.scenario)))?;
+    let result = run(
+        &platform,
+        &cfg,
+        recorder.as_ref().map(|r| r.log()),
+        &mut |p| {
+            trace::observe(&mut recorder, &p);
+            live.update(p)
+        },
+    )
+    .map_err(|e| Fail::Run(format!("{}: {e}", cfg.scenario)))?;
     live.finish();
+    if let Some(recorder) = &recorder {
+        files.write(recorder, &cfg, &result)?;
+    }
     if args.json {
         let mut json = serde_json::to_vec_pretty(&result).map_err(|e| Fail::Run(e.to_string()))?;
         json.push(b'\n');

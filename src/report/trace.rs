@@ -1,0 +1,424 @@
+//! One run's timeline in the Chrome Trace Event Format (its JSON object form), the format that
+//! Perfetto (ui.perfetto.dev, "Open trace file") and chrome://tracing both open.
+//!
+//! One process per interpreter (the parent, and the isolated incrementer's own), one thread per
+//! worker, named by `M` metadata events. Each hold of the lock is a complete (`X`) slice
+//! `holding`, with the part after a drop request nested inside it as `asked to drop`, so the
+//! slices named `holding` add up to the lock's own `held_s`; each wait is a `waiting` slice.
+//! Drop requests, the load's operations, the controller's wake-up and the moment it cleared the
+//! running flag are instant (`i`) events. Times are microseconds since the run's log began.
+
+use crate::gil::WorkerId;
+use crate::runner::{CONTROLLER, INCREMENTER, LOAD};
+use crate::scenario::{LockMode, RunConfig, RunResult};
+use crate::timeline::{lane_titles, operation_name, Lane, LaneState, Timeline};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// The process of the parent interpreter: the controller, its threads, the load.
+pub const PARENT_PID: u32 = 1;
+/// The process of an incrementer in an interpreter of its own.
+pub const ISOLATED_PID: u32 = 2;
+
+/// One entry of `traceEvents`. Fields in the order the format's documentation lists them, so the
+/// file reads the same every time.
+#[derive(Serialize)]
+struct TraceEvent {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cat: Option<&'static str>,
+    ph: &'static str,
+    ts: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dur: Option<u64>,
+    pid: u32,
+    tid: u32,
+    /// The scope of an instant event: `t` thread, `p` process, `g` global.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Value>,
+}
+
+impl TraceEvent {
+    fn metadata(name: &str, pid: u32, tid: u32, args: Value) -> Self {
+        Self {
+            name: name.into(),
+            cat: None,
+            ph: "M",
+            ts: 0,
+            dur: None,
+            pid,
+            tid,
+            s: None,
+            args: Some(args),
+        }
+    }
+
+    fn slice(name: &str, (pid, tid): (u32, u32), start_us: u64, end_us: u64) -> Self {
+        Self {
+            name: name.into(),
+            cat: Some("lock"),
+            ph: "X",
+            ts: start_us,
+            dur: Some(end_us.saturating_sub(start_us)),
+            pid,
+            tid,
+            s: None,
+            args: None,
+        }
+    }
+
+    fn instant(name: &str, (pid, tid): (u32, u32), t_us: u64, scope: &'static str) -> Self {
+        Self {
+            name: name.into(),
+            cat: Some("lock"),
+            ph: "i",
+            ts: t_us,
+            dur: None,
+            pid,
+            tid,
+            s: Some(scope),
+            args: None,
+        }
+    }
+
+    fn with_args(mut self, args: Value) -> Self {
+        self.args = Some(args);
+        self
+    }
+}
+
+/// The run described in `otherData`, which chrome://tracing shows under "Metadata".
+#[derive(Serialize)]
+struct OtherData<'a> {
+    generator: &'static str,
+    scenario: &'a str,
+    delay_s: f64,
+    load: &'static str,
+    switch_interval_ms: f64,
+    count: u64,
+    elapsed_s: f64,
+    stop_lag_s: f64,
+    time_origin: &'static str,
+    events: u64,
+    events_lost: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+/// A worker's role, as the trace names it in arguments.
+fn role(worker: WorkerId) -> &'static str {
+    match worker {
+        CONTROLLER => "controller",
+        INCREMENTER => "incrementer",
+        LOAD => "load",
+        _ => "unknown",
+    }
+}
+
+/// The trace of one finished run, as JSON text ending with a newline.
+pub fn chrome_trace(timeline: &Timeline, run: &RunConfig, result: &RunResult) -> String {
+    let sc = run.scenario;
+    let track = |worker: WorkerId| {
+        let pid = if worker == INCREMENTER && sc.isolated() {
+            ISOLATED_PID
+        } else {
+            PARENT_PID
+        };
+        (pid, u32::from(worker))
+    };
+    let lanes: Vec<&Lane> = timeline
+        .lanes
+        .iter()
+        .filter(|l| l.worker != LOAD || sc.has_load())
+        .collect();
+
+    let mut events = Vec::new();
+    let mut parent_name = match sc.lock_mode() {
+        LockMode::Shared => format!("parent interpreter, one lock ({sc})"),
+        LockMode::Free => format!("parent interpreter, no lock ({sc})"),
+    };
+    if timeline.lost > 0 {
+        // In the name, where both viewers show it: Perfetto reads no other metadata event.
+        parent_name.push_str(&format!(", {} earliest events lost", timeline.lost));
+    }
+    let mut processes = vec![(PARENT_PID, parent_name)];
+    if sc.isolated() {
+        processes.push((ISOLATED_PID, "incrementer process, its own lock".into()));
+    }
+    for (pid, name) in processes {
+        // Process metadata carries the process's main thread (tid = pid: the controller, or the
+        // isolated incrementer), as Chrome writes it; Perfetto takes tids as system-wide ids.
+        events.push(TraceEvent::metadata(
+            "process_name",
+            pid,
+            pid,
+            json!({ "name": name }),
+        ));
+        events.push(TraceEvent::metadata(
+            "process_sort_index",
+            pid,
+            pid,
+            json!({ "sort_index": pid }),
+        ));
+    }
+    let titles = lane_titles(run);
+    for lane in &lanes {
+        let (pid, tid) = track(lane.worker);
+        let mut title = titles[usize::from(lane.worker - CONTROLLER)].clone();
+        if lane.inferred {
+            title.push_str(", from its result");
+        }
+        events.push(TraceEvent::metadata(
+            "thread_name",
+            pid,
+            tid,
+            json!({ "name": title }),
+        ));
+        events.push(TraceEvent::metadata(
+            "thread_sort_index",
+            pid,
+            tid,
+            json!({ "sort_index": tid }),
+        ));
+    }
+
+    for lane in &lanes {
+        let at = track(lane.worker);
+        push_spans(&mut events, lane, at);
+        for r in &lane.requests {
+            events.push(
+                TraceEvent::instant("drop request", at, r.t_us, "t")
+                    .with_args(json!({ "holder": role(r.holder) })),
+            );
+        }
+        for &t in &lane.op_starts {
+            events.push(TraceEvent::instant(operation_name(run.load), at, t, "t"));
+        }
+    }
+    let controller = track(CONTROLLER);
+    if let Some(t) = timeline.woke_us {
+        events.push(TraceEvent::instant("controller wakes", controller, t, "g"));
+    }
+    if let Some(t) = timeline.flag_cleared_us {
+        events.push(TraceEvent::instant("flag cleared", controller, t, "g"));
+    }
+
+    let note = (timeline.lost > 0).then(|| {
+        format!(
+            "the log kept the last {} events of the run and lost the {} before them: the lanes \
+             begin at {} us, and a span open at that moment starts at its next event",
+            timeline.events,
+            timeline.lost,
+            timeline.first_event_us.unwrap_or(0)
+        )
+    });
+    let other = OtherData {
+        generator: "gil-lab",
+        scenario: sc.name(),
+        delay_s: result.delay_s,
+        load: run.load.name(),
+        switch_interval_ms: run.interval.as_secs_f64() * 1e3,
+        count: result.count,
+        elapsed_s: result.elapsed_s,
+        stop_lag_s: result.stop_lag_s,
+        time_origin: "microseconds since the run's event log was created",
+        events: timeline.events,
+        events_lost: timeline.lost,
+        note,
+    };
+
+    // Only strings, integers and finite floats (a non-finite one becomes null): serialising
+    // cannot fail.
+    let lines: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap_or_default())
+        .collect();
+    format!(
+        "{{\"traceEvents\":[\n{}\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{}}}\n",
+        lines.join(",\n"),
+        serde_json::to_string(&other).unwrap_or_else(|_| "{}".into())
+    )
+}
+
+/// A lane's spans as slices: a hold (holding and asked-to-drop spans in a row) is one `holding`
+/// slice with the asked part nested inside it.
+fn push_spans(events: &mut Vec<TraceEvent>, lane: &Lane, at: (u32, u32)) {
+    let mut open_hold: Option<usize> = None;
+    for span in &lane.spans {
+        match span.state {
+            LaneState::Holding | LaneState::AskedToDrop => {
+                match open_hold {
+                    Some(i) => {
+                        events[i].dur = Some(span.end_us.saturating_sub(events[i].ts));
+                    }
+                    None => {
+                        let mut hold = TraceEvent::slice("holding", at, span.start_us, span.end_us);
+                        if lane.inferred {
+                            hold = hold.with_args(json!({ "source": "run result" }));
+                        }
+                        events.push(hold);
+                        open_hold = Some(events.len() - 1);
+                    }
+                }
+                if span.state == LaneState::AskedToDrop {
+                    events.push(TraceEvent::slice(
+                        "asked to drop",
+                        at,
+                        span.start_us,
+                        span.end_us,
+                    ));
+                }
+                continue;
+            }
+            LaneState::Waiting => {
+                events.push(TraceEvent::slice("waiting", at, span.start_us, span.end_us))
+            }
+            LaneState::NoLock => events.push(TraceEvent::slice(
+                "running, no lock",
+                at,
+                span.start_us,
+                span.end_us,
+            )),
+            LaneState::Released => {}
+        }
+        open_hold = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gil::{Event, EventKind::*};
+    use crate::scenario::{Role, Scenario, WorkerReport};
+    use std::time::Duration;
+
+    fn ev(t_us: u64, kind: crate::gil::EventKind, worker: WorkerId, by: WorkerId) -> Event {
+        Event {
+            t_us,
+            kind,
+            worker,
+            by,
+        }
+    }
+
+    fn result(scenario: Scenario, delay_s: f64, elapsed_s: f64, stop_lag_s: f64) -> RunResult {
+        RunResult {
+            scenario,
+            delay_s,
+            count: 42,
+            elapsed_s,
+            stop_lag_s,
+            rate_per_s: 0.0,
+            switches: 0,
+            workers: vec![WorkerReport {
+                worker: INCREMENTER,
+                role: Role::Incrementer,
+                isolated: scenario.isolated(),
+                lock: None,
+            }],
+            load: None,
+        }
+    }
+
+    fn finished(scenario: Scenario, events: &[Event], r: &RunResult) -> Timeline {
+        let mut t = Timeline::uncapped(scenario);
+        for e in events {
+            t.apply(e);
+        }
+        t.advance(t.now_us);
+        t.finish(r);
+        t
+    }
+
+    #[test]
+    fn thread_load_run_gives_named_tracks_nested_slices_and_instants() {
+        let events = [
+            ev(0, Take, CONTROLLER, CONTROLLER),
+            ev(100, Drop, CONTROLLER, CONTROLLER),
+            ev(110, Take, INCREMENTER, INCREMENTER),
+            ev(120, Wait, LOAD, LOAD),
+            ev(5_120, Request, INCREMENTER, LOAD),
+            ev(5_130, Drop, INCREMENTER, INCREMENTER),
+            ev(5_131, Take, LOAD, LOAD),
+            ev(5_140, OpStart, LOAD, LOAD),
+            ev(6_000, Take, CONTROLLER, CONTROLLER),
+            ev(6_010, Drop, LOAD, LOAD),
+            ev(6_011, Exit, LOAD, LOAD),
+        ];
+        let r = result(Scenario::ThreadLoad, 0.005, 0.006, 0.0);
+        let run = RunConfig::new(Scenario::ThreadLoad, Duration::from_millis(5));
+        let t = finished(Scenario::ThreadLoad, &events, &r);
+        assert_eq!(chrome_trace(&t, &run, &r), EXPECTED_THREAD_LOAD);
+    }
+
+    const EXPECTED_THREAD_LOAD: &str = r#"{"traceEvents":[
+{"name":"process_name","ph":"M","ts":0,"pid":1,"tid":1,"args":{"name":"parent interpreter, one lock (thread+load)"}},
+{"name":"process_sort_index","ph":"M","ts":0,"pid":1,"tid":1,"args":{"sort_index":1}},
+{"name":"thread_name","ph":"M","ts":0,"pid":1,"tid":1,"args":{"name":"controller (main thread)"}},
+{"name":"thread_sort_index","ph":"M","ts":0,"pid":1,"tid":1,"args":{"sort_index":1}},
+{"name":"thread_name","ph":"M","ts":0,"pid":1,"tid":2,"args":{"name":"incrementer (thread)"}},
+{"name":"thread_sort_index","ph":"M","ts":0,"pid":1,"tid":2,"args":{"sort_index":2}},
+{"name":"thread_name","ph":"M","ts":0,"pid":1,"tid":3,"args":{"name":"load: z = z * z (thread)"}},
+{"name":"thread_sort_index","ph":"M","ts":0,"pid":1,"tid":3,"args":{"sort_index":3}},
+{"name":"holding","cat":"lock","ph":"X","ts":0,"dur":100,"pid":1,"tid":1},
+{"name":"holding","cat":"lock","ph":"X","ts":6000,"dur":11,"pid":1,"tid":1},
+{"name":"holding","cat":"lock","ph":"X","ts":110,"dur":5020,"pid":1,"tid":2},
+{"name":"asked to drop","cat":"lock","ph":"X","ts":5120,"dur":10,"pid":1,"tid":2},
+{"name":"waiting","cat":"lock","ph":"X","ts":120,"dur":5011,"pid":1,"tid":3},
+{"name":"holding","cat":"lock","ph":"X","ts":5131,"dur":879,"pid":1,"tid":3},
+{"name":"drop request","cat":"lock","ph":"i","ts":5120,"pid":1,"tid":3,"s":"t","args":{"holder":"incrementer"}},
+{"name":"z = z * z","cat":"lock","ph":"i","ts":5140,"pid":1,"tid":3,"s":"t"},
+{"name":"controller wakes","cat":"lock","ph":"i","ts":6000,"pid":1,"tid":1,"s":"g"},
+{"name":"flag cleared","cat":"lock","ph":"i","ts":6000,"pid":1,"tid":1,"s":"g"}
+],
+"displayTimeUnit":"ms",
+"otherData":{"generator":"gil-lab","scenario":"thread+load","delay_s":0.005,"load":"bignum","switch_interval_ms":5.0,"count":42,"elapsed_s":0.006,"stop_lag_s":0.0,"time_origin":"microseconds since the run's event log was created","events":11,"events_lost":0}}
+"#;
+
+    #[test]
+    fn an_isolated_incrementer_gets_a_process_of_its_own() {
+        let events = [
+            ev(0, Take, CONTROLLER, CONTROLLER),
+            ev(1_000, Drop, CONTROLLER, CONTROLLER),
+        ];
+        let r = result(Scenario::Process, 0.5, 0.5, 0.0);
+        let run = RunConfig::new(Scenario::Process, Duration::from_millis(500));
+        let mut t = Timeline::uncapped(Scenario::Process);
+        for e in &events {
+            t.apply(e);
+        }
+        t.advance(600_000);
+        t.finish(&r);
+        let text = chrome_trace(&t, &run, &r);
+        for line in [
+            r#"{"name":"process_name","ph":"M","ts":0,"pid":2,"tid":2,"args":{"name":"incrementer process, its own lock"}}"#,
+            r#"{"name":"thread_name","ph":"M","ts":0,"pid":2,"tid":2,"args":{"name":"incrementer (own process, own lock), from its result"}}"#,
+            r#"{"name":"holding","cat":"lock","ph":"X","ts":1000,"dur":500000,"pid":2,"tid":2,"args":{"source":"run result"}}"#,
+        ] {
+            assert!(text.contains(line), "{line} missing from {text}");
+        }
+        // No load lane without a load.
+        assert!(!text.contains(r#""tid":3"#), "{text}");
+    }
+
+    #[test]
+    fn free_mode_slices_say_no_lock_and_lost_events_are_labelled() {
+        let mut t = Timeline::uncapped(Scenario::FreeThread);
+        t.set_go(50);
+        t.advance(1_000_000);
+        t.lost = 7;
+        t.events = 3;
+        t.first_event_us = Some(900);
+        let r = result(Scenario::FreeThread, 0.5, 0.5, 0.0);
+        t.finish(&r);
+        let run = RunConfig::new(Scenario::FreeThread, Duration::from_millis(500));
+        let text = chrome_trace(&t, &run, &r);
+        assert!(text.contains(r#"{"name":"running, no lock","cat":"lock","ph":"X","ts":50,"dur":500000,"pid":1,"tid":2}"#), "{text}");
+        assert!(text.contains(r#"{"name":"process_name","ph":"M","ts":0,"pid":1,"tid":1,"args":{"name":"parent interpreter, no lock (free-thread), 7 earliest events lost"}}"#), "{text}");
+        assert!(text.contains(r#""events_lost":7,"note":"the log kept the last 3 events of the run and lost the 7 before them"#), "{text}");
+        let parsed: Value = serde_json::from_str(&text).expect("the trace is JSON");
+        assert_eq!(parsed["displayTimeUnit"], "ms");
+    }
+}
