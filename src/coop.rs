@@ -30,7 +30,7 @@ use crate::runner::{
     assemble, IncrementerOutcome, RunParts, RunShared, CONTROLLER, INCREMENTER, LOAD,
 };
 use crate::scenario::{LockMode, Role, RunConfig, RunResult, Scenario, WorkerReport};
-use crate::workload::{Counting, LoadReport, LoadThread};
+use crate::workload::{Counting, IoLoop, LoadReport, LoadThread, Victim};
 use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
@@ -372,36 +372,64 @@ impl Controller {
     }
 }
 
-/// The incrementer, counting in slices of time; stopped by the flag, or (a free thread on a
-/// worker of its own, which nobody can reach in time) at `stop_at`.
+/// The victim: the incrementer counting in slices of time, or the I/O loop blocking once per
+/// turn. Stopped by the flag, or (a free thread on a worker of its own, which nobody can reach in
+/// time) at `stop_at`.
 struct Incrementer {
     shared: Arc<RunShared>,
+    victim: Victim,
     counting: Counting,
+    io: IoLoop,
+    /// An I/O call is in progress: count it when the thread runs again.
+    in_call: bool,
     started: Instant,
     stop_at: Option<Instant>,
     elapsed: Option<Duration>,
 }
 
 impl Incrementer {
-    fn new(shared: Arc<RunShared>, started: Instant, stop_after: Option<Duration>) -> Self {
+    fn new(
+        shared: Arc<RunShared>,
+        victim: Victim,
+        started: Instant,
+        stop_after: Option<Duration>,
+    ) -> Self {
         Self {
             shared,
+            victim,
             counting: Counting::default(),
+            io: IoLoop::default(),
+            in_call: false,
             started,
             stop_at: stop_after.map(|d| started + d),
             elapsed: None,
         }
     }
 
-    fn run(&mut self, until: Instant) -> Next {
+    fn run(&mut self, at: Instant, until: Instant) -> Next {
         let until = self.stop_at.map_or(until, |s| s.min(until));
         let s = &self.shared;
-        let alive = self.counting.count_until(&s.running, &s.counter, until);
+        let alive = match self.victim {
+            Victim::Incrementer => self.counting.count_until(&s.running, &s.counter, until),
+            Victim::Io { op } => {
+                if std::mem::take(&mut self.in_call) {
+                    // Back from the call with the lock: count it, then a checkpoint.
+                    self.io.called(&s.counter);
+                    return Next::Checkpoint;
+                }
+                let stopping = self.stop_at.is_some_and(|s| at + op > s);
+                if s.running.load(Relaxed) && !stopping {
+                    self.in_call = true;
+                    return Next::BlockUntil(at + op);
+                }
+                false
+            }
+        };
         let now = Instant::now();
         if alive && self.stop_at.is_none_or(|s| now < s) {
             return Next::Checkpoint;
         }
-        self.elapsed = Some(now - self.started);
+        self.elapsed = Some(self.stop_at.map_or(now, |s| s.min(now)) - self.started);
         Next::Exit
     }
 
@@ -432,7 +460,7 @@ impl CoopThread for Thread {
     fn run(&mut self, at: Instant, until: Instant) -> Next {
         match self {
             Thread::Controller(c) => c.run(at),
-            Thread::Incrementer(i) => i.run(until),
+            Thread::Incrementer(i) => i.run(at, until),
             Thread::Load(l) => {
                 if !l.shared.running.load(Relaxed) {
                     return Next::Exit;
@@ -524,7 +552,7 @@ impl Interpreter {
         let now = Instant::now();
         self.started = Some(now);
         if self.local_incrementer {
-            let inc = Incrementer::new(self.shared.clone(), now, None);
+            let inc = Incrementer::new(self.shared.clone(), self.cfg.victim, now, None);
             self.sched.spawn(INCREMENTER, Thread::Incrementer(inc), now);
         }
         if self.cfg.scenario.has_load() {
@@ -665,7 +693,8 @@ impl IsolatedIncrementer {
         let now = Instant::now();
         self.started = Some(now);
         let free = self.sched.protocol().is_none();
-        let inc = Incrementer::new(self.shared.clone(), now, free.then_some(self.cfg.delay));
+        let stop_after = free.then_some(self.cfg.delay);
+        let inc = Incrementer::new(self.shared.clone(), self.cfg.victim, now, stop_after);
         self.sched.spawn(INCREMENTER, Thread::Incrementer(inc), now);
     }
 

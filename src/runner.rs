@@ -8,7 +8,7 @@
 use crate::gil::{EventLog, FreeThread, Gil, LockStats, ThreadState, WorkerId};
 use crate::padded::CachePadded;
 use crate::scenario::{LockMode, Role, RunConfig, RunResult, WorkerReport};
-use crate::workload::{incrementer, run_load, LoadReport};
+use crate::workload::{run_load, run_victim, LoadReport, Victim};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -83,6 +83,7 @@ pub trait Platform {
     /// Starts an incrementer with a lock of its own, waiting at its start barrier.
     fn start_isolated(
         &self,
+        victim: Victim,
         interval: Duration,
         log: Option<Arc<EventLog>>,
     ) -> Result<Box<dyn Isolated>, RunError>;
@@ -118,18 +119,23 @@ pub fn wait_for_go(go: impl Fn() -> bool) {
 }
 
 /// The body of the incrementer thread: waits at the barrier, counts, reports.
-fn incrementer_thread(gil: Option<&Gil>, shared: &RunShared) -> IncrementerOutcome {
+fn incrementer_thread(gil: Option<&Gil>, shared: &RunShared, victim: Victim) -> IncrementerOutcome {
     shared.ready.fetch_add(1, AcqRel);
     wait_for_go(|| shared.go.load(Acquire));
     let started = Instant::now();
     let (count, lock) = match gil {
         Some(gil) => {
             let mut t = gil.attach(INCREMENTER);
-            let count = incrementer(&mut t, &shared.running, &shared.counter);
+            let count = run_victim(&mut t, victim, &shared.running, &shared.counter);
             (count, Some(t.detach()))
         }
         None => (
-            incrementer(&mut FreeThread::default(), &shared.running, &shared.counter),
+            run_victim(
+                &mut FreeThread::default(),
+                victim,
+                &shared.running,
+                &shared.counter,
+            ),
             None,
         ),
     };
@@ -308,13 +314,13 @@ fn control(
     // The incrementer: a thread of this interpreter, or an interpreter of its own.
     let inc_slot: Slot<IncrementerOutcome> = Arc::default();
     let mut isolated = if scenario.isolated() {
-        Some(platform.start_isolated(cfg.interval, log.clone())?)
+        Some(platform.start_isolated(cfg.victim, cfg.interval, log.clone())?)
     } else {
-        let (gil, shared, slot) = (gil.clone(), shared.clone(), inc_slot.clone());
+        let (gil, shared, slot, victim) = (gil.clone(), shared.clone(), inc_slot.clone(), cfg.victim);
         threads.push(platform.spawn(
             "incrementer",
             Box::new(move || {
-                let out = incrementer_thread(gil.as_deref(), &shared);
+                let out = incrementer_thread(gil.as_deref(), &shared, victim);
                 *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
             }),
         )?);

@@ -4,7 +4,9 @@
 //! accept the same words and reject bad ones with the same sentences.
 
 use crate::gil::{LockStats, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL};
-use crate::workload::{Load, LoadReport, DEFAULT_SHORT_OP};
+use crate::workload::{
+    Load, LoadReport, Victim, DEFAULT_IO_OP, DEFAULT_RELEASE_BYTES, DEFAULT_SHORT_OP,
+};
 use serde::{Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
@@ -221,14 +223,30 @@ pub fn parse_interval_ms(s: &str) -> Result<Duration, ConfigError> {
     Ok(d)
 }
 
-/// Parses a load name: `bignum` or `short`, with their default settings.
+/// Parses a load name: `bignum`, `short` or `release`, with their default settings.
 pub fn parse_load(s: &str) -> Result<Load, ConfigError> {
     match s.trim().to_ascii_lowercase().as_str() {
         "bignum" => Ok(Load::BIGNUM),
         "short" => Ok(Load::SHORT),
+        "release" => Ok(Load::RELEASE),
         other => Err(ConfigError(format!(
-            "unknown load '{other}'; use bignum (the seed's z = z * z) or short (operations of {} us)",
-            DEFAULT_SHORT_OP.as_micros()
+            "unknown load '{other}'; use bignum (the seed's z = z * z), short (operations of {} us) \
+             or release (SHA-256 of {} MiB with the lock released, as hashlib does)",
+            DEFAULT_SHORT_OP.as_micros(),
+            DEFAULT_RELEASE_BYTES >> 20
+        ))),
+    }
+}
+
+/// Parses a victim name: `incrementer` (the seed's) or `io` (a loop of short blocking calls).
+pub fn parse_victim(s: &str) -> Result<Victim, ConfigError> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "incrementer" => Ok(Victim::Incrementer),
+        "io" => Ok(Victim::IO),
+        other => Err(ConfigError(format!(
+            "unknown victim '{other}'; use incrementer (counts as fast as it can) or io (blocking \
+             calls of {} us with the lock released, counted)",
+            DEFAULT_IO_OP.as_micros()
         ))),
     }
 }
@@ -243,6 +261,9 @@ pub struct RunConfig {
     pub delay: Duration,
     /// The load, used when the scenario has one.
     pub load: Load,
+    /// The thread being measured.
+    #[serde(serialize_with = "serialize_victim_name")]
+    pub victim: Victim,
     /// The switch interval of every lock in the run.
     #[serde(
         serialize_with = "serialize_duration_ms",
@@ -258,6 +279,7 @@ impl RunConfig {
             scenario,
             delay,
             load: Load::BIGNUM,
+            victim: Victim::Incrementer,
             interval: DEFAULT_INTERVAL,
         }
     }
@@ -269,6 +291,9 @@ pub struct SweepConfig {
     /// The load, by name.
     #[serde(serialize_with = "serialize_load_name")]
     pub load: Load,
+    /// The thread being measured, by name.
+    #[serde(serialize_with = "serialize_victim_name")]
+    pub victim: Victim,
     /// The switch interval.
     #[serde(
         serialize_with = "serialize_duration_ms",
@@ -287,6 +312,7 @@ impl Default for SweepConfig {
     fn default() -> Self {
         Self {
             load: Load::BIGNUM,
+            victim: Victim::Incrementer,
             interval: DEFAULT_INTERVAL,
             delays: (0..10).map(Duration::from_secs).collect(),
             scenarios: Scenario::SEED.to_vec(),
@@ -302,6 +328,7 @@ impl SweepConfig {
                 scenario,
                 delay,
                 load: self.load,
+                victim: self.victim,
                 interval: self.interval,
             })
         })
@@ -395,6 +422,10 @@ fn serialize_durations_s<S: Serializer>(ds: &[Duration], s: S) -> Result<S::Ok, 
 
 fn serialize_load_name<S: Serializer>(load: &Load, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(load.name())
+}
+
+fn serialize_victim_name<S: Serializer>(victim: &Victim, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(victim.name())
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ fn model(threads: u8, rounds: usize) {
                 order
                     .lock()
                     .unwrap()
-                    .push((id, t.stats().requests_received));
+                    .push((id, t.requests_answered()));
                 inside.fetch_sub(1, SeqCst);
                 t.checkpoint();
             }
@@ -36,7 +36,7 @@ fn model(threads: u8, rounds: usize) {
             order
                 .lock()
                 .unwrap()
-                .push((id, t.stats().requests_received));
+                .push((id, t.requests_answered()));
             t.detach();
         };
         let handles: Vec<_> = (2..=threads)

@@ -4,7 +4,8 @@
 //! seed's story, not a speed.
 
 use gil_lab::platform::native::NativePlatform;
-use gil_lab::workload::Load;
+use gil_lab::gil::DEFAULT_INTERVAL;
+use gil_lab::workload::{Load, Victim};
 use gil_lab::{run, RunConfig, RunResult, Scenario};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -17,12 +18,24 @@ fn platform() -> NativePlatform {
 }
 
 fn measure(scenarios: &[Scenario], load: Load, delay: Duration) -> Vec<RunResult> {
+    measure_with(scenarios, load, Victim::Incrementer, DEFAULT_INTERVAL, delay)
+}
+
+fn measure_with(
+    scenarios: &[Scenario],
+    load: Load,
+    victim: Victim,
+    interval: Duration,
+    delay: Duration,
+) -> Vec<RunResult> {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     scenarios
         .iter()
         .map(|&scenario| {
             let cfg = RunConfig {
                 load,
+                victim,
+                interval,
                 ..RunConfig::new(scenario, delay)
             };
             run(&platform(), &cfg, None, &mut |_| {}).unwrap_or_else(|e| panic!("{scenario}: {e}"))
@@ -153,5 +166,70 @@ fn bignum_operations_grow_about_threefold_per_step() {
     assert!(
         (2.2..=3.8).contains(&median),
         "median growth {median:.2} per step: {growth:?}"
+    );
+}
+
+const SEED: [Scenario; 4] = Scenario::SEED;
+
+#[test]
+fn an_io_thread_beside_a_cpu_thread_suffers_the_convoy_but_not_in_a_process() {
+    let results = measure_with(
+        &SEED,
+        Load::SHORT,
+        Victim::IO,
+        DEFAULT_INTERVAL,
+        Duration::from_secs(1),
+    );
+    let t = table(&results);
+    eprintln!("{t}");
+    // After each 100 us call the I/O thread waits up to a whole interval for the lock back.
+    let thread = ratio(&results, Scenario::ThreadLoad);
+    let process = ratio(&results, Scenario::ProcessLoad);
+    assert!(thread <= 0.15, "io thread+load / thread = {thread:.3}\n{t}");
+    assert!(process >= 0.6, "io process+load / process = {process:.3}\n{t}");
+}
+
+#[test]
+fn threads_are_fine_beside_c_code_that_releases_the_lock() {
+    for victim in [Victim::Incrementer, Victim::IO] {
+        let results = measure_with(
+            &[Scenario::Thread, Scenario::ThreadLoad],
+            Load::RELEASE,
+            victim,
+            DEFAULT_INTERVAL,
+            Duration::from_secs(1),
+        );
+        let t = table(&results);
+        eprintln!("{t}");
+        let thread = ratio(&results, Scenario::ThreadLoad);
+        // The incrementer shares two cores with the hashing; the I/O thread hardly needs one.
+        let floor = if victim == Victim::IO { 0.6 } else { 0.5 };
+        assert!(
+            thread >= floor,
+            "{} thread+load / thread = {thread:.3} beside the release load\n{t}",
+            victim.name()
+        );
+        let load = get(&results, Scenario::ThreadLoad).load.as_ref().expect("load report");
+        assert!(load.ops >= 3, "the release load hashed only {} buffers", load.ops);
+    }
+}
+
+#[test]
+fn the_convoy_shrinks_with_the_switch_interval() {
+    let ratio_at = |interval_ms: f64| {
+        let results = measure_with(
+            &[Scenario::Thread, Scenario::ThreadLoad],
+            Load::SHORT,
+            Victim::IO,
+            Duration::from_secs_f64(interval_ms / 1e3),
+            Duration::from_millis(600),
+        );
+        eprintln!("interval {interval_ms} ms\n{}", table(&results));
+        ratio(&results, Scenario::ThreadLoad)
+    };
+    let (short, long) = (ratio_at(0.2), ratio_at(5.0));
+    assert!(
+        short > 2.0 * long,
+        "io thread+load / thread: {short:.3} at 0.2 ms against {long:.3} at 5 ms"
     );
 }

@@ -10,7 +10,7 @@
 use crate::gil::{EventLog, Gil};
 use crate::padded::CachePadded;
 use crate::runner::{wait_for_go, IncrementerOutcome, Isolated, Join, Platform, RunError};
-use crate::workload::incrementer;
+use crate::workload::{run_victim, Victim};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -76,10 +76,11 @@ impl Platform for NativePlatform {
 
     fn start_isolated(
         &self,
+        victim: Victim,
         interval: Duration,
         _log: Option<Arc<EventLog>>,
     ) -> Result<Box<dyn Isolated>, RunError> {
-        ChildIncrementer::spawn(&self.child_exe, interval).map(|c| Box::new(c) as Box<dyn Isolated>)
+        ChildIncrementer::spawn(&self.child_exe, victim, interval).map(|c| Box::new(c) as Box<dyn Isolated>)
     }
 }
 
@@ -180,13 +181,14 @@ struct ChildIncrementer {
 }
 
 impl ChildIncrementer {
-    fn spawn(exe: &PathBuf, interval: Duration) -> Result<Self, RunError> {
+    fn spawn(exe: &PathBuf, victim: Victim, interval: Duration) -> Result<Self, RunError> {
         let (fd, map) = new_shared_cell()?;
         let child = Command::new(exe)
             .arg(CHILD_SUBCOMMAND)
             .arg(fd.as_raw_fd().to_string())
             .arg(interval.as_nanos().to_string())
             .arg(std::process::id().to_string())
+            .arg(victim_arg(victim))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
@@ -270,10 +272,32 @@ impl Drop for ChildIncrementer {
     }
 }
 
-/// The child side: what `gil-lab __isolated-incrementer FD INTERVAL_NS PARENT_PID` runs.
+/// The victim as the child's last argument: `incrementer`, or `io:NANOSECONDS`.
+fn victim_arg(victim: Victim) -> String {
+    match victim {
+        Victim::Incrementer => "incrementer".into(),
+        Victim::Io { op } => format!("io:{}", op.as_nanos()),
+    }
+}
+
+/// The victim named by [`victim_arg`]'s argument.
+pub fn parse_victim_arg(arg: &str) -> Result<Victim, String> {
+    match arg.split_once(':') {
+        None if arg == "incrementer" => Ok(Victim::Incrementer),
+        Some(("io", ns)) => ns
+            .parse()
+            .map(|ns| Victim::Io {
+                op: Duration::from_nanos(ns),
+            })
+            .map_err(|_| format!("bad io call length '{ns}'")),
+        _ => Err(format!("unknown victim '{arg}'")),
+    }
+}
+
+/// The child side: what `gil-lab __isolated-incrementer FD INTERVAL_NS PARENT_PID VICTIM` runs.
 ///
-/// An interpreter of its own: a fresh lock, the incrementer as its only thread.
-pub fn child_main(fd: RawFd, interval: Duration, parent: u32) -> Result<(), RunError> {
+/// An interpreter of its own: a fresh lock, the victim as its only thread.
+pub fn child_main(fd: RawFd, interval: Duration, parent: u32, victim: Victim) -> Result<(), RunError> {
     // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and has no memory effects.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
@@ -293,7 +317,7 @@ pub fn child_main(fd: RawFd, interval: Duration, parent: u32) -> Result<(), RunE
     let started = Instant::now();
     let gil = Gil::new(interval);
     let mut t = gil.attach(1);
-    incrementer(&mut t, &cell.running.0, &cell.counter.0);
+    run_victim(&mut t, victim, &cell.running.0, &cell.counter.0);
     drop(t);
     cell.elapsed_ns
         .store(started.elapsed().as_nanos() as u64, Relaxed);

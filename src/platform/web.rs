@@ -15,7 +15,7 @@ use crate::padded::CachePadded;
 use crate::runner::{
     wait_for_go, IncrementerOutcome, Isolated, Join, Platform, RunError, INCREMENTER,
 };
-use crate::workload::incrementer;
+use crate::workload::{run_victim, Victim};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Arc, Condvar, Mutex, Once};
 use std::time::Duration;
@@ -151,6 +151,7 @@ impl Platform for WebPlatform {
 
     fn start_isolated(
         &self,
+        victim: Victim,
         interval: Duration,
         log: Option<Arc<EventLog>>,
     ) -> Result<Box<dyn Isolated>, RunError> {
@@ -170,7 +171,7 @@ impl Platform for WebPlatform {
             // log so the timeline shows this worker beside the others.
             let gil = Gil::with_log(interval, log);
             let mut t = gil.attach(INCREMENTER);
-            let count = incrementer(&mut t, &c.running, &c.counter);
+            let count = run_victim(&mut t, victim, &c.running, &c.counter);
             let lock = t.detach();
             c.outcome.set(IncrementerOutcome {
                 count,

@@ -11,14 +11,16 @@ mod output;
 mod trace;
 
 use clap::{Args, Parser, Subcommand};
-use gil_lab::platform::native::{child_main, NativePlatform, CHILD_SUBCOMMAND};
+use gil_lab::platform::native::{child_main, parse_victim_arg, NativePlatform, CHILD_SUBCOMMAND};
 use gil_lab::reference::{
     check_python, find_python, run_reference, side_by_side, ReferenceError, Values,
 };
 use gil_lab::report::Format;
 use gil_lab::scenario::{
-    parse_delay, parse_delays, parse_interval_ms, parse_load, parse_scenarios, SweepConfig,
+    parse_delay, parse_delays, parse_interval_ms, parse_load, parse_scenarios, parse_victim,
+    SweepConfig,
 };
+use gil_lab::workload::Victim;
 use gil_lab::{run, Load, RunConfig, Scenario, SweepReport};
 use output::{Fail, OutputFile};
 use std::process::ExitCode;
@@ -48,14 +50,22 @@ enum Command {
         fd: i32,
         interval_ns: u64,
         parent: u32,
+        #[arg(value_parser = parse_victim_arg)]
+        victim: Victim,
     },
 }
 
 #[derive(Args)]
 struct Common {
-    /// The load: bignum (the seed's z = z * z) or short (5 us operations).
+    /// The load beside the victim: bignum (the seed's z = z * z, one uninterruptible operation
+    /// each), short (5 us operations) or release (SHA-256 of 8 MiB with the lock released, as
+    /// hashlib does).
     #[arg(long, default_value = "bignum", value_parser = parse_load)]
     load: Load,
+    /// The thread measured: incrementer (counts as fast as it can) or io (a loop of 100 us
+    /// blocking calls with the lock released, as Python releases the GIL for I/O).
+    #[arg(long, default_value = "incrementer", value_parser = parse_victim)]
+    victim: Victim,
     /// The switch interval in milliseconds, 0.01 to 1000 (sys.setswitchinterval; CPython's default 5).
     #[arg(long, value_name = "MS", default_value = "5", value_parser = parse_interval_ms)]
     interval_ms: Duration,
@@ -171,7 +181,8 @@ fn dispatch(cli: Cli) -> Result<(), Fail> {
             fd,
             interval_ns,
             parent,
-        } => child_main(fd, Duration::from_nanos(interval_ns), parent)
+            victim,
+        } => child_main(fd, Duration::from_nanos(interval_ns), parent, victim)
             .map_err(|e| Fail::Run(e.to_string())),
     }
 }
@@ -180,6 +191,7 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
     let defaults = SweepConfig::default();
     let config = SweepConfig {
         load: args.common.load,
+        victim: args.common.victim,
         interval: args.common.interval_ms,
         delays: match (args.delays, args.max_delay) {
             (Some(List(d)), _) => d,
@@ -295,6 +307,7 @@ fn run_once(args: RunArgs) -> Result<(), Fail> {
         scenario: args.scenario,
         delay: args.seconds,
         load: args.common.load,
+        victim: args.common.victim,
         interval: args.common.interval_ms,
     };
     let files = trace::TimelineFiles::check(args.trace, args.timeline)?;
