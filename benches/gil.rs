@@ -10,8 +10,8 @@
 use criterion::{black_box, Criterion};
 use gil_lab::gil::{FreeThread, Gil, ThreadState};
 use gil_lab::padded::CachePadded;
-use gil_lab::workload::{incrementer, square};
 use gil_lab::pylong::PyLong;
+use gil_lab::workload::{incrementer, square};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -132,28 +132,64 @@ fn rate(mode: &str, for_: Duration) -> f64 {
     count as f64 / elapsed
 }
 
+/// The machine's CPU, for the figures' caption.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The incrementer alone in each mode, as ratios to the free-threaded loop that noise on a
+/// shared machine cannot fake: many short rounds, each running every mode back to back in a
+/// rotated order, and each round's rate divided by the same round's free rate. A slow spell of the
+/// machine hits a whole round alike and cancels out of its ratios; the spread of the per-round
+/// ratios (10th to 90th percentile) says how far one figure can be trusted.
 fn incrementer_rates() {
     let modes = ["shared-lock", "isolated", "free", "bare", "seqcst"];
-    let rounds = 7;
+    let free = 2;
+    let rounds = 41;
+    let each = Duration::from_millis(100);
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
-    for _ in 0..rounds {
-        for (i, mode) in modes.iter().enumerate() {
-            rates[i].push(rate(mode, Duration::from_millis(500)));
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for round in 0..rounds {
+        let mut this = vec![0.0; modes.len()];
+        for k in 0..modes.len() {
+            let i = (round + k) % modes.len();
+            this[i] = rate(modes[i], each);
+        }
+        for i in 0..modes.len() {
+            rates[i].push(this[i]);
+            ratios[i].push(this[i] / this[free]);
         }
     }
-    let median = |v: &mut Vec<f64>| {
+    let pct = |v: &mut Vec<f64>, p: f64| {
         v.sort_by(|a, b| a.total_cmp(b));
-        v[v.len() / 2]
+        v[((v.len() - 1) as f64 * p).round() as usize]
     };
-    let medians: Vec<f64> = rates.iter_mut().map(median).collect();
     println!(
-        "\nincrementer alone, median of {rounds} interleaved 0.5 s runs (bare: no eval breaker; seqcst: bare with the SeqCst store wasm uses)"
+        "\nincrementer alone on {}: {rounds} rounds of {} ms per mode, modes interleaved \
+         (bare: no eval breaker; seqcst: bare with the SeqCst store wasm uses)",
+        cpu_model(),
+        each.as_millis()
     );
-    for (mode, m) in modes.iter().zip(&medians) {
+    println!(
+        "{:>12} {:>12} {:>14} {:>18}",
+        "mode", "median M/s", "x free (median)", "x free (p10..p90)"
+    );
+    for (i, mode) in modes.iter().enumerate() {
+        let m = pct(&mut rates[i], 0.5);
+        let r = pct(&mut ratios[i], 0.5);
+        let (lo, hi) = (pct(&mut ratios[i], 0.1), pct(&mut ratios[i], 0.9));
         println!(
-            "{mode:>12}: {:>8.1} M/s  ({:.3}x free)",
+            "{mode:>12} {:>12.1} {r:>14.3} {:>18}",
             m / 1e6,
-            m / medians[2]
+            format!("{lo:.3}..{hi:.3}")
         );
     }
 }

@@ -3,6 +3,7 @@
 //! `gil-lab sweep --format json`.
 
 use crate::scenario::{Scenario, SweepConfig};
+use crate::workload::{Load, Victim};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -267,6 +268,7 @@ pub fn run_reference(
         .args(["--delays", &delays.join(",")])
         .args(["--scenarios", &scenarios.join(",")])
         .args(["--load", config.load.name()])
+        .args(["--victim", config.victim.name()])
         .args([
             "--interval-ms",
             &(config.interval.as_secs_f64() * 1e3).to_string(),
@@ -281,6 +283,19 @@ pub fn run_reference(
         });
     if quiet {
         cmd.arg("--quiet");
+    }
+    // The same work per operation on both sides.
+    match config.load {
+        Load::Release { bytes } => {
+            cmd.args(["--release-op-bytes", &bytes.to_string()]);
+        }
+        Load::Bignum { cap_bits } => {
+            cmd.args(["--bignum-cap-bits", &cap_bits.to_string()]);
+        }
+        Load::Short { .. } => {}
+    }
+    if let Victim::Io { op } = config.victim {
+        cmd.args(["--io-op-us", &op.as_micros().to_string()]);
     }
     let out = cmd
         .output()
@@ -370,9 +385,10 @@ pub fn side_by_side(
     ];
     let mut out = format!(
         "gil-lab (emulated GIL) beside CPython {} (reference/gil_experiment.py, values: {})\n\
-         load {}, switch interval {} ms; ratio = count / the same set-up without the load\n\n",
+         victim {}, load {}, switch interval {} ms; ratio = count / the same set-up without the load\n\n",
         reference.python_version(),
         values.name(),
+        cfg.victim.name(),
         cfg.load.name(),
         cfg.interval.as_secs_f64() * 1e3
     );
@@ -470,7 +486,7 @@ mod tests {
         assert_eq!(
             text,
             "gil-lab (emulated GIL) beside CPython 3.11.7 (reference/gil_experiment.py, values: raw)\n\
-             load bignum, switch interval 5 ms; ratio = count / the same set-up without the load\n\
+             victim incrementer, load bignum, switch interval 5 ms; ratio = count / the same set-up without the load\n\
              \n\
              delay_s  scenario     gil-lab count  ratio  stop lag s  CPython count  ratio  stop lag s\n      \
              2  thread           1,000,000  1.000       0.005          5,000  1.000       0.005\n      \

@@ -316,7 +316,8 @@ fn control(
     let mut isolated = if scenario.isolated() {
         Some(platform.start_isolated(cfg.victim, cfg.interval, log.clone())?)
     } else {
-        let (gil, shared, slot, victim) = (gil.clone(), shared.clone(), inc_slot.clone(), cfg.victim);
+        let (gil, shared, slot, victim) =
+            (gil.clone(), shared.clone(), inc_slot.clone(), cfg.victim);
         threads.push(platform.spawn(
             "incrementer",
             Box::new(move || {

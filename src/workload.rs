@@ -4,8 +4,8 @@
 //! [`ThreadState::checkpoint`] between two of them, never inside one.
 
 use crate::gil::{EventKind, EventLog, ThreadState, WorkerId};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use crate::pylong::PyLong;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use serde::Serialize;
 use std::time::Duration;
 use web_time::Instant;

@@ -2,17 +2,15 @@
 //! lock's rules, as the page runs them where Web Workers share no memory.
 
 use gil_lab::coop::{needs_isolated_worker, Interpreter, IsolatedIncrementer, Step};
-use gil_lab::workload::Load;
+use gil_lab::workload::{Load, Victim};
 use gil_lab::{RunConfig, RunResult, Scenario};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
 
 fn cfg(scenario: Scenario, delay_ms: u64, load: Load) -> RunConfig {
     RunConfig {
-        scenario,
-        delay: Duration::from_millis(delay_ms),
         load,
-        interval: Duration::from_millis(5),
+        ..RunConfig::new(scenario, Duration::from_millis(delay_ms))
     }
 }
 
@@ -115,4 +113,32 @@ fn the_controller_must_ask_for_the_lock_to_stop_the_run() {
     assert!(ctl.waited_s >= r.stop_lag_s * 0.99, "{r:?}");
     // The incrementer ran until the flag was cleared: the delay plus the late stop.
     assert!(r.elapsed_s >= r.delay_s + r.stop_lag_s * 0.9, "{r:?}");
+}
+
+#[test]
+fn an_io_thread_waits_behind_short_operations_but_not_in_a_process() {
+    let io = |scenario| {
+        drive(RunConfig {
+            load: Load::SHORT,
+            victim: Victim::IO,
+            ..RunConfig::new(scenario, Duration::from_millis(300))
+        })
+    };
+    let (alone, convoy, process) = (
+        io(Scenario::Thread),
+        io(Scenario::ThreadLoad),
+        io(Scenario::ProcessLoad),
+    );
+    // Each 100 us call is followed by a wait of up to one 5 ms interval for the lock.
+    assert!(alone.count > 100, "{alone:?}");
+    assert!(
+        (convoy.count as f64) < 0.25 * alone.count as f64,
+        "convoy {} against {} alone",
+        convoy.count,
+        alone.count
+    );
+    assert!(
+        process.count as f64 > 0.6 * alone.count as f64,
+        "{process:?}"
+    );
 }

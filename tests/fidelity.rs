@@ -6,22 +6,34 @@
 //! which `cargo xtask test` checks for; a missing Python fails here rather than skipping.
 
 use gil_lab::platform::native::NativePlatform;
+use gil_lab::pylong::PyLong;
 use gil_lab::reference::{check_python, run_reference, side_by_side, ReferenceReport, Values};
 use gil_lab::scenario::{Scenario, SweepConfig, SweepReport};
-use gil_lab::workload::Load;
+use gil_lab::workload::{Load, Victim};
 use gil_lab::{run, RunConfig};
 use std::path::Path;
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
+use std::time::Instant;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn both(load: Load, scenarios: &[Scenario]) -> (SweepReport, ReferenceReport, String) {
+    both_with(load, Victim::Incrementer, scenarios)
+}
+
+fn both_with(
+    load: Load,
+    victim: Victim,
+    scenarios: &[Scenario],
+) -> (SweepReport, ReferenceReport, String) {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let python = Path::new("python3");
     check_python(python).unwrap_or_else(|e| panic!("{e}"));
     let config = SweepConfig {
         load,
+        victim,
         delays: vec![Duration::from_secs(2)],
         scenarios: scenarios.to_vec(),
         ..SweepConfig::default()
@@ -84,4 +96,78 @@ fn short_load_both_give_the_thread_about_the_same_share() {
         (o - t).abs() <= 0.25,
         "short load: thread+load/thread is {o:.3} emulated but {t:.3} in CPython\n{table}"
     );
+}
+
+#[test]
+fn io_beside_short_operations_is_a_convoy_in_both() {
+    let (ours, theirs, table) = both_with(
+        Load::SHORT,
+        Victim::IO,
+        &[Scenario::Thread, Scenario::ThreadLoad],
+    );
+    let (o, t) = ratios(&ours, &theirs, Scenario::ThreadLoad);
+    assert!(
+        o <= 0.2 && t <= 0.2,
+        "io thread+load/thread: {o:.3} emulated, {t:.3} in CPython (convoy expected in both)\n{table}"
+    );
+}
+
+#[test]
+fn io_beside_code_that_releases_the_lock_is_fine_in_both() {
+    let (ours, theirs, table) = both_with(
+        Load::RELEASE,
+        Victim::IO,
+        &[Scenario::Thread, Scenario::ThreadLoad],
+    );
+    let (o, t) = ratios(&ours, &theirs, Scenario::ThreadLoad);
+    assert!(
+        o >= 0.4 && t >= 0.4,
+        "io thread+load/thread beside hashing: {o:.3} emulated, {t:.3} in CPython\n{table}"
+    );
+}
+
+/// Seconds of the `k`-th squaring of 10 (the bignum load's step `k`) in CPython and here,
+/// alternating, the median of three of each.
+fn step_seconds(k: u32) -> (f64, f64) {
+    let code = format!(
+        "import time\nz = 10\nfor _ in range({}): z = z * z\nts = []\nfor _ in range(3):\n    t = time.perf_counter(); y = z * z; ts.append(time.perf_counter() - t)\nprint(sorted(ts)[1])",
+        k - 1
+    );
+    let mut z = PyLong::from_u32(10);
+    for _ in 1..k {
+        z = z.square();
+    }
+    let out = Command::new("python3")
+        .args(["-c", &code])
+        .output()
+        .expect("python3 runs");
+    let cpython: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("CPython printed seconds");
+    let mut ours = [0.0; 3];
+    for t in &mut ours {
+        let started = Instant::now();
+        std::hint::black_box(z.square());
+        *t = started.elapsed().as_secs_f64();
+    }
+    ours.sort_by(f64::total_cmp);
+    (cpython, ours[1])
+}
+
+#[test]
+fn one_bignum_step_lasts_about_as_long_as_in_cpython() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    // Steps 19 and 20 square numbers of 0.9 and 1.7 M bits: long enough to time, short enough for
+    // a test. The bounds are wide (a test build, a busy machine); `cargo bench --bench pylong`
+    // measures the figure itself (FIDELITY.md).
+    for k in [19, 20] {
+        let (cpython, ours) = step_seconds(k);
+        let ratio = ours / cpython;
+        eprintln!("step {k}: CPython {cpython:.4} s, gil-lab {ours:.4} s, ratio {ratio:.2}");
+        assert!(
+            (0.33..=3.0).contains(&ratio),
+            "step {k}: z * z took {ours:.4} s here against {cpython:.4} s in CPython ({ratio:.2}x)"
+        );
+    }
 }

@@ -25,18 +25,12 @@ fn model(threads: u8, rounds: usize) {
             let mut t = gil.attach(id);
             for _ in 0..rounds {
                 assert_eq!(inside.fetch_add(1, SeqCst), 0, "two holders at once");
-                order
-                    .lock()
-                    .unwrap()
-                    .push((id, t.requests_answered()));
+                order.lock().unwrap().push((id, t.requests_answered()));
                 inside.fetch_sub(1, SeqCst);
                 t.checkpoint();
             }
             // Every hold leaves an entry, including the one a last checkpoint may have begun.
-            order
-                .lock()
-                .unwrap()
-                .push((id, t.requests_answered()));
+            order.lock().unwrap().push((id, t.requests_answered()));
             t.detach();
         };
         let handles: Vec<_> = (2..=threads)

@@ -3,8 +3,8 @@
 //! Bounds are tolerant on purpose (a loaded two-core machine is noisy); what they check is the
 //! seed's story, not a speed.
 
-use gil_lab::platform::native::NativePlatform;
 use gil_lab::gil::DEFAULT_INTERVAL;
+use gil_lab::platform::native::NativePlatform;
 use gil_lab::workload::{Load, Victim};
 use gil_lab::{run, RunConfig, RunResult, Scenario};
 use std::sync::Mutex;
@@ -18,7 +18,13 @@ fn platform() -> NativePlatform {
 }
 
 fn measure(scenarios: &[Scenario], load: Load, delay: Duration) -> Vec<RunResult> {
-    measure_with(scenarios, load, Victim::Incrementer, DEFAULT_INTERVAL, delay)
+    measure_with(
+        scenarios,
+        load,
+        Victim::Incrementer,
+        DEFAULT_INTERVAL,
+        delay,
+    )
 }
 
 fn measure_with(
@@ -186,7 +192,10 @@ fn an_io_thread_beside_a_cpu_thread_suffers_the_convoy_but_not_in_a_process() {
     let thread = ratio(&results, Scenario::ThreadLoad);
     let process = ratio(&results, Scenario::ProcessLoad);
     assert!(thread <= 0.15, "io thread+load / thread = {thread:.3}\n{t}");
-    assert!(process >= 0.6, "io process+load / process = {process:.3}\n{t}");
+    assert!(
+        process >= 0.6,
+        "io process+load / process = {process:.3}\n{t}"
+    );
 }
 
 #[test]
@@ -209,8 +218,15 @@ fn threads_are_fine_beside_c_code_that_releases_the_lock() {
             "{} thread+load / thread = {thread:.3} beside the release load\n{t}",
             victim.name()
         );
-        let load = get(&results, Scenario::ThreadLoad).load.as_ref().expect("load report");
-        assert!(load.ops >= 3, "the release load hashed only {} buffers", load.ops);
+        let load = get(&results, Scenario::ThreadLoad)
+            .load
+            .as_ref()
+            .expect("load report");
+        assert!(
+            load.ops >= 3,
+            "the release load hashed only {} buffers",
+            load.ops
+        );
     }
 }
 

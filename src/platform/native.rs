@@ -80,7 +80,8 @@ impl Platform for NativePlatform {
         interval: Duration,
         _log: Option<Arc<EventLog>>,
     ) -> Result<Box<dyn Isolated>, RunError> {
-        ChildIncrementer::spawn(&self.child_exe, victim, interval).map(|c| Box::new(c) as Box<dyn Isolated>)
+        ChildIncrementer::spawn(&self.child_exe, victim, interval)
+            .map(|c| Box::new(c) as Box<dyn Isolated>)
     }
 }
 
@@ -297,7 +298,12 @@ pub fn parse_victim_arg(arg: &str) -> Result<Victim, String> {
 /// The child side: what `gil-lab __isolated-incrementer FD INTERVAL_NS PARENT_PID VICTIM` runs.
 ///
 /// An interpreter of its own: a fresh lock, the victim as its only thread.
-pub fn child_main(fd: RawFd, interval: Duration, parent: u32, victim: Victim) -> Result<(), RunError> {
+pub fn child_main(
+    fd: RawFd,
+    interval: Duration,
+    parent: u32,
+    victim: Victim,
+) -> Result<(), RunError> {
     // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and has no memory effects.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);

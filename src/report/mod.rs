@@ -14,6 +14,7 @@ mod svg;
 mod table;
 mod timeline_svg;
 mod trace;
+mod verdict;
 
 pub use self::csv::CsvExporter;
 pub use self::json::JsonExporter;
@@ -22,6 +23,7 @@ pub use self::svg::svg_chart;
 pub use self::table::TableExporter;
 pub use self::timeline_svg::svg_timeline;
 pub use self::trace::chrome_trace;
+pub use self::verdict::verdict;
 
 use crate::scenario::{ConfigError, SweepReport};
 use std::fmt;

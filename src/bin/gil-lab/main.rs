@@ -289,6 +289,16 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
         Some(file) => file.write(&bytes)?,
         None => output::stdout(&bytes)?,
     }
+    if !args.quiet && matches!(args.format, Format::Table | Format::Markdown) {
+        // What it means, under the numbers (stderr: the table on stdout stays a clean table).
+        let lines = gil_lab::report::verdict(&report);
+        if !lines.is_empty() {
+            eprintln!("\nverdict:");
+            for line in lines {
+                eprintln!("  {line}");
+            }
+        }
+    }
     if let Some(plot) = plot {
         plot.write(gil_lab::report::svg_chart(&report).as_bytes())?;
     }

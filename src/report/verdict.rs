@@ -1,0 +1,180 @@
+//! The verdict: what a finished sweep means for a Python program, in plain words, from the ratios
+//! it measured.
+//!
+//! One sentence per set-up that was measured both alone and beside the load (thread, process,
+//! free thread), at the longest delay of the sweep. Shared by the CLI (printed under the table)
+//! and the page.
+
+use super::numbers::thousands;
+use crate::scenario::{RunResult, Scenario, SweepReport};
+use crate::workload::{Load, Victim};
+
+/// A share as a whole percentage, or one decimal under 10 %.
+fn percent(ratio: f64) -> String {
+    let p = ratio * 100.0;
+    if p < 10.0 {
+        format!("{p:.1} %")
+    } else {
+        format!("{p:.0} %")
+    }
+}
+
+/// Below this share of its speed alone, a victim counts as starved.
+const STARVED: f64 = 0.2;
+/// From this share on, a victim counts as unaffected.
+const FINE: f64 = 0.6;
+
+/// The verdict sentences for `report`, most telling first; empty when no set-up was measured
+/// both with and without the load.
+pub fn verdict(report: &SweepReport) -> Vec<String> {
+    let config = &report.config;
+    let Some(delay) = config.delays.iter().max() else {
+        return Vec::new();
+    };
+    let delay_s = delay.as_secs_f64();
+    let pair = |loaded: Scenario| -> Option<(&RunResult, &RunResult)> {
+        Some((
+            report.get(loaded.alone(), delay_s)?,
+            report.get(loaded, delay_s)?,
+        ))
+    };
+    let what = match config.victim {
+        Victim::Incrementer => "this thread",
+        Victim::Io { .. } => "this I/O thread",
+    };
+    let mut out = Vec::new();
+    for loaded in [
+        Scenario::ThreadLoad,
+        Scenario::ProcessLoad,
+        Scenario::FreeThreadLoad,
+    ] {
+        let Some((alone, with)) = pair(loaded) else {
+            continue;
+        };
+        // By rate: a late stop lengthens a loaded run, and a count would credit it.
+        let ratio = if alone.rate_per_s > 0.0 {
+            with.rate_per_s / alone.rate_per_s
+        } else {
+            0.0
+        };
+        let share = percent(ratio);
+        let sentence = match (loaded, config.load, config.victim) {
+            (Scenario::ThreadLoad, Load::Release { .. }, _) if ratio >= FINE => format!(
+                "C code that releases the GIL beside {what}: threads are fine ({what} kept {share} of its speed)."
+            ),
+            (Scenario::ThreadLoad, _, Victim::Io { .. }) if ratio < FINE => format!(
+                "I/O beside a CPU-bound thread: convoy ({} ops/s against {} alone, {share}); \
+                 a shorter switch interval or a process helps.",
+                thousands(with.rate_per_s.round() as u64),
+                thousands(alone.rate_per_s.round() as u64)
+            ),
+            (Scenario::ThreadLoad, _, _) if ratio < STARVED => format!(
+                "A CPU-bound Python thread beside {what}: move it to a process ({what} kept {share} of its speed)."
+            ),
+            (Scenario::ThreadLoad, _, _) if ratio < FINE => format!(
+                "The load shares the GIL with {what}, which kept {share} of its speed; a process would keep all of it."
+            ),
+            (Scenario::ThreadLoad, _, _) => {
+                format!("Beside this load {what} kept {share} of its speed: threads are fine.")
+            }
+            (Scenario::ProcessLoad, ..) if ratio >= FINE => format!(
+                "In a process of its own the same code kept {share} of its speed: the load's GIL is not its GIL."
+            ),
+            (Scenario::ProcessLoad, ..) => format!(
+                "In a process of its own it kept {share} of its speed: the cores were busy (no GIL is shared)."
+            ),
+            _ => format!(
+                "With no GIL (free-threaded Python) the thread kept {share} of its speed."
+            ),
+        };
+        out.push(sentence);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::SweepConfig;
+    use std::time::Duration;
+
+    fn result(scenario: Scenario, rate: f64) -> RunResult {
+        RunResult {
+            scenario,
+            delay_s: 2.0,
+            count: (rate * 2.0) as u64,
+            elapsed_s: 2.0,
+            stop_lag_s: 0.0,
+            rate_per_s: rate,
+            switches: 0,
+            workers: vec![],
+            load: None,
+        }
+    }
+
+    fn report(load: Load, victim: Victim, rates: &[(Scenario, f64)]) -> SweepReport {
+        SweepReport {
+            config: SweepConfig {
+                load,
+                victim,
+                delays: vec![Duration::from_secs(2)],
+                scenarios: rates.iter().map(|(s, _)| *s).collect(),
+                ..SweepConfig::default()
+            },
+            results: rates.iter().map(|&(s, r)| result(s, r)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_seed_says_move_it_to_a_process() {
+        let r = report(
+            Load::BIGNUM,
+            Victim::Incrementer,
+            &[
+                (Scenario::Thread, 1000.0),
+                (Scenario::Process, 1000.0),
+                (Scenario::ThreadLoad, 10.0),
+                (Scenario::ProcessLoad, 980.0),
+            ],
+        );
+        assert_eq!(
+            verdict(&r),
+            [
+                "A CPU-bound Python thread beside this thread: move it to a process (this thread kept 1.0 % of its speed).",
+                "In a process of its own the same code kept 98 % of its speed: the load's GIL is not its GIL.",
+            ]
+        );
+    }
+
+    #[test]
+    fn release_is_fine_and_io_beside_cpu_is_a_convoy() {
+        let fine = report(
+            Load::RELEASE,
+            Victim::Incrementer,
+            &[(Scenario::Thread, 100.0), (Scenario::ThreadLoad, 94.0)],
+        );
+        assert_eq!(
+            verdict(&fine),
+            ["C code that releases the GIL beside this thread: threads are fine (this thread kept 94 % of its speed)."]
+        );
+        let convoy = report(
+            Load::SHORT,
+            Victim::IO,
+            &[(Scenario::Thread, 5272.0), (Scenario::ThreadLoad, 209.0)],
+        );
+        assert_eq!(
+            verdict(&convoy),
+            ["I/O beside a CPU-bound thread: convoy (209 ops/s against 5,272 alone, 4.0 %); a shorter switch interval or a process helps."]
+        );
+    }
+
+    #[test]
+    fn nothing_to_compare_says_nothing() {
+        let r = report(
+            Load::BIGNUM,
+            Victim::Incrementer,
+            &[(Scenario::Thread, 1.0)],
+        );
+        assert!(verdict(&r).is_empty());
+    }
+}
