@@ -42,6 +42,7 @@ mod tests {
             r#"{
   "config": {
     "load": "bignum",
+    "victim": "incrementer",
     "switch_interval_ms": 5.0,
     "delays": [
       0.5

@@ -1,0 +1,426 @@
+//! The experiment's interpreters on the cooperative [`Scheduler`]: the parent interpreter
+//! (controller, incrementer or I/O victim, load) and the isolated one (a process, or a free thread
+//! on a worker of its own).
+
+use super::{CoopThread, Next, Scheduler, Turn};
+use crate::gil::{Event, EventLog, LockStats, Protocol};
+use crate::padded::CachePadded;
+use crate::runner::{
+    assemble, IncrementerOutcome, RunParts, RunShared, CONTROLLER, INCREMENTER, LOAD,
+};
+use crate::scenario::{LockMode, RunConfig, RunResult, Scenario};
+use crate::workload::{Counting, IoLoop, LoadThread, Victim};
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+use web_time::Instant;
+
+/// Events an interpreter keeps between two reads of [`Interpreter::take_events`].
+const LOG_CAPACITY: usize = 1 << 14;
+
+/// The controller: Python's main thread in the seed. It holds the lock while the workers start,
+/// sleeps `delay` without it, takes it back to clear the flag (late, if a `z * z` holds it), and
+/// joins the workers.
+struct Controller {
+    shared: Arc<RunShared>,
+    delay: Duration,
+    wakes: Option<Instant>,
+    stop_lag: Duration,
+    joined: bool,
+}
+
+impl Controller {
+    fn run(&mut self, at: Instant) -> Next {
+        match (self.wakes, self.joined) {
+            (None, _) => {
+                let t = at + self.delay;
+                self.wakes = Some(t);
+                Next::BlockUntil(t)
+            }
+            (Some(woke), false) => {
+                // Back with the lock: only now can the flag be cleared (the late stop).
+                self.shared.running.store(false, Relaxed);
+                self.stop_lag = at.saturating_duration_since(woke);
+                self.joined = true;
+                Next::Join
+            }
+            (Some(_), true) => Next::Exit,
+        }
+    }
+}
+
+/// The victim: the incrementer counting in slices of time, or the I/O loop blocking once per
+/// turn. Stopped by the flag, or (a free thread on a worker of its own, which nobody can reach in
+/// time) at `stop_at`.
+struct Incrementer {
+    shared: Arc<RunShared>,
+    victim: Victim,
+    counting: Counting,
+    io: IoLoop,
+    /// An I/O call is in progress: count it when the thread runs again.
+    in_call: bool,
+    started: Instant,
+    stop_at: Option<Instant>,
+    elapsed: Option<Duration>,
+}
+
+impl Incrementer {
+    fn new(
+        shared: Arc<RunShared>,
+        victim: Victim,
+        started: Instant,
+        stop_after: Option<Duration>,
+    ) -> Self {
+        Self {
+            shared,
+            victim,
+            counting: Counting::default(),
+            io: IoLoop::default(),
+            in_call: false,
+            started,
+            stop_at: stop_after.map(|d| started + d),
+            elapsed: None,
+        }
+    }
+
+    fn run(&mut self, at: Instant, until: Instant) -> Next {
+        let until = self.stop_at.map_or(until, |s| s.min(until));
+        let s = &self.shared;
+        let alive = match self.victim {
+            Victim::Incrementer => self.counting.count_until(&s.running, &s.counter, until),
+            Victim::Io { op } => {
+                if std::mem::take(&mut self.in_call) {
+                    // Back from the call with the lock: count it, then a checkpoint.
+                    self.io.called(&s.counter);
+                    return Next::Checkpoint;
+                }
+                let stopping = self.stop_at.is_some_and(|s| at + op > s);
+                if s.running.load(Relaxed) && !stopping {
+                    self.in_call = true;
+                    return Next::BlockUntil(at + op);
+                }
+                false
+            }
+        };
+        let now = Instant::now();
+        if alive && self.stop_at.is_none_or(|s| now < s) {
+            return Next::Checkpoint;
+        }
+        self.elapsed = Some(self.stop_at.map_or(now, |s| s.min(now)) - self.started);
+        Next::Exit
+    }
+
+    fn outcome(&self, lock: Option<LockStats>) -> IncrementerOutcome {
+        IncrementerOutcome {
+            count: self.shared.counter.load(Relaxed),
+            elapsed: self.elapsed.unwrap_or_default(),
+            lock,
+        }
+    }
+}
+
+/// The load thread: one operation per turn.
+struct LoadWorker {
+    shared: Arc<RunShared>,
+    thread: LoadThread,
+    log: Arc<EventLog>,
+}
+
+/// The threads of the experiment's interpreters.
+enum Thread {
+    Controller(Controller),
+    Incrementer(Incrementer),
+    Load(LoadWorker),
+}
+
+impl CoopThread for Thread {
+    fn run(&mut self, at: Instant, until: Instant) -> Next {
+        match self {
+            Thread::Controller(c) => c.run(at),
+            Thread::Incrementer(i) => i.run(at, until),
+            Thread::Load(l) => {
+                if !l.shared.running.load(Relaxed) {
+                    return Next::Exit;
+                }
+                l.thread.op(Some(&l.log), LOAD);
+                Next::Checkpoint
+            }
+        }
+    }
+
+    fn long_turn(&self) -> bool {
+        matches!(self, Thread::Load(_))
+    }
+}
+
+/// What [`Interpreter::step`] asks of whoever drives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Call `step` again (after yielding to the event loop, if there is one).
+    Again,
+    /// Every thread sleeps: call `step` again after this long.
+    Idle(Duration),
+    /// The controller has just cleared the running flag: stop the isolated incrementer now
+    /// ([`IsolatedIncrementer::stop`]), then call `step` again.
+    StopIsolated,
+    /// The controller waits for the isolated incrementer's outcome:
+    /// [`Interpreter::isolated_finished`], then `step` again.
+    WaitIsolated,
+    /// The run is over: [`Interpreter::result`].
+    Done,
+}
+
+/// The parent interpreter of one run (controller; incrementer thread unless the scenario puts it
+/// in an interpreter of its own; load thread if the scenario has one), run on the calling thread.
+pub struct Interpreter {
+    cfg: RunConfig,
+    log: Arc<EventLog>,
+    cursor: u64,
+    shared: Arc<RunShared>,
+    sched: Scheduler<Thread>,
+    local_incrementer: bool,
+    started: Option<Instant>,
+    isolated: Option<IncrementerOutcome>,
+    stop_sent: bool,
+}
+
+impl Interpreter {
+    /// The interpreter of one run, its controller holding the lock, the workers not started.
+    pub fn new(cfg: RunConfig) -> Self {
+        let log = Arc::new(EventLog::new(LOG_CAPACITY));
+        let shared = Arc::new(RunShared {
+            running: CachePadded::new(AtomicBool::new(true)),
+            ..RunShared::default()
+        });
+        let interval = (cfg.scenario.lock_mode() == LockMode::Shared).then_some(cfg.interval);
+        let mut sched = Scheduler::new(interval, log.clone());
+        let controller = Controller {
+            shared: shared.clone(),
+            delay: cfg.delay,
+            wakes: None,
+            stop_lag: Duration::ZERO,
+            joined: false,
+        };
+        sched.spawn(CONTROLLER, Thread::Controller(controller), Instant::now());
+        Self {
+            cfg,
+            log,
+            cursor: 0,
+            shared,
+            sched,
+            local_incrementer: !needs_isolated_worker(cfg.scenario),
+            started: None,
+            isolated: None,
+            stop_sent: false,
+        }
+    }
+
+    /// Microseconds since this interpreter was created: the time of its events.
+    pub fn now_us(&self) -> u64 {
+        self.log.now_us()
+    }
+
+    /// The start signal: the workers start (and wait for the lock); the controller goes to sleep
+    /// at its next turn.
+    pub fn go(&mut self) {
+        if self.started.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        self.started = Some(now);
+        if self.local_incrementer {
+            let inc = Incrementer::new(self.shared.clone(), self.cfg.victim, now, None);
+            self.sched.spawn(INCREMENTER, Thread::Incrementer(inc), now);
+        }
+        if self.cfg.scenario.has_load() {
+            let load = LoadWorker {
+                shared: self.shared.clone(),
+                thread: LoadThread::new(self.cfg.load),
+                log: self.log.clone(),
+            };
+            self.sched.spawn(LOAD, Thread::Load(load), now);
+        }
+    }
+
+    /// The incrementer's count so far (0 when it runs elsewhere).
+    pub fn count(&self) -> u64 {
+        self.shared.counter.load(Relaxed)
+    }
+
+    /// Seconds since the start signal.
+    pub fn elapsed_s(&self) -> f64 {
+        self.started.map_or(0.0, |s| s.elapsed().as_secs_f64())
+    }
+
+    /// Events since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        let out = self.log.read_since(self.cursor);
+        self.cursor = out.cursor;
+        out.events
+    }
+
+    /// The isolated incrementer has ended with `outcome`.
+    pub fn isolated_finished(&mut self, outcome: IncrementerOutcome) {
+        self.isolated = Some(outcome);
+    }
+
+    /// Runs the interpreter's threads for about `budget` (one `z * z` may take longer).
+    pub fn step(&mut self, budget: Duration) -> Step {
+        if self.started.is_none() {
+            return Step::Idle(Duration::from_millis(1));
+        }
+        let turn = self.sched.run_for(budget);
+        if !self.local_incrementer {
+            if !self.stop_sent && !self.shared.running.load(Relaxed) {
+                self.stop_sent = true;
+                return Step::StopIsolated;
+            }
+            let joined = self.sched.others_gone(CONTROLLER);
+            if self.isolated.is_none() && self.stop_sent && joined {
+                return Step::WaitIsolated;
+            }
+        }
+        match turn {
+            Turn::Again => Step::Again,
+            Turn::Idle(d) => Step::Idle(d),
+            Turn::Done => Step::Done,
+        }
+    }
+
+    /// What the run measured; complete once [`Step::Done`] was returned.
+    pub fn result(&self) -> RunResult {
+        let now = Instant::now();
+        let sched = &self.sched;
+        let incrementer = match sched.thread(INCREMENTER) {
+            Some(Thread::Incrementer(i)) => i.outcome(sched.stats(INCREMENTER, now)),
+            _ => self.isolated.clone().unwrap_or_default(),
+        };
+        let stop_lag = match sched.thread(CONTROLLER) {
+            Some(Thread::Controller(c)) => c.stop_lag,
+            _ => Duration::ZERO,
+        };
+        let load = match sched.thread(LOAD) {
+            Some(Thread::Load(l)) => Some((l.thread.report().clone(), sched.stats(LOAD, now))),
+            _ => None,
+        };
+        assemble(
+            &self.cfg,
+            RunParts {
+                incrementer,
+                stop_lag,
+                controller: sched.stats(CONTROLLER, now),
+                load,
+                switches: sched.protocol().map_or(0, Protocol::switch_number),
+            },
+        )
+    }
+}
+
+/// Whether a run of `scenario` needs its incrementer on a worker of its own: in an interpreter of
+/// its own (a process), or lock-free beside the load (free threading runs threads in parallel).
+pub fn needs_isolated_worker(scenario: Scenario) -> bool {
+    scenario.isolated() || scenario.lock_mode() == LockMode::Free
+}
+
+/// The incrementer of an interpreter of its own (a process: a lock nobody else takes) or of a
+/// free-threaded interpreter (no lock), on a scheduler of its own on another worker.
+///
+/// A process is stopped from outside ([`IsolatedIncrementer::stop`]) when its parent's controller
+/// clears the flag. A free thread stops itself after `delay`: its controller needs no lock, so it
+/// is never late, and it cannot be told in time from a worker that is inside a `z * z`.
+pub struct IsolatedIncrementer {
+    cfg: RunConfig,
+    log: Arc<EventLog>,
+    cursor: u64,
+    shared: Arc<RunShared>,
+    sched: Scheduler<Thread>,
+    started: Option<Instant>,
+    done: bool,
+}
+
+impl IsolatedIncrementer {
+    /// The incrementer of a run of `cfg`, at its start barrier.
+    pub fn new(cfg: RunConfig) -> Self {
+        let log = Arc::new(EventLog::new(LOG_CAPACITY));
+        let own_lock = cfg.scenario.lock_mode() == LockMode::Shared;
+        Self {
+            cfg,
+            sched: Scheduler::new(own_lock.then_some(cfg.interval), log.clone()),
+            log,
+            cursor: 0,
+            shared: Arc::new(RunShared {
+                running: CachePadded::new(AtomicBool::new(true)),
+                ..RunShared::default()
+            }),
+            started: None,
+            done: false,
+        }
+    }
+
+    /// Microseconds since this incrementer was created: the time of its events.
+    pub fn now_us(&self) -> u64 {
+        self.log.now_us()
+    }
+
+    /// The start signal: takes its own lock (nobody else ever asks for it) and starts counting.
+    pub fn go(&mut self) {
+        if self.started.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        self.started = Some(now);
+        let free = self.sched.protocol().is_none();
+        let stop_after = free.then_some(self.cfg.delay);
+        let inc = Incrementer::new(self.shared.clone(), self.cfg.victim, now, stop_after);
+        self.sched.spawn(INCREMENTER, Thread::Incrementer(inc), now);
+    }
+
+    /// Clears its running flag: it stops at its next iteration.
+    pub fn stop(&self) {
+        self.shared.running.store(false, Relaxed);
+    }
+
+    /// Counts for about `budget`; true once it has stopped.
+    pub fn step(&mut self, budget: Duration) -> bool {
+        if self.started.is_none() {
+            return false;
+        }
+        if !self.done {
+            self.done = self.sched.run_for(budget) == Turn::Done;
+        }
+        self.done
+    }
+
+    /// The count so far.
+    pub fn count(&self) -> u64 {
+        self.shared.counter.load(Relaxed)
+    }
+
+    /// Seconds since the start signal (until it stopped).
+    pub fn elapsed_s(&self) -> f64 {
+        match (self.sched.thread(INCREMENTER), self.started) {
+            (Some(Thread::Incrementer(i)), _) if i.elapsed.is_some() => {
+                i.elapsed.unwrap_or_default().as_secs_f64()
+            }
+            (_, Some(s)) => s.elapsed().as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+
+    /// Events since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        let out = self.log.read_since(self.cursor);
+        self.cursor = out.cursor;
+        out.events
+    }
+
+    /// What it reports when it has stopped.
+    pub fn outcome(&self) -> IncrementerOutcome {
+        match self.sched.thread(INCREMENTER) {
+            Some(Thread::Incrementer(i)) => {
+                i.outcome(self.sched.stats(INCREMENTER, Instant::now()))
+            }
+            _ => IncrementerOutcome::default(),
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The cooperative executor: the threads of one interpreter taking turns on one thread, under the
+//! lock's rules ([`crate::gil::Protocol`]), where Web Workers cannot share memory.
+//!
+//! In an iframe of a page that is not cross-origin isolated there is no shared memory, so the
+//! threads of [`crate::gil::Gil`] cannot run side by side in a pool of workers. Under the GIL they
+//! do not run side by side anyway: only the holder runs. [`Scheduler`] runs the threads of one
+//! interpreter on the calling thread and switches between them exactly where the lock hands over.
+//! It adds no rule of its own to the [`Protocol`]; it only plays the parts that real threads and
+//! the OS play for the threaded executor:
+//!
+//! - time: a waiter's round of `interval` ends when the scheduler's clock passes it
+//!   ([`Protocol::next_round_end`]), and the scheduler then calls [`Protocol::retry`] for it, dated
+//!   when the round ended;
+//! - the condition variable: a drop wakes the longest waiter ([`Protocol::oldest_waiter`]), which
+//!   takes the lock at once (the OS's usual choice, made deterministic);
+//! - the holder runs until its next checkpoint; one operation (one `z * z`) is never cut.
+//!
+//! A thread is a [`CoopThread`]: it runs one turn at a time and says what it does next
+//! ([`Next`]). [`Interpreter`] is the experiment's interpreter on this scheduler (controller,
+//! incrementer, load), built from the same workloads as the threaded runner
+//! ([`crate::workload::Counting`], [`crate::workload::LoadThread`]) and assembling its result the
+//! same way ([`crate::runner::assemble`]). [`IsolatedIncrementer`] is the incrementer of an
+//! interpreter of its own (a process) or of a free-threaded one, run on another worker.
+
+mod codec;
+mod interpreter;
+
+pub use codec::*;
+pub use interpreter::{needs_isolated_worker, Interpreter, IsolatedIncrementer, Step};
+
+use crate::gil::{DropReason, Dropped, EventKind, EventLog, LockStats, Protocol, Taken, WorkerId};
+use std::sync::Arc;
+use std::time::Duration;
+use web_time::Instant;
+
+/// What a thread does after a turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// It reached a checkpoint and wants to go on.
+    Checkpoint,
+    /// It drops the lock around a blocking call (`time.sleep`, I/O) that ends at this time, then
+    /// takes it back.
+    BlockUntil(Instant),
+    /// It drops the lock and waits until every other thread of the interpreter has left (a
+    /// `join`), then takes it back.
+    Join,
+    /// It drops the lock and leaves.
+    Exit,
+}
+
+/// One thread of a cooperatively run interpreter.
+pub trait CoopThread {
+    /// Runs one turn: the thread holds the lock (or the interpreter has none). `at` is when the
+    /// turn starts: now, or, for a free thread back from blocking, when its block ended (free
+    /// threads would have run in parallel). A thread that can stop at any checkpoint should stop by
+    /// `until`; one operation may run past it.
+    fn run(&mut self, at: Instant, until: Instant) -> Next;
+
+    /// Whether the next turn is one operation that may last long (one `z * z`): the scheduler then
+    /// logs ahead of time what will surely happen meanwhile, so that a timeline drawn while the
+    /// turn runs shows it.
+    fn long_turn(&self) -> bool {
+        false
+    }
+}
+
+/// Where a thread is, seen from the scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// Holding the lock, or ready to run (free-threaded).
+    Running,
+    /// In `take`, waiting for the lock (only with a lock).
+    Waiting,
+    /// Without the lock until then.
+    Blocked(Instant),
+    /// Without the lock until the other threads have left.
+    Joining,
+    /// Left.
+    Gone,
+}
+
+struct Entry<T> {
+    id: WorkerId,
+    thread: T,
+    place: Place,
+    /// When a free thread's block ended (its next turn's `at`: free threads run in parallel, so
+    /// it would have run then). A thread under the lock runs when it gets the lock.
+    resumed: Option<Instant>,
+}
+
+/// What [`Scheduler::run_for`] tells its driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// More to do: call again (after yielding to the event loop, if there is one).
+    Again,
+    /// Every thread is blocked: call again after this long.
+    Idle(Duration),
+    /// Every thread has left.
+    Done,
+}
+
+/// The threads of one interpreter, taking turns under its lock (or with none: free-threaded).
+pub struct Scheduler<T> {
+    lock: Option<Protocol>,
+    log: Arc<EventLog>,
+    threads: Vec<Entry<T>>,
+    /// Round robin among free threads.
+    next_free: usize,
+    /// The last drop request and block ends logged ahead of time.
+    announced: Vec<(Instant, EventKind, WorkerId)>,
+}
+
+impl<T: CoopThread> Scheduler<T> {
+    /// A scheduler for threads under a lock with `interval` (`None`: free-threaded), logging into
+    /// `log`.
+    pub fn new(interval: Option<Duration>, log: Arc<EventLog>) -> Self {
+        Self {
+            lock: interval.map(|i| Protocol::new(i, Some(log.clone()))),
+            log,
+            threads: Vec::new(),
+            next_free: 0,
+            announced: Vec::new(),
+        }
+    }
+
+    /// Starts `thread` as `id` at `at`: it takes the lock (or waits for it).
+    pub fn spawn(&mut self, id: WorkerId, thread: T, at: Instant) {
+        self.threads.push(Entry {
+            id,
+            thread,
+            place: Place::Running,
+            resumed: None,
+        });
+        self.take(id, at);
+    }
+
+    /// The lock's state, if the interpreter has one.
+    pub fn protocol(&self) -> Option<&Protocol> {
+        self.lock.as_ref()
+    }
+
+    /// Thread `id`.
+    pub fn thread(&self, id: WorkerId) -> Option<&T> {
+        self.entry(id).map(|e| &e.thread)
+    }
+
+    /// Whether every thread other than `id` has left.
+    pub fn others_gone(&self, id: WorkerId) -> bool {
+        self.threads
+            .iter()
+            .all(|e| e.id == id || e.place == Place::Gone)
+    }
+
+    /// Whether thread `id` has left (or never was).
+    pub fn is_gone(&self, id: WorkerId) -> bool {
+        self.entry(id).is_none_or(|e| e.place == Place::Gone)
+    }
+
+    /// What thread `id` did with the lock, up to `now` (none without a lock).
+    pub fn stats(&self, id: WorkerId, now: Instant) -> Option<LockStats> {
+        self.lock.as_ref().map(|p| p.stats(id, now))
+    }
+
+    fn entry(&self, id: WorkerId) -> Option<&Entry<T>> {
+        self.threads.iter().find(|e| e.id == id)
+    }
+
+    fn place_mut(&mut self, id: WorkerId) -> &mut Place {
+        let e = self.threads.iter_mut().find(|e| e.id == id);
+        &mut e.expect("a spawned thread").place
+    }
+
+    /// `take`: the lock if free, else a place among the waiters.
+    fn take(&mut self, id: WorkerId, at: Instant) {
+        let taken = self.lock.as_mut().map(|p| p.take(id, at));
+        let place = match taken {
+            Some(Taken::MustWait) => Place::Waiting,
+            _ => Place::Running,
+        };
+        *self.place_mut(id) = place;
+    }
+
+    /// `drop`: the holder lets go; the longest waiter wakes and takes the lock. A drop that
+    /// answered a request is a forced switch: the waiter has taken the lock before the dropper can
+    /// ask again, which here is at once.
+    fn release(&mut self, id: WorkerId, at: Instant, reason: DropReason) {
+        let Some(p) = &mut self.lock else { return };
+        if p.drop_gil(id, at, reason) == Dropped::ForcedSwitch {
+            p.begin_forced_switch(id);
+        }
+        if let Some(w) = p.oldest_waiter() {
+            p.retry(w, at, false);
+            *self.place_mut(w) = Place::Running;
+        }
+    }
+
+    /// Every waiter's round that ended by `now` ends, in time order, dated when it ended.
+    fn end_rounds(&mut self, now: Instant) {
+        let Some(p) = &mut self.lock else { return };
+        while let Some((t, id)) = p.next_round_end().filter(|(t, _)| *t <= now) {
+            p.retry(id, t, true);
+        }
+    }
+
+    /// Blocked threads whose time has come, and joiners whose threads have all left, take the
+    /// lock back (or, free-threaded, run again).
+    fn wake(&mut self, now: Instant) {
+        for i in 0..self.threads.len() {
+            let e = &self.threads[i];
+            let at = match e.place {
+                Place::Blocked(t) if t <= now => t,
+                Place::Joining if self.others_gone(e.id) => now,
+                _ => continue,
+            };
+            let id = e.id;
+            if self.lock.is_none() {
+                self.threads[i].resumed = Some(at);
+            }
+            self.take(id, at);
+        }
+    }
+
+    /// When the running thread must stop at a checkpoint to let the scheduler look: a round ends
+    /// or a blocked thread wakes, or `end`.
+    fn next_deadline(&self, end: Instant) -> Instant {
+        let rounds = self.lock.as_ref().and_then(|p| p.next_round_end());
+        let blocks = self.threads.iter().filter_map(|e| match e.place {
+            Place::Blocked(t) => Some(t),
+            _ => None,
+        });
+        blocks.chain(rounds.map(|(t, _)| t)).fold(end, Instant::min)
+    }
+
+    /// Before a long turn of `holder`: logs what will surely happen while it runs. Blocked
+    /// threads wake and wait for the lock, and the first of the waiters whose round sees no switch
+    /// asks for a drop. The lock's state changes only when the clock gets there; a copy of an
+    /// event, logged again when it happens, changes nothing on a timeline.
+    fn announce(&mut self, holder: WorkerId) {
+        let Some(p) = &self.lock else { return };
+        let interval = p.interval();
+        let mut ahead = Vec::new();
+        let mut first_request = p.next_request();
+        for e in &self.threads {
+            if let Place::Blocked(t) = e.place {
+                ahead.push((t, EventKind::Wait, e.id));
+                if !p.drop_request() && first_request.is_none_or(|(r, _)| t + interval < r) {
+                    first_request = Some((t + interval, e.id));
+                }
+            }
+        }
+        for (t, kind, id) in ahead {
+            if !self.announced.contains(&(t, kind, id)) {
+                self.log.push_at(t, kind, id, id);
+                self.announced.push((t, kind, id));
+            }
+        }
+        if let Some((t, by)) = first_request {
+            if !self.announced.contains(&(t, EventKind::Request, by)) {
+                self.log.push_at(t, EventKind::Request, holder, by);
+                self.announced.push((t, EventKind::Request, by));
+            }
+        }
+        self.announced.retain(|(t, _, _)| *t >= Instant::now());
+    }
+
+    /// Runs the threads for about `budget` (one operation may take longer).
+    pub fn run_for(&mut self, budget: Duration) -> Turn {
+        let end = Instant::now() + budget;
+        loop {
+            let now = Instant::now();
+            // Wake first: a thread that woke before a round ended must see that round end.
+            self.wake(now);
+            self.end_rounds(now);
+            let Some(i) = self.pick() else {
+                if self.threads.iter().all(|e| e.place == Place::Gone) {
+                    return Turn::Done;
+                }
+                let wake = self.next_deadline(now + Duration::from_millis(10));
+                return Turn::Idle(wake.saturating_duration_since(now));
+            };
+            let id = self.threads[i].id;
+            if self.lock.as_ref().is_some_and(Protocol::drop_request) {
+                // The checkpoint's slow path: drop, let the waiter take the lock, queue again.
+                self.release(id, now, DropReason::Request);
+                self.take(id, now);
+                continue;
+            }
+            if self.threads[i].thread.long_turn() {
+                self.announce(id);
+            }
+            let at = self.threads[i].resumed.take().unwrap_or(now);
+            let until = self.next_deadline(end);
+            let next = self.threads[i].thread.run(at, until);
+            let after = Instant::now();
+            match next {
+                Next::Checkpoint => {}
+                Next::BlockUntil(t) => {
+                    self.release(id, after, DropReason::AllowThreads);
+                    *self.place_mut(id) = Place::Blocked(t);
+                }
+                Next::Join => {
+                    self.release(id, after, DropReason::AllowThreads);
+                    *self.place_mut(id) = Place::Joining;
+                    // The driver may have something to do now (stop a process).
+                    return Turn::Again;
+                }
+                Next::Exit => {
+                    self.release(id, after, DropReason::Exit);
+                    if let Some(p) = &mut self.lock {
+                        p.exit(id, after);
+                    }
+                    *self.place_mut(id) = Place::Gone;
+                }
+            }
+            if after >= end {
+                return Turn::Again;
+            }
+        }
+    }
+
+    /// The thread to run: the holder, or (free-threaded) the next running thread in turn.
+    fn pick(&mut self) -> Option<usize> {
+        if let Some(p) = &self.lock {
+            let holder = p.holder()?;
+            return self.threads.iter().position(|e| e.id == holder);
+        }
+        let n = self.threads.len();
+        let i = (0..n)
+            .map(|k| (self.next_free + k) % n)
+            .find(|&i| self.threads[i].place == Place::Running)?;
+        self.next_free = (i + 1) % n;
+        Some(i)
+    }
+}
