@@ -271,7 +271,7 @@ pub fn run_reference(
         .args(["--victim", config.victim.name()])
         .args([
             "--interval-ms",
-            &(config.interval.as_secs_f64() * 1e3).to_string(),
+            &(config.interval().as_secs_f64() * 1e3).to_string(),
         ])
         .args(["--values", values.name()])
         .stdin(Stdio::null())
@@ -390,7 +390,7 @@ pub fn side_by_side(
         values.name(),
         cfg.victim.name(),
         cfg.load.name(),
-        cfg.interval.as_secs_f64() * 1e3
+        cfg.interval().as_secs_f64() * 1e3
     );
     if markdown {
         out.push_str(&format!("| {} |\n", header.join(" | ")));
@@ -446,6 +446,7 @@ mod tests {
             stop_lag_s: lag,
             rate_per_s: 0.0,
             switches: 0,
+            switch_interval_ms: 5.0,
             workers: vec![],
             load: None,
         }

@@ -292,6 +292,7 @@ pub fn assemble(cfg: &RunConfig, parts: RunParts) -> RunResult {
             0.0
         },
         switches,
+        switch_interval_ms: cfg.interval.as_secs_f64() * 1e3,
         workers,
         load,
     }

@@ -223,6 +223,17 @@ pub fn parse_interval_ms(s: &str) -> Result<Duration, ConfigError> {
     Ok(d)
 }
 
+/// Parses a comma-separated list of switch intervals in milliseconds, keeping the order given.
+pub fn parse_intervals(list: &str) -> Result<Vec<Duration>, ConfigError> {
+    if list.trim().is_empty() {
+        return Err(ConfigError(
+            "the interval list is empty; give milliseconds separated by commas, e.g. 0.1,1,5,20"
+                .into(),
+        ));
+    }
+    list.split(',').map(parse_interval_ms).collect()
+}
+
 /// Parses a load name: `bignum`, `short` or `release`, with their default settings.
 pub fn parse_load(s: &str) -> Result<Load, ConfigError> {
     match s.trim().to_ascii_lowercase().as_str() {
@@ -285,26 +296,40 @@ impl RunConfig {
     }
 }
 
-/// A series of runs: every scenario at every delay.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// A series of runs: every scenario at every delay, at every switch interval.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepConfig {
-    /// The load, by name.
-    #[serde(serialize_with = "serialize_load_name")]
+    /// The load.
     pub load: Load,
-    /// The thread being measured, by name.
-    #[serde(serialize_with = "serialize_victim_name")]
+    /// The thread being measured.
     pub victim: Victim,
-    /// The switch interval.
-    #[serde(
-        serialize_with = "serialize_duration_ms",
-        rename = "switch_interval_ms"
-    )]
-    pub interval: Duration,
+    /// Switch intervals, in run order: one, or several to sweep `sys.setswitchinterval` as the
+    /// seed sweeps the delay. Never empty.
+    pub intervals: Vec<Duration>,
     /// Delays in seconds, in run order.
-    #[serde(serialize_with = "serialize_durations_s")]
     pub delays: Vec<Duration>,
     /// Scenarios, in column order.
     pub scenarios: Vec<Scenario>,
+}
+
+/// The JSON contract's `config`: `load`, `victim`, `switch_interval_ms` (the interval, or null when
+/// several were swept), `switch_intervals_ms`, `delays` and `scenarios`.
+impl Serialize for SweepConfig {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+        let mut st = s.serialize_struct("SweepConfig", 6)?;
+        st.serialize_field("load", self.load.name())?;
+        st.serialize_field("victim", self.victim.name())?;
+        let single = (self.intervals.len() == 1).then(|| ms(&self.intervals[0]));
+        st.serialize_field("switch_interval_ms", &single)?;
+        let all: Vec<f64> = self.intervals.iter().map(ms).collect();
+        st.serialize_field("switch_intervals_ms", &all)?;
+        let delays: Vec<f64> = self.delays.iter().map(Duration::as_secs_f64).collect();
+        st.serialize_field("delays", &delays)?;
+        st.serialize_field("scenarios", &self.scenarios)?;
+        st.end()
+    }
 }
 
 impl Default for SweepConfig {
@@ -313,7 +338,7 @@ impl Default for SweepConfig {
         Self {
             load: Load::BIGNUM,
             victim: Victim::Incrementer,
-            interval: DEFAULT_INTERVAL,
+            intervals: vec![DEFAULT_INTERVAL],
             delays: (0..10).map(Duration::from_secs).collect(),
             scenarios: Scenario::SEED.to_vec(),
         }
@@ -321,22 +346,36 @@ impl Default for SweepConfig {
 }
 
 impl SweepConfig {
-    /// The runs of the sweep in order: for each delay, each scenario (one table row at a time).
+    /// The runs of the sweep in order: for each interval, for each delay, each scenario (one
+    /// table row at a time).
     pub fn runs(&self) -> impl Iterator<Item = RunConfig> + '_ {
-        self.delays.iter().flat_map(move |&delay| {
-            self.scenarios.iter().map(move |&scenario| RunConfig {
-                scenario,
-                delay,
-                load: self.load,
-                victim: self.victim,
-                interval: self.interval,
+        self.intervals.iter().flat_map(move |&interval| {
+            self.delays.iter().flat_map(move |&delay| {
+                self.scenarios.iter().map(move |&scenario| RunConfig {
+                    scenario,
+                    delay,
+                    load: self.load,
+                    victim: self.victim,
+                    interval,
+                })
             })
         })
     }
 
+    /// The switch interval (the first, when several are swept).
+    pub fn interval(&self) -> Duration {
+        self.intervals.first().copied().unwrap_or(DEFAULT_INTERVAL)
+    }
+
+    /// Whether the switch interval is the sweep's axis (several intervals, one delay).
+    pub fn sweeps_intervals(&self) -> bool {
+        self.intervals.len() > 1
+    }
+
     /// The sum of the delays over all runs: a lower bound on the sweep's duration.
     pub fn total_delay(&self) -> Duration {
-        self.delays.iter().sum::<Duration>() * self.scenarios.len() as u32
+        self.delays.iter().sum::<Duration>()
+            * (self.scenarios.len() * self.intervals.len().max(1)) as u32
     }
 }
 
@@ -382,6 +421,8 @@ pub struct RunResult {
     pub rate_per_s: f64,
     /// Hand-offs of the parent interpreter's lock.
     pub switches: u64,
+    /// The switch interval of the run, in milliseconds.
+    pub switch_interval_ms: f64,
     /// Every worker, with its lock statistics.
     pub workers: Vec<WorkerReport>,
     /// What the load did, when there was one.
@@ -398,11 +439,25 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
-    /// The result for `scenario` at `delay_s`, if it was run.
+    /// The result for `scenario` at `delay_s` (at the first interval, when several were swept),
+    /// if it was run.
     pub fn get(&self, scenario: Scenario, delay_s: f64) -> Option<&RunResult> {
-        self.results
-            .iter()
-            .find(|r| r.scenario == scenario && (r.delay_s - delay_s).abs() < 1e-9)
+        self.get_at(scenario, delay_s, self.config.interval())
+    }
+
+    /// The result for `scenario` at `delay_s` and switch interval `interval`, if it was run.
+    pub fn get_at(
+        &self,
+        scenario: Scenario,
+        delay_s: f64,
+        interval: Duration,
+    ) -> Option<&RunResult> {
+        let interval_ms = interval.as_secs_f64() * 1e3;
+        self.results.iter().find(|r| {
+            r.scenario == scenario
+                && (r.delay_s - delay_s).abs() < 1e-9
+                && (r.switch_interval_ms - interval_ms).abs() < 1e-9
+        })
     }
 }
 
@@ -414,14 +469,6 @@ pub fn serialize_duration_s<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, 
 /// Serialises a duration as milliseconds.
 pub fn serialize_duration_ms<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1e3)
-}
-
-fn serialize_durations_s<S: Serializer>(ds: &[Duration], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(ds.iter().map(Duration::as_secs_f64))
-}
-
-fn serialize_load_name<S: Serializer>(load: &Load, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(load.name())
 }
 
 fn serialize_victim_name<S: Serializer>(victim: &Victim, s: S) -> Result<S::Ok, S::Error> {

@@ -108,6 +108,7 @@ pub fn encode_result(res: &RunResult) -> Vec<f64> {
         res.stop_lag_s,
         res.rate_per_s,
         res.switches as f64,
+        res.switch_interval_ms,
         res.workers.len() as f64,
     ];
     for w in &res.workers {
@@ -142,6 +143,7 @@ pub fn decode_result(v: &[f64]) -> Option<RunResult> {
     let stop_lag_s = r.f()?;
     let rate_per_s = r.f()?;
     let switches = r.u()?;
+    let switch_interval_ms = r.f()?;
     let n = r.u()?.min(8);
     let mut workers = Vec::new();
     for _ in 0..n {
@@ -180,6 +182,7 @@ pub fn decode_result(v: &[f64]) -> Option<RunResult> {
         stop_lag_s,
         rate_per_s,
         switches,
+        switch_interval_ms,
         workers,
         load,
     })

@@ -5,12 +5,13 @@ use super::Exporter;
 use crate::scenario::SweepReport;
 use std::fmt::Write;
 
-/// `scenario,delay_s,count,elapsed_s,stop_lag_s,rate_per_s,switches`.
+/// `scenario,delay_s,count,elapsed_s,stop_lag_s,rate_per_s,switches,switch_interval_ms`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CsvExporter;
 
 /// The header line, without its newline.
-pub const HEADER: &str = "scenario,delay_s,count,elapsed_s,stop_lag_s,rate_per_s,switches";
+pub const HEADER: &str =
+    "scenario,delay_s,count,elapsed_s,stop_lag_s,rate_per_s,switches,switch_interval_ms";
 
 impl Exporter for CsvExporter {
     fn serialize(&self, report: &SweepReport) -> Vec<u8> {
@@ -19,14 +20,15 @@ impl Exporter for CsvExporter {
             // Scenario names hold no commas, quotes or spaces, so no field needs quoting.
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{}",
                 r.scenario,
                 float(r.delay_s),
                 r.count,
                 float(r.elapsed_s),
                 float(r.stop_lag_s),
                 float(r.rate_per_s),
-                r.switches
+                r.switches,
+                float(r.switch_interval_ms)
             );
         }
         out.into_bytes()
@@ -73,9 +75,9 @@ mod tests {
         assert_eq!(
             csv(&report(&[Thread], &[1.0], results)),
             "\
-scenario,delay_s,count,elapsed_s,stop_lag_s,rate_per_s,switches
-process,1,123487654,1.00025,0.000012,123456789.123457,42
-free-thread+load,0.5,10,0.5,0,20,0
+scenario,delay_s,count,elapsed_s,stop_lag_s,rate_per_s,switches,switch_interval_ms
+process,1,123487654,1.00025,0.000012,123456789.123457,42,5
+free-thread+load,0.5,10,0.5,0,20,0,5
 "
         );
     }
@@ -89,7 +91,7 @@ free-thread+load,0.5,10,0.5,0,20,0
         };
         assert_eq!(
             csv(&report(&[Thread], &[0.0], vec![r])),
-            format!("{HEADER}\nthread,0,0,0,0.001,,0\n")
+            format!("{HEADER}\nthread,0,0,0,0.001,,0,5\n")
         );
     }
 

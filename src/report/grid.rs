@@ -1,11 +1,13 @@
-//! The seed's grid: one row per delay and one column per scenario, both in the sweep's order.
+//! The seed's grid: one row per delay (or, in a sweep of switch intervals, per interval) and one
+//! column per scenario, both in the sweep's order.
 //!
 //! Shared by the table and Markdown exporters so both show the same cells. The layout comes from
 //! the configuration, not the results, so a sweep in progress keeps its shape and shows its
 //! missing cells as [`MISSING`].
 
 use super::numbers::{thousands, trim_float};
-use crate::scenario::SweepReport;
+use crate::scenario::{RunResult, Scenario, SweepConfig, SweepReport};
+use std::time::Duration;
 
 /// What a cell with no result yet shows.
 pub(crate) const MISSING: &str = "-";
@@ -15,23 +17,97 @@ pub(crate) fn delay_label(delay_s: f64) -> String {
     trim_float(delay_s, 6)
 }
 
-/// One row per configured delay: the delay's label, then each scenario's count with thousands
-/// separators (or [`MISSING`]).
+/// What the rows of a sweep stand for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowAxis {
+    /// The seed's: one row per delay.
+    Delay,
+    /// One row per switch interval, at one delay.
+    Interval,
+}
+
+impl RowAxis {
+    /// The axis of `config`'s rows.
+    pub(crate) fn of(config: &SweepConfig) -> Self {
+        if config.sweeps_intervals() {
+            RowAxis::Interval
+        } else {
+            RowAxis::Delay
+        }
+    }
+
+    /// The first column's name in a plain table and in CSV-like text.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            RowAxis::Delay => "delay_s",
+            RowAxis::Interval => "interval_ms",
+        }
+    }
+
+    /// The axis in words, with its unit.
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            RowAxis::Delay => "delay (s)",
+            RowAxis::Interval => "switch interval (ms)",
+        }
+    }
+}
+
+/// One row of the grid: where it sits on its axis, and the run settings it shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Row {
+    /// The delay in seconds or the interval in milliseconds, as the axis says.
+    pub x: f64,
+    /// The runs' delay.
+    pub delay_s: f64,
+    /// The runs' switch interval.
+    pub interval: Duration,
+}
+
+impl Row {
+    /// The result of `scenario` on this row, if it was run.
+    pub(crate) fn get(self, report: &SweepReport, scenario: Scenario) -> Option<&RunResult> {
+        report.get_at(scenario, self.delay_s, self.interval)
+    }
+}
+
+/// The configured rows, in order.
+pub(crate) fn rows(config: &SweepConfig) -> Vec<Row> {
+    let axis = RowAxis::of(config);
+    config
+        .intervals
+        .iter()
+        .flat_map(|&interval| {
+            config.delays.iter().map(move |d| {
+                let delay_s = d.as_secs_f64();
+                let x = match axis {
+                    RowAxis::Delay => delay_s,
+                    RowAxis::Interval => interval.as_secs_f64() * 1e3,
+                };
+                Row {
+                    x,
+                    delay_s,
+                    interval,
+                }
+            })
+        })
+        .collect()
+}
+
+/// One row per configured delay (or interval): its label, then each scenario's count with
+/// thousands separators (or [`MISSING`]).
 pub(crate) fn count_rows(report: &SweepReport) -> Vec<Vec<String>> {
     let config = &report.config;
-    config
-        .delays
-        .iter()
-        .map(|delay| {
-            let delay_s = delay.as_secs_f64();
-            let mut row = Vec::with_capacity(config.scenarios.len() + 1);
-            row.push(delay_label(delay_s));
-            row.extend(config.scenarios.iter().map(|&sc| {
-                report
-                    .get(sc, delay_s)
+    rows(config)
+        .into_iter()
+        .map(|row| {
+            let mut cells = Vec::with_capacity(config.scenarios.len() + 1);
+            cells.push(delay_label(row.x));
+            cells.extend(config.scenarios.iter().map(|&sc| {
+                row.get(report, sc)
                     .map_or_else(|| MISSING.to_string(), |r| thousands(r.count))
             }));
-            row
+            cells
         })
         .collect()
 }
@@ -52,6 +128,7 @@ pub(crate) mod fixtures {
             stop_lag_s: 0.001,
             rate_per_s: count as f64 / (delay_s + 0.001),
             switches: 0,
+            switch_interval_ms: 5.0,
             workers: vec![],
             load: None,
         }

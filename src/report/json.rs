@@ -44,6 +44,9 @@ mod tests {
     "load": "bignum",
     "victim": "incrementer",
     "switch_interval_ms": 5.0,
+    "switch_intervals_ms": [
+      5.0
+    ],
     "delays": [
       0.5
     ],
@@ -61,6 +64,7 @@ mod tests {
       "stop_lag_s": 0.0,
       "rate_per_s": 2.0,
       "switches": 0,
+      "switch_interval_ms": 5.0,
       "workers": [],
       "load": null
     }

@@ -1,6 +1,6 @@
 //! The seed's table as a GitHub Markdown table.
 
-use super::grid::count_rows;
+use super::grid::{count_rows, RowAxis};
 use super::Exporter;
 use crate::scenario::SweepReport;
 
@@ -15,7 +15,7 @@ impl Exporter for MarkdownExporter {
 }
 
 fn render(report: &SweepReport) -> String {
-    let header: Vec<&str> = std::iter::once("delay (s)")
+    let header: Vec<&str> = std::iter::once(RowAxis::of(&report.config).title())
         .chain(report.config.scenarios.iter().map(|sc| sc.name()))
         .collect();
     let mut out = line(&header);

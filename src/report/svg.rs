@@ -4,10 +4,12 @@
 //! browser, an image viewer or a README. Axes and legend come from the configuration, so a
 //! partial sweep keeps its layout while points arrive.
 
-use super::grid::delay_label;
+use super::grid::{delay_label, rows, RowAxis};
 use super::numbers::{abbreviate, trim_float};
 use crate::scenario::{Scenario, SweepReport};
+use crate::workload::Victim;
 use std::fmt::Write;
+use std::time::Duration;
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 420.0;
@@ -44,23 +46,31 @@ fn colour(sc: Scenario) -> &'static str {
 /// The chart for `report`, as SVG text ending with a newline.
 pub fn svg_chart(report: &SweepReport) -> String {
     let config = &report.config;
-    let title = format!(
-        "gil-lab: incrementer count against delay (load: {}, interval {} ms)",
-        config.load.name(),
-        trim_float(config.interval.as_secs_f64() * 1e3, 3)
-    );
-
+    let axis = RowAxis::of(config);
+    let victim = match config.victim {
+        Victim::Incrementer => "incrementer count",
+        Victim::Io { .. } => "I/O calls",
+    };
+    let title = match axis {
+        RowAxis::Delay => format!(
+            "gil-lab: {victim} against delay (load: {}, interval {} ms)",
+            config.load.name(),
+            trim_float(config.interval().as_secs_f64() * 1e3, 3)
+        ),
+        RowAxis::Interval => format!(
+            "gil-lab: {victim} against switch interval (load: {}, delay {} s)",
+            config.load.name(),
+            delay_label(config.delays.first().map_or(0.0, Duration::as_secs_f64))
+        ),
+    };
+    let rows = rows(config);
     let series: Vec<(Scenario, Vec<(f64, u64)>)> = config
         .scenarios
         .iter()
         .map(|&sc| {
-            let mut points: Vec<(f64, u64)> = config
-                .delays
+            let mut points: Vec<(f64, u64)> = rows
                 .iter()
-                .filter_map(|d| {
-                    let delay_s = d.as_secs_f64();
-                    report.get(sc, delay_s).map(|r| (delay_s, r.count))
-                })
+                .filter_map(|row| row.get(report, sc).map(|r| (row.x, r.count)))
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             points.dedup_by(|a, b| a.0 == b.0);
@@ -68,11 +78,7 @@ pub fn svg_chart(report: &SweepReport) -> String {
         })
         .collect();
 
-    let max_delay = config
-        .delays
-        .iter()
-        .map(|d| d.as_secs_f64())
-        .fold(0.0, f64::max);
+    let max_delay = rows.iter().map(|r| r.x).fold(0.0, f64::max);
     let max_count = series
         .iter()
         .flat_map(|(_, points)| points.iter().map(|&(_, c)| c))
@@ -170,13 +176,14 @@ pub fn svg_chart(report: &SweepReport) -> String {
     out.push_str("</g>\n");
     let _ = writeln!(
         out,
-        r#"<text x="{}" y="{}" text-anchor="middle">delay (s)</text>"#,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
         n((LEFT + RIGHT) / 2.0),
-        n(BOTTOM + 42.0)
+        n(BOTTOM + 42.0),
+        axis.title()
     );
     let _ = writeln!(
         out,
-        r#"<text transform="translate(20 {}) rotate(-90)" text-anchor="middle">incrementer count</text>"#,
+        r#"<text transform="translate(20 {}) rotate(-90)" text-anchor="middle">{victim}</text>"#,
         n((TOP + BOTTOM) / 2.0)
     );
 
@@ -504,7 +511,7 @@ mod tests {
     fn title_names_the_configured_load_and_interval() {
         let mut r = report(&[Thread], &[1.0], vec![]);
         r.config.load = crate::workload::Load::SHORT;
-        r.config.interval = std::time::Duration::from_micros(500);
+        r.config.intervals = vec![std::time::Duration::from_micros(500)];
         assert!(svg_chart(&r).contains(
             ">gil-lab: incrementer count against delay (load: short, interval 0.5 ms)</text>"
         ));

@@ -1,7 +1,7 @@
 //! The seed's table for a terminal: one row per delay, one column per scenario, then the worst
 //! stop lag of each scenario.
 
-use super::grid::count_rows;
+use super::grid::{count_rows, RowAxis};
 use super::Exporter;
 use crate::scenario::SweepReport;
 
@@ -18,7 +18,7 @@ impl Exporter for TableExporter {
 const GAP: &str = "  ";
 
 fn render(report: &SweepReport) -> String {
-    let header: Vec<String> = std::iter::once("delay_s")
+    let header: Vec<String> = std::iter::once(RowAxis::of(&report.config).column())
         .chain(report.config.scenarios.iter().map(|sc| sc.name()))
         .map(String::from)
         .collect();
@@ -126,6 +126,25 @@ delay_s  thread  thread+load
 
 stop lag (max): thread 0.001 s
 "
+        );
+    }
+
+    #[test]
+    fn an_interval_sweep_has_one_row_per_interval() {
+        let mut r = report(&[Thread], &[2.0], vec![]);
+        r.config.intervals = vec![
+            std::time::Duration::from_micros(100),
+            std::time::Duration::from_millis(20),
+        ];
+        for (ms, count) in [(0.1, 7), (20.0, 9)] {
+            r.results.push(crate::scenario::RunResult {
+                switch_interval_ms: ms,
+                ..result(Thread, 2.0, count)
+            });
+        }
+        assert_eq!(
+            table(&r),
+            "interval_ms  thread\n        0.1       7\n         20       9\n\nstop lag (max): thread 0.001 s\n"
         );
     }
 

@@ -421,6 +421,7 @@ mod tests {
             stop_lag_s: 0.5,
             rate_per_s: 0.0,
             switches: 0,
+            switch_interval_ms: 5.0,
             workers: Vec::new(),
             load: None,
         }

@@ -312,6 +312,7 @@ mod tests {
             stop_lag_s,
             rate_per_s: 0.0,
             switches: 0,
+            switch_interval_ms: 5.0,
             workers: vec![WorkerReport {
                 worker: INCREMENTER,
                 role: Role::Incrementer,

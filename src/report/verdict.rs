@@ -6,6 +6,7 @@
 //! and the page.
 
 use super::numbers::thousands;
+use crate::gil::DEFAULT_INTERVAL;
 use crate::scenario::{RunResult, Scenario, SweepReport};
 use crate::workload::{Load, Victim};
 
@@ -32,10 +33,17 @@ pub fn verdict(report: &SweepReport) -> Vec<String> {
         return Vec::new();
     };
     let delay_s = delay.as_secs_f64();
+    // With several intervals, the sentences below speak of the one nearest CPython's default.
+    let interval = config
+        .intervals
+        .iter()
+        .copied()
+        .min_by_key(|i| i.abs_diff(DEFAULT_INTERVAL))
+        .unwrap_or(DEFAULT_INTERVAL);
     let pair = |loaded: Scenario| -> Option<(&RunResult, &RunResult)> {
         Some((
-            report.get(loaded.alone(), delay_s)?,
-            report.get(loaded, delay_s)?,
+            report.get_at(loaded.alone(), delay_s, interval)?,
+            report.get_at(loaded, delay_s, interval)?,
         ))
     };
     let what = match config.victim {
@@ -43,6 +51,30 @@ pub fn verdict(report: &SweepReport) -> Vec<String> {
         Victim::Io { .. } => "this I/O thread",
     };
     let mut out = Vec::new();
+    if config.sweeps_intervals() {
+        // The thread's share beside the load at each interval: where the convoy is, it shrinks
+        // as the interval does.
+        let shares: Vec<String> = config
+            .intervals
+            .iter()
+            .filter_map(|&i| {
+                let alone = report.get_at(Scenario::Thread, delay_s, i)?;
+                let with = report.get_at(Scenario::ThreadLoad, delay_s, i)?;
+                let ratio = with.rate_per_s / alone.rate_per_s.max(f64::MIN_POSITIVE);
+                Some(format!(
+                    "{} ms {}",
+                    super::numbers::trim_float(i.as_secs_f64() * 1e3, 3),
+                    percent(ratio)
+                ))
+            })
+            .collect();
+        if !shares.is_empty() {
+            out.push(format!(
+                "Share {what} kept beside the load, by switch interval: {}.",
+                shares.join(", ")
+            ));
+        }
+    }
     for loaded in [
         Scenario::ThreadLoad,
         Scenario::ProcessLoad,
@@ -107,6 +139,7 @@ mod tests {
             stop_lag_s: 0.0,
             rate_per_s: rate,
             switches: 0,
+            switch_interval_ms: 5.0,
             workers: vec![],
             load: None,
         }
@@ -165,6 +198,25 @@ mod tests {
         assert_eq!(
             verdict(&convoy),
             ["I/O beside a CPU-bound thread: convoy (209 ops/s against 5,272 alone, 4.0 %); a shorter switch interval or a process helps."]
+        );
+    }
+
+    #[test]
+    fn an_interval_sweep_lists_the_share_at_each_interval() {
+        let mut r = report(Load::SHORT, Victim::IO, &[]);
+        r.config.scenarios = vec![Scenario::Thread, Scenario::ThreadLoad];
+        r.config.intervals = vec![Duration::from_micros(100), Duration::from_millis(5)];
+        for (ms, with) in [(0.1, 1000.0), (5.0, 50.0)] {
+            for (s, rate) in [(Scenario::Thread, 5000.0), (Scenario::ThreadLoad, with)] {
+                r.results.push(RunResult {
+                    switch_interval_ms: ms,
+                    ..result(s, rate)
+                });
+            }
+        }
+        assert_eq!(
+            verdict(&r)[0],
+            "Share this I/O thread kept beside the load, by switch interval: 0.1 ms 20 %, 5 ms 1.0 %."
         );
     }
 

@@ -38,6 +38,7 @@ fn result(scenario: Scenario, delay_s: f64, elapsed_s: f64, stop_lag_s: f64) -> 
         stop_lag_s,
         rate_per_s: 0.0,
         switches: 0,
+        switch_interval_ms: 5.0,
         workers: vec![WorkerReport {
             worker: INCREMENTER,
             role: Role::Incrementer,

@@ -17,8 +17,8 @@ use gil_lab::reference::{
 };
 use gil_lab::report::Format;
 use gil_lab::scenario::{
-    parse_delay, parse_delays, parse_interval_ms, parse_load, parse_scenarios, parse_victim,
-    SweepConfig,
+    parse_delay, parse_delays, parse_interval_ms, parse_intervals, parse_load, parse_scenarios,
+    parse_victim, SweepConfig,
 };
 use gil_lab::workload::Victim;
 use gil_lab::{run, Load, RunConfig, Scenario, SweepReport};
@@ -83,6 +83,10 @@ struct SweepArgs {
     /// free-thread+load [default: the seed's four].
     #[arg(long, value_name = "LIST", value_parser = |s: &str| parse_scenarios(s).map(List))]
     scenarios: Option<List<Scenario>>,
+    /// Switch intervals in milliseconds, comma-separated, e.g. 0.1,1,5,20: sweeps
+    /// sys.setswitchinterval at one delay, one table row per interval (instead of --interval-ms).
+    #[arg(long, value_name = "LIST", value_parser = |s: &str| parse_intervals(s).map(List), conflicts_with = "interval_ms")]
+    intervals: Option<List<Duration>>,
     #[command(flatten)]
     common: Common,
     /// Output format: table, json, csv or markdown.
@@ -187,19 +191,36 @@ fn dispatch(cli: Cli) -> Result<(), Fail> {
     }
 }
 
+/// The delay of an interval sweep when no --delays is given.
+const INTERVAL_SWEEP_DELAY: Duration = Duration::from_secs(2);
+
 fn sweep(args: SweepArgs) -> Result<(), Fail> {
     let defaults = SweepConfig::default();
+    let intervals_given = args.intervals.is_some();
     let config = SweepConfig {
         load: args.common.load,
         victim: args.common.victim,
-        interval: args.common.interval_ms,
+        intervals: args
+            .intervals
+            .map_or(vec![args.common.interval_ms], |List(i)| i),
         delays: match (args.delays, args.max_delay) {
             (Some(List(d)), _) => d,
             (None, Some(n)) => (0..=n).map(|s| Duration::from_secs(s.into())).collect(),
+            (None, None) if intervals_given => vec![INTERVAL_SWEEP_DELAY],
             (None, None) => defaults.delays,
         },
         scenarios: args.scenarios.map_or(defaults.scenarios, |List(s)| s),
     };
+    if config.sweeps_intervals() && config.delays.len() > 1 {
+        return Err(Fail::Usage(
+            "with several --intervals give one delay (e.g. --delays 2): the table then has one row per switch interval".into(),
+        ));
+    }
+    if config.sweeps_intervals() && args.reference.is_some() {
+        return Err(Fail::Usage(
+            "--reference compares one switch interval at a time; give one with --interval-ms instead of --intervals".into(),
+        ));
+    }
     // Check every destination before minutes of measuring, not after.
     let output = args.output.map(OutputFile::check).transpose()?;
     let plot = args.plot.map(OutputFile::check).transpose()?;
