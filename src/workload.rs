@@ -278,6 +278,22 @@ pub struct LoadThread {
 }
 
 impl LoadThread {
+    /// A load whose operations run elsewhere (the cooperative executor hands the release load's
+    /// hashing to another worker): no buffer of its own.
+    pub fn new_elsewhere(load: Load) -> Self {
+        Self {
+            load,
+            z: PyLong::from_u32(10),
+            data: Vec::new(),
+            report: LoadReport::default(),
+        }
+    }
+
+    /// What this load runs.
+    pub fn load(&self) -> Load {
+        self.load
+    }
+
     /// A load that has done nothing yet (`z = 10`).
     pub fn new(load: Load) -> Self {
         Self {

@@ -3,13 +3,13 @@
 //! on a worker of its own).
 
 use super::{CoopThread, Next, Scheduler, Turn};
-use crate::gil::{Event, EventLog, LockStats, Protocol};
+use crate::gil::{Event, EventKind, EventLog, LockStats, Protocol};
 use crate::padded::CachePadded;
 use crate::runner::{
     assemble, IncrementerOutcome, RunParts, RunShared, CONTROLLER, INCREMENTER, LOAD,
 };
 use crate::scenario::{LockMode, RunConfig, RunResult, Scenario};
-use crate::workload::{Counting, IoLoop, LoadThread, Victim};
+use crate::workload::{Counting, IoLoop, Load, LoadThread, Victim};
 use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,6 +124,28 @@ struct LoadWorker {
     shared: Arc<RunShared>,
     thread: LoadThread,
     log: Arc<EventLog>,
+    /// When the operation running elsewhere (the release load's) started.
+    offloaded_at: Option<Instant>,
+}
+
+impl LoadWorker {
+    fn run(&mut self) -> Next {
+        if let Some(started) = self.offloaded_at.take() {
+            // Back with the lock after the work done elsewhere: one operation done.
+            self.thread.op_done(started);
+            return Next::Checkpoint;
+        }
+        if !self.shared.running.load(Relaxed) {
+            return Next::Exit;
+        }
+        if let Load::Release { .. } = self.thread.load() {
+            self.log.push(EventKind::OpStart, LOAD, LOAD);
+            self.offloaded_at = Some(Instant::now());
+            return Next::Offload;
+        }
+        self.thread.op(Some(&self.log), LOAD);
+        Next::Checkpoint
+    }
 }
 
 /// The threads of the experiment's interpreters.
@@ -138,13 +160,7 @@ impl CoopThread for Thread {
         match self {
             Thread::Controller(c) => c.run(at),
             Thread::Incrementer(i) => i.run(at, until),
-            Thread::Load(l) => {
-                if !l.shared.running.load(Relaxed) {
-                    return Next::Exit;
-                }
-                l.thread.op(Some(&l.log), LOAD);
-                Next::Checkpoint
-            }
+            Thread::Load(l) => l.run(),
         }
     }
 
@@ -166,6 +182,11 @@ pub enum Step {
     /// The controller waits for the isolated incrementer's outcome:
     /// [`Interpreter::isolated_finished`], then `step` again.
     WaitIsolated,
+    /// The load dropped the lock around one operation of C code that releases the GIL: run
+    /// [`crate::workload::release_op`] on a buffer of this many bytes on another worker (beside
+    /// this one, as the C code runs beside Python's threads), then call
+    /// [`Interpreter::offload_done`]; meanwhile keep calling `step`.
+    Offload(usize),
     /// The run is over: [`Interpreter::result`].
     Done,
 }
@@ -182,6 +203,8 @@ pub struct Interpreter {
     started: Option<Instant>,
     isolated: Option<IncrementerOutcome>,
     stop_sent: bool,
+    /// A [`Step::Offload`] was handed out and its work has not finished.
+    offload_sent: bool,
 }
 
 impl Interpreter {
@@ -212,6 +235,7 @@ impl Interpreter {
             started: None,
             isolated: None,
             stop_sent: false,
+            offload_sent: false,
         }
     }
 
@@ -235,8 +259,9 @@ impl Interpreter {
         if self.cfg.scenario.has_load() {
             let load = LoadWorker {
                 shared: self.shared.clone(),
-                thread: LoadThread::new(self.cfg.load),
+                thread: LoadThread::new_elsewhere(self.cfg.load),
                 log: self.log.clone(),
+                offloaded_at: None,
             };
             self.sched.spawn(LOAD, Thread::Load(load), now);
         }
@@ -264,12 +289,24 @@ impl Interpreter {
         self.isolated = Some(outcome);
     }
 
+    /// The work of the last [`Step::Offload`] has finished: the load takes the lock back.
+    pub fn offload_done(&mut self) {
+        self.offload_sent = false;
+        self.sched.offload_done(LOAD, Instant::now());
+    }
+
     /// Runs the interpreter's threads for about `budget` (one `z * z` may take longer).
     pub fn step(&mut self, budget: Duration) -> Step {
         if self.started.is_none() {
             return Step::Idle(Duration::from_millis(1));
         }
         let turn = self.sched.run_for(budget);
+        if !self.offload_sent && self.sched.is_offloaded(LOAD) {
+            self.offload_sent = true;
+            if let Load::Release { bytes } = self.cfg.load {
+                return Step::Offload(bytes);
+            }
+        }
         if !self.local_incrementer {
             if !self.stop_sent && !self.shared.running.load(Relaxed) {
                 self.stop_sent = true;

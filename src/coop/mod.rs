@@ -46,6 +46,10 @@ pub enum Next {
     Join,
     /// It drops the lock and leaves.
     Exit,
+    /// It drops the lock around work that runs elsewhere, beside this interpreter's threads (C
+    /// code that releases the GIL, on another worker): it takes the lock back once the driver
+    /// calls [`Scheduler::offload_done`].
+    Offload,
 }
 
 /// One thread of a cooperatively run interpreter.
@@ -75,6 +79,8 @@ enum Place {
     Blocked(Instant),
     /// Without the lock until the other threads have left.
     Joining,
+    /// Without the lock while its work runs elsewhere.
+    Offloaded,
     /// Left.
     Gone,
 }
@@ -142,6 +148,19 @@ impl<T: CoopThread> Scheduler<T> {
     /// Thread `id`.
     pub fn thread(&self, id: WorkerId) -> Option<&T> {
         self.entry(id).map(|e| &e.thread)
+    }
+
+    /// Whether thread `id` waits for work it handed elsewhere ([`Next::Offload`]).
+    pub fn is_offloaded(&self, id: WorkerId) -> bool {
+        self.entry(id).is_some_and(|e| e.place == Place::Offloaded)
+    }
+
+    /// The work thread `id` handed elsewhere has finished at `at`: it takes the lock back (or
+    /// waits for it).
+    pub fn offload_done(&mut self, id: WorkerId, at: Instant) {
+        if self.is_offloaded(id) {
+            self.take(id, at);
+        }
     }
 
     /// Whether every thread other than `id` has left.
@@ -302,6 +321,12 @@ impl<T: CoopThread> Scheduler<T> {
                     self.release(id, after, DropReason::AllowThreads);
                     *self.place_mut(id) = Place::Joining;
                     // The driver may have something to do now (stop a process).
+                    return Turn::Again;
+                }
+                Next::Offload => {
+                    self.release(id, after, DropReason::AllowThreads);
+                    *self.place_mut(id) = Place::Offloaded;
+                    // The driver must start the work now.
                     return Turn::Again;
                 }
                 Next::Exit => {
