@@ -5,6 +5,8 @@
 //!   switch interval (p50 and p99 over many hand-offs);
 //! - `incrementer`: the incrementer's rate alone in each mode, interleaved in one run, with the
 //!   ratio shared-lock / free (the emulation must not tax the thread it measures).
+//! - `loops`: instructions per iteration of the incrementer's compiled loop in each mode, read
+//!   from this binary with objdump;
 //! - `bignum`: the time of each `z * z` step and its growth factor.
 
 use criterion::{black_box, Criterion};
@@ -194,6 +196,65 @@ fn incrementer_rates() {
     }
 }
 
+/// Instructions per iteration of the incrementer's compiled loop in each mode, read from this
+/// binary's own machine code (`objdump`): a figure no noise can move. A monomorph is told apart by
+/// the cold call its loop makes (`answer_drop_request`: shared lock; `handle_pending`: free; none:
+/// bare); the loop is the instructions from a backward jump's target to that jump.
+fn loop_instructions() {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let out = std::process::Command::new("objdump")
+        .args(["-d", "--no-show-raw-insn", "-C"])
+        .arg(&exe)
+        .output();
+    let Ok(out) = out else {
+        println!("\nincrementer loops: objdump (binutils) is not installed; skipped");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("\nincrementer's compiled loop, instructions per iteration (objdump of this binary)");
+    for body in text.split("\n\n").filter(|f| {
+        f.lines()
+            .next()
+            .is_some_and(|l| l.ends_with("<gil_lab::workload::incrementer>:"))
+    }) {
+        let insns: Vec<(u64, &str)> = body
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let (addr, rest) = l.trim().split_once(':')?;
+                Some((u64::from_str_radix(addr, 16).ok()?, rest.trim()))
+            })
+            .filter(|(_, i)| !i.starts_with("data16") && !i.contains("nop") && *i != "int3")
+            .collect();
+        let mode = if body.contains("answer_drop_request") {
+            "shared-lock"
+        } else if body.contains("handle_pending") {
+            "free"
+        } else {
+            "bare"
+        };
+        // The first backward jump closes the hot loop.
+        let back = insns.iter().enumerate().find_map(|(k, (addr, i))| {
+            let target = i.split_whitespace().nth(1)?;
+            let target = u64::from_str_radix(target, 16).ok()?;
+            (i.starts_with('j') && target < *addr).then_some((k, target))
+        });
+        if let Some((k, target)) = back {
+            let n = insns[..=k].iter().filter(|(a, _)| *a >= target).count();
+            let loads = insns[..=k]
+                .iter()
+                .filter(|(a, i)| *a >= target && i.starts_with("movzbl ("))
+                .count();
+            println!(
+                "{mode:>12}: {n} instructions, {loads} flag loads, loop at 0x{target:x} ({}-byte aligned)",
+                if target % 64 == 0 { 64 } else { target & target.wrapping_neg() }
+            );
+        }
+    }
+}
+
 fn bignum_steps() {
     println!("\nbignum: z = 10, then z = z * z");
     println!(
@@ -220,11 +281,20 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     checkpoint(&mut c);
     c.final_summary();
-    // The custom measurements take a while; `cargo bench -- checkpoint` skips them.
+    // The custom measurements take a while: `cargo bench --bench gil -- NAME` runs the one
+    // named (handoff, incrementer, loops, bignum), and any other filter (e.g. checkpoint) none.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    if filter.is_none() {
+    let run = |name: &str| filter.as_deref().is_none_or(|f| f == name);
+    if run("handoff") {
         handoff();
+    }
+    if run("incrementer") {
         incrementer_rates();
+    }
+    if run("loops") {
+        loop_instructions();
+    }
+    if run("bignum") {
         bignum_steps();
     }
 }
