@@ -77,7 +77,7 @@ FORMATS = ("table", "json")
 
 DEFAULT_DELAYS = "0,1,2,3,4,5,6,7,8,9"
 DEFAULT_INTERVAL_MS = 5.0
-DEFAULT_BIGNUM_CAP_BITS = 80_000_000
+DEFAULT_BIGNUM_CAP_BITS = 20_000_000
 DEFAULT_SHORT_OP_US = 5.0
 DEFAULT_IO_OP_US = 100.0
 DEFAULT_RELEASE_OP_BYTES = 8 * 1024 * 1024
@@ -701,11 +701,11 @@ def parse_args(argv=None):
     p.add_argument(
         "--bignum-cap-bits",
         type=parse_number(
-            "the bignum cap", "bits", "bits", MIN_CAP_BITS, MAX_CAP_BITS, "80000000", whole=True
+            "the bignum cap", "bits", "bits", MIN_CAP_BITS, MAX_CAP_BITS, "20000000", whole=True
         ),
         default=DEFAULT_BIGNUM_CAP_BITS,
         metavar="BITS",
-        help="z restarts from 10 once it has more bits than this (default: 80000000)",
+        help="z restarts from 10 once it has more bits than this (default: 20000000)",
     )
     p.add_argument(
         "--short-op-us",
