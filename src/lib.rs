@@ -22,8 +22,8 @@ pub mod reference;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod sweep;
 mod sync;
-#[cfg(target_arch = "wasm32")]
 pub mod web;
 pub mod workload;
 

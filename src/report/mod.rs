@@ -8,6 +8,7 @@ mod csv;
 mod grid;
 mod json;
 mod markdown;
+pub mod markup;
 pub mod numbers;
 mod svg;
 mod table;
@@ -33,7 +34,7 @@ pub trait Exporter {
 pub enum Format {
     /// The seed's table: one row per delay, one column per scenario.
     Table,
-    /// The JSON contract of DESIGN.md section 5 (`config` and `results`).
+    /// The JSON contract shared with the web page's downloads (`config` and `results`).
     Json,
     /// One line per scenario and delay.
     Csv,

@@ -1,5 +1,6 @@
-//! The page's settings and the URL parameters of DESIGN.md section 5, checked with the same
-//! parsers as the command line: a bad value becomes a notice and its default, never a crash.
+//! The page's settings and its URL parameters (`scenarios`, `delays`, `load`, `interval_ms`,
+//! `autorun`, `embed`), checked with the same parsers as the command line: a bad value becomes a
+//! notice and its default, never a crash.
 
 use crate::gil::DEFAULT_INTERVAL;
 use crate::scenario::{
@@ -113,7 +114,7 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 KNOWN.join(", ")
             )),
         };
-        out.notices.extend(problem.map(capitalise));
+        out.notices.extend(problem.map(|p| crate::report::markup::capitalise(&p)));
     }
     out
 }
@@ -142,31 +143,13 @@ pub fn scenario_list(scenarios: &[Scenario]) -> String {
 pub fn delay_list(delays: &[Duration]) -> String {
     delays
         .iter()
-        .map(|d| short_number(d.as_secs_f64()))
+        .map(|d| super::html::short_number(d.as_secs_f64()))
         .collect::<Vec<_>>()
         .join(",")
 }
 
 /// A duration in milliseconds, shortest form.
 pub fn ms(d: Duration) -> String {
-    short_number(d.as_secs_f64() * 1e3)
+    super::html::short_number(d.as_secs_f64() * 1e3)
 }
 
-/// A number without float noise: at most 6 decimals, no trailing zeros.
-pub fn short_number(v: f64) -> String {
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-0" {
-        "0".into()
-    } else {
-        s.into()
-    }
-}
-
-fn capitalise(s: String) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => s,
-    }
-}
