@@ -30,7 +30,7 @@ mod page;
 #[cfg(target_arch = "wasm32")]
 pub mod shared;
 #[cfg(target_arch = "wasm32")]
-mod source;
+pub mod source;
 
 #[cfg(target_arch = "wasm32")]
 pub use bindings::*;

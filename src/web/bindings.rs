@@ -65,8 +65,13 @@ impl Page {
     /// Cooperative mode: the next run for Web Workers to start (a job's JSON text), if any;
     /// call every frame.
     #[wasm_bindgen(js_name = nextJob)]
-    pub fn next_job(&mut self) -> Option<String> {
-        self.0.next_job()
+    pub fn next_job(&mut self) -> Option<JobStart> {
+        let text = self.0.next_job()?;
+        let job: super::wire::Job = super::wire::from_text(&text, "job").ok()?;
+        Some(JobStart {
+            text,
+            kinds: job.workers.iter().map(|k| k.name().to_string()).collect(),
+        })
     }
 
     /// Cooperative mode: a message a worker posted; `true` when its run is over.
@@ -96,6 +101,26 @@ impl Page {
     #[wasm_bindgen(js_name = embedCode)]
     pub fn embed_code(&self) -> String {
         self.0.embed_code()
+    }
+}
+
+/// A run for the cooperative mode's Web Workers: the job to hand each, and which workers.
+#[wasm_bindgen]
+pub struct JobStart {
+    text: String,
+    kinds: Vec<String>,
+}
+
+#[wasm_bindgen]
+impl JobStart {
+    /// The job, as JSON text for [`CoopWorker::new`].
+    pub fn text(&self) -> String {
+        self.text.clone()
+    }
+
+    /// One worker kind per Web Worker to start (`interpreter`, `isolated`).
+    pub fn kinds(&self) -> Vec<String> {
+        self.kinds.clone()
     }
 }
 
@@ -138,8 +163,8 @@ impl CoopWorker {
     #[wasm_bindgen(constructor)]
     pub fn new(job: &str, kind: &str, now_ms: f64) -> Result<CoopWorker, JsError> {
         crate::platform::web::install_panic_hook();
-        let kind: WorkerKind = super::wire::from_text(&format!("\"{kind}\""), "worker kind")
-            .map_err(|e| JsError::new(&e))?;
+        let kind = WorkerKind::from_name(kind)
+            .ok_or_else(|| JsError::new(&format!("no worker kind is called '{kind}'")))?;
         let (inner, first) =
             worker::CoopWorker::new(job, kind, now_ms).map_err(|e| JsError::new(&e))?;
         Ok(Self {

@@ -3,7 +3,7 @@
 
 use crate::report::markup::nice_step;
 use super::timeline::{lane_titles, LaneState, Timeline};
-use crate::scenario::{LockMode, RunConfig, RunResult};
+use crate::scenario::{RunConfig, RunResult};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, Window};
 

@@ -30,6 +30,23 @@ pub enum WorkerKind {
     Isolated,
 }
 
+impl WorkerKind {
+    /// Its name in a job: `interpreter`, `isolated`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkerKind::Interpreter => "interpreter",
+            WorkerKind::Isolated => "isolated",
+        }
+    }
+
+    /// The kind called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [WorkerKind::Interpreter, WorkerKind::Isolated]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+}
+
 /// One run, as the page hands it to the workers that run it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Job {
@@ -526,6 +543,10 @@ mod tests {
         assert!(!thread.has_isolated());
         let process = round_trip(&Job::new(1, &runs[1]));
         assert!(process.has_isolated());
+        for k in &process.workers {
+            assert_eq!(WorkerKind::from_name(k.name()), Some(*k));
+            assert_eq!(to_text(k), format!("\"{}\"", k.name()));
+        }
         assert_eq!(process.config(), Ok(runs[1]));
     }
 

@@ -74,7 +74,7 @@ impl Page {
         self.form_error = (!errors.is_empty()).then(|| errors.join("; "));
         match &self.form_error {
             Some(e) => {
-                self.dom.set_text("form-error", &html::sentence(e));
+                self.dom.set_text("form-error", &crate::report::markup::sentence(e));
                 self.dom.show("form-error", true);
             }
             None => self.dom.show("form-error", false),
@@ -85,7 +85,7 @@ impl Page {
             &format!(
                 "{} runs, about {} s (more with a load: see the late stop).",
                 self.config.scenarios.len() * self.config.delays.len(),
-                params::short_number(est.round())
+                html::short_number(est.round())
             ),
         );
     }
@@ -136,7 +136,7 @@ impl Page {
         }
         let items: String = notices
             .iter()
-            .map(|n| format!("<li>{}</li>", html::esc(n)))
+            .map(|n| format!("<li>{}</li>", html::escape(n)))
             .collect();
         self.dom.set_html("notice-list", &items);
         self.dom.show("notice", true);

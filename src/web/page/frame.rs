@@ -1,8 +1,7 @@
 //! The animation-frame loop: read what the run source produced, update the page. The same for
 //! both modes: it only reads the [`SharedSweep`] of the current [`super::RunSource`].
 
-use super::super::html::LiveCell;
-use super::super::params;
+use super::super::html::{self, LiveCell};
 use super::super::shared::{SharedSweep, Status};
 use super::super::timeline::Timeline;
 use super::{Page, PageState, RunView};
@@ -88,7 +87,7 @@ impl Page {
                             "Run {} of {total}: {} with a {} s delay, {}.",
                             l.run + 1,
                             cfg.scenario,
-                            params::short_number(delay),
+                            html::short_number(delay),
                             if l.elapsed_s > delay {
                                 "waiting for the controller to stop it".to_string()
                             } else {

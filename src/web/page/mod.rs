@@ -201,11 +201,11 @@ impl Page {
     /// `reason`, if given, says in one sentence why threads could not be used.
     pub fn use_cooperative(&mut self, reason: Option<&str>) {
         let mut line = String::from(
-            "Mode: cooperative. Each interpreter's threads take turns on one Web Worker, under \
-             the same lock rules.",
+            "Mode: no shared memory here, so each interpreter's threads take turns on one Web \
+             Worker, under the same lock rules.",
         );
         if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) {
-            line = format!("{line} {}", super::html::sentence(reason));
+            line = format!("{line} {}", crate::report::markup::sentence(reason));
         }
         self.dom.set_text(
             "pool-info",
