@@ -247,6 +247,9 @@ mod tests {
         assert_eq!(end, SweepEnd::Stopped);
         assert_eq!(observer.seen, ["start 0 thread", "end 0 thread"]);
         assert_eq!(report.results.len(), 1);
-        assert!(report.results[0].count > 0, "the incrementer really counted");
+        assert!(
+            report.results[0].count > 0,
+            "the incrementer really counted"
+        );
     }
 }

@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn escape_covers_markup_characters() {
-        assert_eq!(escape(r#"a<b & "c">'"#), "a&lt;b &amp; &quot;c&quot;&gt;&#39;");
+        assert_eq!(
+            escape(r#"a<b & "c">'"#),
+            "a&lt;b &amp; &quot;c&quot;&gt;&#39;"
+        );
         assert_eq!(escape("thread+load"), "thread+load");
     }
 

@@ -1,8 +1,8 @@
 //! Paints a [`Timeline`] on a canvas: one lane per worker, coloured by lock state, a time axis,
 //! the controller's wake-up (`delay`) and the moment it really cleared the flag (the late stop).
 
-use crate::report::markup::nice_step;
 use super::timeline::{lane_titles, LaneState, Timeline};
+use crate::report::markup::nice_step;
 use crate::scenario::{RunConfig, RunResult};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, Window};

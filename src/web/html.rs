@@ -370,8 +370,7 @@ pub fn timeline_summary(cfg: &RunConfig, t: &Timeline, result: Option<&RunResult
     let total = end as f64 / 1e6;
     let mut out = String::new();
     for (lane, title) in t.lanes.iter().zip(lane_titles(cfg).iter()) {
-        if lane.spans.iter().all(|s| s.state == LaneState::Released) && lane.op_starts.is_empty()
-        {
+        if lane.spans.iter().all(|s| s.state == LaneState::Released) && lane.op_starts.is_empty() {
             continue;
         }
         let s = lane.shares(end);

@@ -114,7 +114,8 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 KNOWN.join(", ")
             )),
         };
-        out.notices.extend(problem.map(|p| crate::report::markup::capitalise(&p)));
+        out.notices
+            .extend(problem.map(|p| crate::report::markup::capitalise(&p)));
     }
     out
 }
@@ -152,4 +153,3 @@ pub fn delay_list(delays: &[Duration]) -> String {
 pub fn ms(d: Duration) -> String {
     super::html::short_number(d.as_secs_f64() * 1e3)
 }
-

@@ -13,7 +13,6 @@ use crate::scenario::{RunConfig, RunResult, SweepConfig};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 use std::sync::{Arc, Mutex};
 
-
 /// Where a sweep is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]

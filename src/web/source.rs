@@ -97,9 +97,10 @@ impl SweepObserver for Writer<'_> {
 
     fn progress(&mut self, index: usize, p: Progress) {
         let elapsed_us = p.elapsed.as_micros() as u64;
-        let go_us = self.0.try_log(index).map_or(1, |log| {
-            log.now_us().saturating_sub(elapsed_us).max(1)
-        });
+        let go_us = self
+            .0
+            .try_log(index)
+            .map_or(1, |log| log.now_us().saturating_sub(elapsed_us).max(1));
         self.0.set_live(p.count, elapsed_us, go_us);
     }
 
@@ -253,8 +254,7 @@ impl RunSource for Cooperative {
             } => {
                 if let (true, Some(zero)) = (current, self.zero(run, go_ms)) {
                     let go_us = ((go_ms - zero) * 1e3).max(1.0) as u64;
-                    self.shared
-                        .set_live(count, (elapsed_s * 1e6) as u64, go_us);
+                    self.shared.set_live(count, (elapsed_s * 1e6) as u64, go_us);
                 }
                 false
             }
@@ -288,8 +288,6 @@ impl RunSource for Cooperative {
 
     fn worker_failed(&mut self, message: &str) {
         self.in_flight = None;
-        self.shared
-            .fail(format!("a Web Worker stopped: {message}"));
+        self.shared.fail(format!("a Web Worker stopped: {message}"));
     }
 }
-

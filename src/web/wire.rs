@@ -90,7 +90,9 @@ impl Job {
     /// The run's settings, checked again with the CLI's parsers (a worker trusts no message).
     pub fn config(&self) -> Result<RunConfig, ConfigError> {
         if !(self.delay_s.is_finite() && self.delay_s >= 0.0) {
-            return Err(ConfigError("a run needs a delay of zero or more seconds".into()));
+            return Err(ConfigError(
+                "a run needs a delay of zero or more seconds".into(),
+            ));
         }
         let interval = Duration::from_nanos((self.interval_ms.max(0.0) * 1e6).round() as u64);
         if !(self.interval_ms.is_finite() && (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval)) {

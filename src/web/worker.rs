@@ -172,7 +172,10 @@ impl CoopWorker {
                     out.tick_ms = Some(0.0);
                 }
             }
-            (m, _) => self.fail(format!("a worker got a message not meant for it: {m:?}"), out),
+            (m, _) => self.fail(
+                format!("a worker got a message not meant for it: {m:?}"),
+                out,
+            ),
         }
     }
 
@@ -345,7 +348,10 @@ mod tests {
         let page = drive(vec![(interp, out_i), (iso, out_s)]);
         let r = result_of(&page).expect("the run ends with its result");
         assert_eq!(r.scenario, Scenario::Process);
-        assert!(r.count > 0, "the isolated incrementer's count reached the result");
+        assert!(
+            r.count > 0,
+            "the isolated incrementer's count reached the result"
+        );
     }
 
     #[test]
@@ -357,6 +363,10 @@ mod tests {
         assert_eq!(out.tick_ms, None);
         let m: PageMessage = wire::from_text(&out.to_page[0], "page").unwrap();
         assert!(matches!(m, PageMessage::Failed { run: 0, .. }));
-        assert_eq!(w.handle(&tick(), 0.0), Outbox::default(), "a failed worker stays quiet");
+        assert_eq!(
+            w.handle(&tick(), 0.0),
+            Outbox::default(),
+            "a failed worker stays quiet"
+        );
     }
 }

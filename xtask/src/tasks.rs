@@ -2,7 +2,7 @@
 
 use crate::cli::TEST_STEPS;
 use crate::cmd::Cmd;
-use crate::install::{self, Needs, CHROMEDRIVER, CHROMIUM};
+use crate::install::{self, Needs, CHROMEDRIVER, CHROMIUM, FIREFOX, MINIBROWSER, WEBKIT_DRIVER};
 use crate::serve::Server;
 use crate::steps::Runner;
 use std::path::{Path, PathBuf};
@@ -117,7 +117,10 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
     let e2e = Cmd::new("node")
         .args(&["tests/e2e/run.mjs"])
         .env("GIL_LAB_DIST", project.dist().to_string_lossy())
-        .env("CHROMIUM", CHROMIUM);
+        .env("CHROMIUM", CHROMIUM)
+        .env("FIREFOX", FIREFOX)
+        .env("WEBKIT_DRIVER", WEBKIT_DRIVER)
+        .env("MINIBROWSER", MINIBROWSER);
     let steps = vec![
         Step {
             name: "install",

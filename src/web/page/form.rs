@@ -74,7 +74,8 @@ impl Page {
         self.form_error = (!errors.is_empty()).then(|| errors.join("; "));
         match &self.form_error {
             Some(e) => {
-                self.dom.set_text("form-error", &crate::report::markup::sentence(e));
+                self.dom
+                    .set_text("form-error", &crate::report::markup::sentence(e));
                 self.dom.show("form-error", true);
             }
             None => self.dom.show("form-error", false),

@@ -231,7 +231,8 @@ impl Page {
     /// can do).
     pub fn cannot_run(&mut self, cause: &str, message: &str) {
         self.ready = Ready::Never;
-        self.dom.set_text("pool-info", "No Web Workers can run here.");
+        self.dom
+            .set_text("pool-info", "No Web Workers can run here.");
         self.dom.set_root_attr("data-error", cause);
         self.fail(message);
     }

@@ -115,7 +115,9 @@ impl Page {
         self.timeline_drawn_for = Some(key);
         let shared = self.source.as_ref().map(|s| s.shared().clone());
         let cfg = shown.and_then(|i| shared.as_ref()?.runs().get(i).copied());
-        let data = shown.zip(cfg.as_ref()).map(|(i, c)| (&self.runs[i].timeline, c));
+        let data = shown
+            .zip(cfg.as_ref())
+            .map(|(i, c)| (&self.runs[i].timeline, c));
         let result = shown.and_then(|i| self.results.get(i));
         canvas::draw(
             &self.window,
@@ -126,9 +128,8 @@ impl Page {
             result,
         );
         if summary_due {
-            let summary = data.map_or_else(String::new, |(t, c)| {
-                html::timeline_summary(c, t, result)
-            });
+            let summary =
+                data.map_or_else(String::new, |(t, c)| html::timeline_summary(c, t, result));
             self.dom.set_html("timeline-summary", &summary);
             let title = cfg.map_or_else(
                 || "Nothing has run yet".to_string(),
