@@ -213,11 +213,13 @@ mod tests {
         assert!(plan.results().is_empty());
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     struct Recorder {
         seen: Vec<String>,
         stop_after: usize,
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     impl SweepObserver for Recorder {
         fn run_started(&mut self, index: usize, cfg: &RunConfig) -> Option<Arc<EventLog>> {
             self.seen.push(format!("start {index} {}", cfg.scenario));

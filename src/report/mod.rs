@@ -5,7 +5,7 @@
 //! formats and dispatches to them.
 
 mod csv;
-mod grid;
+pub(crate) mod grid;
 mod json;
 mod markdown;
 pub mod markup;

@@ -420,3 +420,123 @@ pub fn timeline_summary(cfg: &RunConfig, t: &Timeline, result: Option<&RunResult
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gil::{Event, EventKind};
+    use crate::report::grid::fixtures::{report, result};
+    use crate::scenario::Scenario::{Process, Thread, ThreadLoad};
+    use std::time::Duration;
+
+    fn sample() -> (SweepConfig, Vec<RunResult>) {
+        let r = report(
+            &[Thread, ThreadLoad],
+            &[1.0],
+            vec![
+                result(Thread, 1.0, 400_000_000),
+                result(ThreadLoad, 1.0, 8_000_000),
+            ],
+        );
+        (r.config, r.results)
+    }
+
+    #[test]
+    fn results_rows_carry_the_data_attributes_scripts_read() {
+        let (_, results) = sample();
+        let rows = results_rows(&results, Some(1));
+        assert_eq!(rows.matches("<tr ").count(), 2);
+        assert!(rows
+            .contains("data-scenario=\"thread+load\" data-delay-s=\"1\" data-count=\"8000000\""));
+        assert!(
+            rows.contains("400,000,000"),
+            "counts are grouped for reading"
+        );
+        assert_eq!(rows.matches("aria-current=\"true\"").count(), 1);
+        assert!(results_rows(&[], None).is_empty());
+    }
+
+    #[test]
+    fn the_seed_table_fills_in_and_shows_the_live_cell() {
+        let (config, results) = sample();
+        let live = LiveCell {
+            scenario: ThreadLoad,
+            delay_s: 1.0,
+            count: 1234,
+            elapsed_s: 0.5,
+        };
+        let table = seed_table(&config, &results[..1], Some(live));
+        assert!(table.contains("thread+<wbr>load"));
+        assert!(table.contains("class=\"num live\""));
+        assert!(table.contains("1,234"));
+        let pending = seed_table(&config, &[], None);
+        assert_eq!(pending.matches("pending").count(), 2);
+    }
+
+    #[test]
+    fn counters_compare_a_load_run_with_the_same_set_up_alone() {
+        let (config, results) = sample();
+        let html = counters(&config, &results, None);
+        assert!(html.contains("rate 2% of thread"), "{html}");
+        assert!(html.contains("400M/s"), "{html}");
+        let idle = counters(&config, &[], None);
+        assert_eq!(idle.matches(" idle\"").count(), 2);
+    }
+
+    #[test]
+    fn the_run_picker_and_title_name_each_run() {
+        let runs = [
+            RunConfig::new(Thread, Duration::from_millis(500)),
+            RunConfig::new(Process, Duration::from_secs(2)),
+        ];
+        let options = run_picker(&runs, Some(1));
+        assert_eq!(options.matches("<option").count(), 3);
+        assert!(options.contains("<option value=\"1\" selected>2: process at 2 s</option>"));
+        assert!(!options.contains("value=\"live\" selected"));
+        assert_eq!(
+            timeline_title(&runs[0], false),
+            "thread · delay 0.5 s · live"
+        );
+        assert_eq!(timeline_title(&runs[1], true), "process · delay 2 s");
+    }
+
+    #[test]
+    fn the_timeline_summary_says_who_held_the_lock() {
+        let cfg = RunConfig::new(ThreadLoad, Duration::from_secs(1));
+        let mut t = Timeline::new(ThreadLoad);
+        let event = |t_us, kind, worker| Event {
+            t_us,
+            kind,
+            worker,
+            by: worker,
+        };
+        t.apply(&event(0, EventKind::Take, 3));
+        t.apply(&event(0, EventKind::Wait, 2));
+        t.advance(1_000_000);
+        let r = result(ThreadLoad, 1.0, 10);
+        let summary = timeline_summary(&cfg, &t, Some(&r));
+        assert!(summary.contains("held the lock 100%"), "{summary}");
+        assert!(summary.contains("waited for it 100%"), "{summary}");
+        assert!(summary.contains("<b>late stop</b>"), "{summary}");
+    }
+
+    #[test]
+    fn the_chart_has_a_point_per_result_and_balanced_markup() {
+        let (config, results) = sample();
+        let svg = chart_svg(&config, &results, 600.0);
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
+        assert!(chart_legend(&config).contains("thread+load"));
+    }
+
+    #[test]
+    fn small_numbers_read_well() {
+        assert_eq!(seconds(2.314), "2.31 s");
+        assert_eq!(seconds(0.31), "310 ms");
+        assert_eq!(seconds(42e-6), "42 µs");
+        assert_eq!(percent(0.0004), "under 0.1%");
+        assert_eq!(percent(0.004), "0.4%");
+        assert_eq!(percent(0.97), "97%");
+        assert_eq!(class(ThreadLoad), "s-thread-load");
+    }
+}

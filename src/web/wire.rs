@@ -112,7 +112,7 @@ impl Job {
 
 /// Between the two workers of one run (over a `MessagePort`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum PeerMessage {
     /// The isolated incrementer waits at its start barrier.
     Ready,
@@ -129,7 +129,7 @@ pub enum PeerMessage {
 
 /// What a worker's entry point is told.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum WorkerInput {
     /// The time slice it asked for ([`super::worker::Outbox::tick_ms`]) has come.
     Tick,
@@ -142,7 +142,7 @@ pub enum WorkerInput {
 
 /// From a worker to the page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum PageMessage {
     /// Lock events of run `run`.
     Events {
@@ -527,7 +527,7 @@ mod tests {
             assert_eq!(round_trip(&m), m);
         }
         let tick = WorkerInput::Tick;
-        assert_eq!(to_text(&tick), r#"{"type":"tick"}"#);
+        assert_eq!(to_text(&tick), r#""tick""#);
         let peer = WorkerInput::Peer {
             message: PeerMessage::Go,
         };
@@ -560,7 +560,7 @@ mod tests {
         job.scenario = "thread".into();
         job.delay_s = f64::NAN;
         assert!(job.config().is_err());
-        let e = from_text::<PageMessage>("{\"type\":\"nope\"}", "worker").unwrap_err();
+        let e = from_text::<PageMessage>("{\"nope\":1}", "worker").unwrap_err();
         assert!(e.contains("worker message cannot be read"), "{e}");
     }
 }
