@@ -48,7 +48,7 @@ fn on_nightly_with_build_std(cmd: Cmd) -> Cmd {
 /// gzip (BENCHMARKS.md). Native release builds keep `opt-level = 3`.
 fn trunk_build() -> Cmd {
     on_nightly_with_build_std(Cmd::new("trunk").args(&["build", "--release"]))
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
 }
 
 /// One step of `cargo xtask test`.

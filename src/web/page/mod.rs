@@ -295,7 +295,7 @@ impl Page {
             }),
             results: &self.results,
         };
-        serde_json::to_string(&snapshot).unwrap_or_default()
+        super::wire::to_text(&snapshot)
     }
 }
 
