@@ -23,8 +23,8 @@ function copyButton(el, text, input) {
 
 /** Why threads cannot run here, as a sentence; null when shared memory reaches a worker. */
 async function threadsBlocked() {
-  if (!self.crossOriginIsolated) return "shared memory needs a cross-origin isolated page, and this one is not";
-  if (typeof SharedArrayBuffer === "undefined") return "this browser offers no shared memory here";
+  if (!self.crossOriginIsolated) return "the page is not cross-origin isolated";
+  if (typeof SharedArrayBuffer === "undefined") return "this browser has no SharedArrayBuffer, even on an isolated page";
   let url;
   let probe;
   try {

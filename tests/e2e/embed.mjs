@@ -276,7 +276,7 @@ async function topLevel(browser, env, serviceWorkers) {
     out = await attempt(true);
   }
   for (const a of out.results) check(...a);
-  if (lastRow) env.summary(lastRow);
+  if (lastRow && serviceWorkers === "allow") env.summary(lastRow);
 }
 
 let lastRow = null;

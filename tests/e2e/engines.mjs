@@ -292,7 +292,7 @@ export async function engineSuite(engine, env) {
     ["cross-origin isolated", s.isolated, ""],
     [
       "threads where shared memory exists, else cooperative with a reason",
-      s.sab ? s.mode === "threads" : s.mode === "cooperative" && /shared memory/i.test(s.modeLine),
+      s.sab ? s.mode === "threads" : s.mode === "cooperative" && /SharedArrayBuffer|shared memory to a Web Worker/.test(s.modeLine),
       `mode=${s.mode}, SharedArrayBuffer=${s.sab}`,
     ],
   ]);

@@ -241,12 +241,18 @@ async function inChromium(isolatedServer, plainServer) {
  */
 function weight() {
   const sizes = {};
-  for (const name of fs.readdirSync(DIST)) {
-    const file = path.join(DIST, name);
-    if (!fs.statSync(file).isFile()) continue;
-    const body = fs.readFileSync(file);
-    sizes[name] = { raw: body.length, gzip: zlib.gzipSync(body, { level: 9 }).length };
-  }
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith(".")) continue; // trunk's lock file
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else {
+        const body = fs.readFileSync(file);
+        sizes[entry.name] = { raw: body.length, gzip: zlib.gzipSync(body, { level: 9 }).length };
+      }
+    }
+  };
+  walk(DIST);
   const names = Object.keys(sizes);
   for (const n of names.sort()) info(`dist/${n}: ${sizes[n].raw} B raw, ${sizes[n].gzip} B gzip -9`);
   const sum = (pick) => names.filter(pick).reduce((t, n) => t + sizes[n].gzip, 0);
