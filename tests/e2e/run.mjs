@@ -162,7 +162,6 @@ async function main() {
       const t0 = Date.now();
       try {
         engine = await make();
-        info(`${engine.name} ${engine.version}`);
         const rows = await engineSuite(engine, {
           isolatedUrl: isolatedServer.url,
           plainServer: () => serve(DIST, false),
@@ -174,6 +173,7 @@ async function main() {
           delays: 2,
         });
         summary.push(...rows.map((r) => ({ ...r, version: engine.version })));
+        info(`${engine.name} ${engine.version}`);
       } catch (e) {
         check(`${name} starts and runs its suite`, false, e && e.message);
       } finally {
