@@ -23,9 +23,9 @@ pub mod reference;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod sweep;
 mod sync;
 pub mod timeline;
-#[cfg(target_arch = "wasm32")]
 pub mod web;
 pub mod workload;
 

@@ -391,6 +391,25 @@ pub enum Role {
     Load,
 }
 
+impl Role {
+    /// Every role, in the order of their worker ids.
+    pub const ALL: [Role; 3] = [Role::Controller, Role::Incrementer, Role::Load];
+
+    /// Its worker id in a run's event log: controller 1, incrementer 2, load 3.
+    pub fn worker(self) -> u8 {
+        match self {
+            Role::Controller => 1,
+            Role::Incrementer => 2,
+            Role::Load => 3,
+        }
+    }
+
+    /// The role of worker id `id`, if it is one.
+    pub fn from_worker(id: u8) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.worker() == id)
+    }
+}
+
 /// One worker's part in a run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WorkerReport {
@@ -478,6 +497,17 @@ fn serialize_victim_name<S: Serializer>(victim: &Victim, s: S) -> Result<S::Ok, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worker_ids_and_roles_map_both_ways() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_worker(role.worker()), Some(role));
+        }
+        assert_eq!(Role::Controller.worker(), 1);
+        assert_eq!(Role::Load.worker(), 3);
+        assert_eq!(Role::from_worker(0), None);
+        assert_eq!(Role::from_worker(4), None);
+    }
 
     #[test]
     fn every_scenario_name_parses_back() {

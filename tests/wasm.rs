@@ -12,7 +12,8 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use gil_lab::gil::{EventKind, EventLog, FreeThread, Gil, ThreadState};
-use gil_lab::web::sweep::{Status, Sweep};
+use gil_lab::web::shared::Status;
+use gil_lab::web::source::{RunSource, Threaded};
 use gil_lab::web::timeline::{LaneState, Timeline};
 use gil_lab::web::{html, params};
 use gil_lab::workload::{incrementer, run_load, square, Load};
@@ -208,7 +209,7 @@ fn the_embed_view_has_its_own_defaults_unless_told() {
 #[wasm_bindgen_test]
 fn results_rows_carry_the_dom_contract() {
     assert_eq!(html::grouped(1234567), "1,234,567");
-    assert_eq!(html::esc("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
+    assert_eq!(html::escape("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
     assert!(html::results_rows(&[], None).is_empty());
 }
 
@@ -233,11 +234,12 @@ async fn start_pool() {
 
 async fn sweep(scenarios: &[Scenario], delay: Duration) -> Vec<gil_lab::RunResult> {
     start_pool().await;
-    let s = Sweep::start(SweepConfig {
+    let source = Threaded::start(SweepConfig {
         scenarios: scenarios.to_vec(),
         delays: vec![delay],
         ..params::default_config()
     });
+    let s = source.shared();
     // The main thread must not block: poll, as the page does every frame.
     for _ in 0..1200 {
         match s.status() {

@@ -1,14 +1,17 @@
-// Glue between the page and the Rust module: start the workers, forward events, call frame().
-// No logic lives here; the Rust `Page` owns the state and draws everything.
+// Glue between the page and the Rust module: pick how to run, start the workers, forward events
+// and worker messages, call frame(). The Rust `Page` owns the state and draws everything.
 //
-// Three ways to run, chosen by what the browser allows:
-// - cross-origin isolated: a pool of Web Workers sharing the wasm memory (threads);
+// How the page runs, chosen by what the browser can really do:
+// - threads: a pool of Web Workers sharing the wasm memory; only where shared memory exists and
+//   can be handed to a worker (a cross-origin isolated page; WebKitGTK claims isolation but has
+//   no SharedArrayBuffer, so this is probed, not assumed);
 // - not isolated, at top level on a secure origin: coi.js installs a service worker that adds the
 //   isolation headers and reloads once;
-// - otherwise (an iframe in a blog, or the reload did not help): cooperative mode, where each
-//   interpreter runs on a worker of its own with a memory of its own (coop-worker.js).
+// - otherwise, or if the pool fails to start: cooperative mode, where each interpreter runs on a
+//   worker of its own with a memory of its own (coop-worker.js).
 
 const embed = document.documentElement.classList.contains("embed");
+const POOL_TIMEOUT_MS = 20000;
 
 function copyButton(el, text, input) {
   const label = el.textContent;
@@ -18,49 +21,68 @@ function copyButton(el, text, input) {
   );
 }
 
-/** Cooperative mode: starts the workers of each run the page asks for, forwards their messages. */
+/** Why threads cannot run here, as a sentence; null when shared memory reaches a worker. */
+async function threadsBlocked() {
+  if (!self.crossOriginIsolated) return "the page is not cross-origin isolated";
+  if (typeof SharedArrayBuffer === "undefined") return "this browser has no SharedArrayBuffer, even on an isolated page";
+  let url;
+  let probe;
+  try {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const src = "onmessage = (e) => postMessage(e.data instanceof WebAssembly.Memory);";
+    url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
+    probe = new Worker(url);
+    const ok = await new Promise((resolve) => {
+      probe.onmessage = (e) => resolve(e.data === true);
+      probe.onerror = () => resolve(false);
+      setTimeout(() => resolve(false), 5000);
+      probe.postMessage(memory);
+    });
+    return ok ? null : "this browser cannot hand shared memory to a Web Worker";
+  } catch (e) {
+    return `this browser cannot hand shared memory to a Web Worker (${(e && e.name) || e})`;
+  } finally {
+    probe?.terminate();
+    if (url) URL.revokeObjectURL(url);
+  }
+}
+
+/** Cooperative mode: starts the workers of each run the page hands out, carries their messages. */
 function coopDriver(page, wasm) {
   const mainJS = String(wasm.coopMainJs());
   const module = wasm.coopModule();
   const workerUrl = new URL("coop-worker.js", document.baseURI);
   let current = null;
   const end = () => {
-    current?.workers.forEach((w) => w.terminate());
+    current?.forEach((w) => w.terminate());
     current = null;
   };
-  const spawn = (role, job, port) => {
-    const w = new Worker(workerUrl, { type: "module", name: `gil-lab ${role}` });
-    w.onmessage = ({ data: d }) => {
-      if (d.type === "events") page.coopEvents(job.run, d.epochMs, d.goMs, d.events);
-      if (!current || current.job !== job) return;
-      if (d.type === "live") page.coopLive(job.run, d.count, d.elapsedS, d.goMs);
-      else if (d.type === "result") {
-        page.coopResult(job.run, d.result);
-        end();
-      } else if (d.type === "error") {
-        page.coopFailed(d.message);
-        end();
-      }
+  const spawn = (job, kind, port) => {
+    const w = new Worker(workerUrl, { type: "module", name: `gil-lab ${kind}` });
+    w.onmessage = ({ data }) => {
+      const over = typeof data === "string" ? page.workerMessage(data) : (page.workerFailed(data.failed), true);
+      if (over && current?.includes(w)) end();
     };
     w.onerror = (e) => {
       e.preventDefault();
-      if (current?.job === job) {
-        page.coopFailed(e.message || "a Web Worker could not start");
-        end();
-      }
+      if (!current?.includes(w)) return;
+      page.workerFailed(e.message || "a Web Worker could not start");
+      end();
     };
-    w.postMessage({ type: "gil-lab:init", mainJS, module, job, role, port }, [port]);
+    w.postMessage({ type: "gil-lab:init", mainJS, module, job, kind, port }, [port]);
     return w;
   };
   return () => {
     if (current) return;
-    const text = page.coopNext();
-    if (!text) return;
-    const job = JSON.parse(text);
+    const next = page.nextJob();
+    if (!next) return;
+    const job = next.text();
+    const kinds = next.kinds();
+    next.free();
     const channel = new MessageChannel();
-    current = { job, workers: [] };
-    current.workers.push(spawn("interpreter", job, channel.port1));
-    if (job.isolated) current.workers.push(spawn("isolated", job, channel.port2));
+    const ports = [channel.port1, channel.port2];
+    current = [];
+    kinds.forEach((kind, i) => current.push(spawn(job, kind, ports[i])));
   };
 }
 
@@ -86,6 +108,7 @@ async function start() {
     page = new wasm.Page();
   } catch (e) {
     document.documentElement.dataset.state = "error";
+    document.documentElement.dataset.error = "page";
     console.error(e);
     return;
   }
@@ -111,16 +134,6 @@ async function start() {
   };
   requestAnimationFrame(frame);
 
-  if (page.isolated()) {
-    const t0 = performance.now();
-    try {
-      await wasm.initThreadPool(wasm.poolSize());
-      page.poolReady(performance.now() - t0);
-    } catch (e) {
-      page.poolFailed(String(e && e.message || e));
-    }
-    return;
-  }
   const coi = window.gilLabCoi || { state: "none" };
   if (coi.state === "registering") {
     await new Promise((resolve) => {
@@ -129,9 +142,31 @@ async function start() {
     });
   }
   if (coi.state === "reloading") return; // the page reloads, isolated this time
-  if (typeof Worker === "undefined") return page.cannotRun();
+
+  let reason = await threadsBlocked();
+  if (!reason) {
+    const t0 = performance.now();
+    try {
+      await Promise.race([
+        wasm.initThreadPool(wasm.poolSize()),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("no answer in time")), POOL_TIMEOUT_MS)),
+      ]);
+      page.useThreads(performance.now() - t0);
+      return;
+    } catch (e) {
+      reason = `the Web Workers sharing memory did not start (${(e && e.message) || e})`;
+    }
+  }
+  if (typeof Worker === "undefined") {
+    return page.cannotRun(
+      "no-workers",
+      "This browser runs no Web Workers here, and the experiment needs them. Allow them for " +
+        "this site, or open the page in a current Chromium, Firefox or Safari.",
+    );
+  }
   pump = coopDriver(page, wasm);
-  page.coopReady();
+  // Not isolated is the usual case for an embed: nothing worth a sentence there.
+  page.useCooperative(embed && !self.crossOriginIsolated ? undefined : reason);
 }
 
 if (window.wasmBindings) start();

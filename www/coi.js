@@ -18,6 +18,7 @@
     var text = document.getElementById("error-text");
     if (!text) return;
     document.documentElement.dataset.state = "error";
+    document.documentElement.dataset.error = "module";
     text.textContent = "The WebAssembly module could not start in this browser here (" +
       ((e.reason && e.reason.message) || e.reason || e.message) +
       "). Try another browser, or open the full demo on a page of its own.";

@@ -1,4 +1,4 @@
-//! Where runs happen: one dispatch point over the native and web back ends, which expose the same
+//! Where runs happen: the native and web back ends, which expose the same
 //! [`crate::runner::Platform`].
 //!
 //! - `native`: `std::thread`s, and real child processes sharing a memory-mapped cell.
@@ -7,9 +7,5 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
-#[cfg(not(target_arch = "wasm32"))]
-pub use native::NativePlatform as HostPlatform;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
-#[cfg(target_arch = "wasm32")]
-pub use web::WebPlatform as HostPlatform;

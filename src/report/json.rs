@@ -1,4 +1,4 @@
-//! The JSON contract of DESIGN.md section 5: top-level `config` and `results`.
+//! The JSON export: top-level `config` and `results`, the same for the CLI and the web page.
 
 use super::Exporter;
 use crate::scenario::SweepReport;

@@ -6,9 +6,10 @@
 //! formats and dispatches to them.
 
 mod csv;
-mod grid;
+pub(crate) mod grid;
 mod json;
 mod markdown;
+pub mod markup;
 pub mod numbers;
 mod svg;
 mod table;
@@ -40,7 +41,7 @@ pub trait Exporter {
 pub enum Format {
     /// The seed's table: one row per delay, one column per scenario.
     Table,
-    /// The JSON contract of DESIGN.md section 5 (`config` and `results`).
+    /// The JSON contract shared with the web page's downloads (`config` and `results`).
     Json,
     /// One line per scenario and delay.
     Csv,

@@ -30,12 +30,23 @@ pub fn trim_float(x: f64, decimals: usize) -> String {
     s
 }
 
-/// A tick label for a count: `0`, `500`, `20k`, `350M`, `1.2G`.
+/// A count in short, three significant figures: `0`, `500`, `20k`, `4.56M`, `350M`, `1.2G`.
+/// Tick labels, rates, and counts on a narrow screen.
 pub fn abbreviate(v: f64) -> String {
     const UNITS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
     for (scale, suffix) in UNITS {
         if v.abs() >= scale {
-            return format!("{}{suffix}", trim_float(v / scale, 2));
+            let x = v / scale;
+            // Three significant figures; `999.96k` would round to `1000k`, so it moves up a unit
+            // only when the rounding says so (rare and harmless: `1000k`).
+            let decimals = if x.abs() >= 100.0 {
+                0
+            } else if x.abs() >= 10.0 {
+                1
+            } else {
+                2
+            };
+            return format!("{}{suffix}", trim_float(x, decimals));
         }
     }
     trim_float(v, 2)
@@ -70,6 +81,9 @@ mod tests {
         assert_eq!(abbreviate(20_000.0), "20k");
         assert_eq!(abbreviate(350_000_000.0), "350M");
         assert_eq!(abbreviate(1_200_000_000.0), "1.2G");
+        assert_eq!(abbreviate(4_561_234.0), "4.56M");
+        assert_eq!(abbreviate(243_456_789.0), "243M");
+        assert_eq!(abbreviate(0.5), "0.5");
         // Float noise from `i * step` must not leak into labels.
         assert_eq!(abbreviate(3.0 * 0.2e9), "600M");
     }

@@ -5,6 +5,8 @@
 //! partial sweep keeps its layout while points arrive.
 
 use super::grid::{delay_label, rows, RowAxis};
+pub(super) use super::markup::escape;
+use super::markup::nice_step;
 use super::numbers::{abbreviate, trim_float};
 use crate::scenario::{Scenario, SweepReport};
 use crate::workload::Victim;
@@ -292,14 +294,7 @@ impl NiceAxis {
         } else {
             1.0
         };
-        let raw = max / 5.0;
-        let magnitude = 10f64.powi(raw.log10().floor() as i32);
-        let fraction = raw / magnitude;
-        let nice = [1.0, 2.0, 5.0]
-            .into_iter()
-            .find(|&f| fraction <= f * (1.0 + 1e-9))
-            .unwrap_or(10.0);
-        let mut step = nice * magnitude;
+        let mut step = nice_step(max, 5);
         if integer {
             step = step.max(1.0);
         }
@@ -314,21 +309,6 @@ impl NiceAxis {
 /// A coordinate with at most one decimal: enough for a 720-wide image, and stable in tests.
 pub(super) fn n(v: f64) -> String {
     trim_float(v, 1)
-}
-
-/// Text escaped for SVG element content and double-quoted attributes.
-pub(super) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(ch),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

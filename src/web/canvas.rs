@@ -1,9 +1,9 @@
 //! Paints a [`Timeline`] on a canvas: one lane per worker, coloured by lock state, a time axis,
 //! the controller's wake-up (`delay`) and the moment it really cleared the flag (the late stop).
 
-use super::html::nice_step;
-use super::timeline::{LaneState, Timeline};
-use crate::scenario::{LockMode, RunConfig, RunResult};
+use super::timeline::{lane_titles, LaneState, Timeline};
+use crate::report::markup::nice_step;
+use crate::scenario::{RunConfig, RunResult};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, Window};
 
@@ -44,35 +44,6 @@ impl Palette {
             grid: get("--grid", "#e3e5e8"),
             op: get("--tl-op", "#ffffff"),
         }
-    }
-}
-
-/// Lane titles for a run of this scenario.
-pub fn lane_titles(run: &RunConfig) -> [String; 3] {
-    let sc = run.scenario;
-    let lock = match sc.lock_mode() {
-        LockMode::Shared => "",
-        LockMode::Free => ", no lock",
-    };
-    [
-        format!("controller (main thread{lock})"),
-        if sc.isolated() {
-            "incrementer (own process, own lock)".into()
-        } else {
-            format!("incrementer (thread{lock})")
-        },
-        if sc.has_load() {
-            format!("load: {} (thread{lock})", load_label(run))
-        } else {
-            "no load in this scenario".into()
-        },
-    ]
-}
-
-fn load_label(run: &RunConfig) -> &'static str {
-    match run.load {
-        crate::workload::Load::Bignum { .. } => "z = z * z",
-        crate::workload::Load::Short { .. } => "short operations",
     }
 }
 
@@ -201,7 +172,7 @@ pub fn draw(
         ctx.fill_rect(tx, axis_y, 1.0, 4.0);
         ctx.set_text_align(if t == 0.0 { "left" } else { "center" });
         let _ = ctx.fill_text(
-            &format!("{} s", super::params::short_number(t)),
+            &format!("{} s", super::html::short_number(t)),
             tx.min(right - 12.0),
             axis_y + 17.0,
         );

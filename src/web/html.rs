@@ -1,11 +1,20 @@
 //! The page's tables, counters and chart as HTML and SVG strings: pure functions of the results,
 //! so they are tested without a browser and the page only swaps them in when something changed.
 //!
-//! Every string put in here comes from the crate (scenario names, numbers); [`esc`] is applied
+//! Every string put in here comes from the crate (scenario names, numbers); [`escape`] is applied
 //! anyway so a future free-text field cannot inject markup.
 
-use crate::scenario::{RunResult, Scenario, SweepConfig};
+use super::timeline::{lane_titles, LaneState, Timeline, LOG_CAPACITY, MAX_SPANS};
+pub use crate::report::markup::escape;
+use crate::report::markup::nice_step;
+use crate::report::numbers::{abbreviate, trim_float};
+use crate::scenario::{RunConfig, RunResult, Scenario, SweepConfig};
 use std::fmt::Write;
+
+/// A number without float noise: at most 6 decimals, no trailing zeros (`0.5`, `2`).
+pub fn short_number(v: f64) -> String {
+    trim_float(v, 6)
+}
 
 /// A count in progress: the scenario and delay it belongs to.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,51 +29,8 @@ pub struct LiveCell {
     pub elapsed_s: f64,
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `12,345,678`: the exporters' grouping, so the page and the downloads agree.
 pub use crate::report::numbers::thousands as grouped;
-
-/// `123 M`, `4.56 M`, `789 k`: three significant figures.
-pub fn compact(v: f64) -> String {
-    let (v, unit) = if v >= 1e9 {
-        (v / 1e9, " G")
-    } else if v >= 1e6 {
-        (v / 1e6, " M")
-    } else if v >= 1e3 {
-        (v / 1e3, " k")
-    } else {
-        (v, "")
-    };
-    let digits = if v >= 100.0 || unit.is_empty() {
-        0
-    } else if v >= 10.0 {
-        1
-    } else {
-        2
-    };
-    let n = format!("{v:.digits$}");
-    let n = if n.contains('.') {
-        n.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &n
-    };
-    format!("{n}{unit}")
-}
 
 /// `2.31 s`, `310 ms`, `42 µs`.
 pub fn seconds(s: f64) -> String {
@@ -78,7 +44,7 @@ pub fn seconds(s: f64) -> String {
 }
 
 fn delay_label(d: f64) -> String {
-    format!("{} s", super::params::short_number(d))
+    format!("{} s", short_number(d))
 }
 
 /// A CSS class naming a scenario's colour (`s-thread-load` for `thread+load`).
@@ -122,8 +88,8 @@ pub fn results_rows(results: &[RunResult], shown: Option<usize>) -> String {
              <td>{rt}/s</td>\
              <td><button type=\"button\" class=\"link\" data-action=\"show-run\" data-run=\"{i}\" \
              aria-label=\"Show the timeline of {sc_h} at {dl}\">timeline</button></td></tr>",
-            sc = esc(r.scenario.name()),
-            sc_h = esc(r.scenario.name()),
+            sc = escape(r.scenario.name()),
+            sc_h = escape(r.scenario.name()),
             cls = class(r.scenario),
             d = r.delay_s,
             c = r.count,
@@ -134,7 +100,7 @@ pub fn results_rows(results: &[RunResult], shown: Option<usize>) -> String {
             cg = grouped(r.count),
             el = seconds(r.elapsed_s),
             lag = seconds(r.stop_lag_s),
-            rt = compact(r.rate_per_s),
+            rt = abbreviate(r.rate_per_s),
         );
     }
     out
@@ -149,7 +115,7 @@ pub fn seed_table(config: &SweepConfig, results: &[RunResult], live: Option<Live
             out,
             "<th scope=\"col\"><span class=\"dot {}\"></span>{}</th>",
             class(*s),
-            esc(s.name()).replace('+', "+<wbr>")
+            escape(s.name()).replace('+', "+<wbr>")
         );
     }
     out.push_str("</tr></thead><tbody>");
@@ -185,7 +151,7 @@ fn both_forms(n: u64) -> String {
     format!(
         "<span class=\"full\">{}</span><span class=\"short\" aria-hidden=\"true\">{}</span>",
         grouped(n),
-        compact(n as f64)
+        abbreviate(n as f64)
     )
 }
 
@@ -200,7 +166,7 @@ pub fn counters(config: &SweepConfig, results: &[RunResult], live: Option<LiveCe
             (Some(l), _) => (
                 grouped(l.count),
                 if l.elapsed_s > 0.0 {
-                    format!("{}/s", compact(l.count as f64 / l.elapsed_s))
+                    format!("{}/s", abbreviate(l.count as f64 / l.elapsed_s))
                 } else {
                     "starting".into()
                 },
@@ -209,7 +175,7 @@ pub fn counters(config: &SweepConfig, results: &[RunResult], live: Option<LiveCe
             ),
             (None, Some(r)) => (
                 grouped(r.count),
-                format!("{}/s", compact(r.rate_per_s)),
+                format!("{}/s", abbreviate(r.rate_per_s)),
                 match ratio_note(results, r) {
                     Some((ratio, alone)) => format!(
                         "rate {} of {} · delay {}",
@@ -229,8 +195,8 @@ pub fn counters(config: &SweepConfig, results: &[RunResult], live: Option<LiveCe
              </span>{name}</span><span class=\"count\">{count}</span>\
              <span class=\"rate\">{rate}</span><span class=\"note\">{note}</span></li>",
             cls = class(*s),
-            name = esc(s.name()),
-            note = esc(&note),
+            name = escape(s.name()),
+            note = escape(&note),
         );
     }
     out
@@ -246,18 +212,6 @@ pub fn percent(ratio: f64) -> String {
     } else {
         format!("{p:.0}%")
     }
-}
-
-/// A round step giving at most `max_ticks` ticks over `[0, span]`.
-pub fn nice_step(span: f64, max_ticks: usize) -> f64 {
-    let raw = span.max(1e-9) / max_ticks.max(1) as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if m * mag >= raw {
-            return m * mag;
-        }
-    }
-    10.0 * mag
 }
 
 /// The seed's chart: final count against delay, one line per scenario, as inline SVG coloured by
@@ -302,7 +256,7 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
             yy = y(v),
             tx = L - 8.0,
             ty = y(v) + 4.0,
-            label = compact(v),
+            label = abbreviate(v),
         );
         v += y_step;
     }
@@ -313,7 +267,7 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
             "<text class=\"tick\" x=\"{xx:.1}\" y=\"{ty}\" text-anchor=\"middle\">{label}</text>",
             xx = x(d),
             ty = h - B + 18.0,
-            label = super::params::short_number(d),
+            label = short_number(d),
         );
         d += x_step;
     }
@@ -373,8 +327,216 @@ pub fn chart_legend(config: &SweepConfig) -> String {
             format!(
                 "<li><span class=\"swatch series-line {}\"></span>{}</li>",
                 class(*s),
-                esc(s.name())
+                escape(s.name())
             )
         })
         .collect()
+}
+
+/// The options of the timeline's run picker: "follow the live run", then one per started run.
+pub fn run_picker(started: &[RunConfig], pinned: Option<usize>) -> String {
+    let selected = |on: bool| if on { " selected" } else { "" };
+    let mut out = format!(
+        "<option value=\"live\"{}>Follow the live run</option>",
+        selected(pinned.is_none())
+    );
+    for (i, cfg) in started.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<option value=\"{i}\"{}>{}: {} at {} s</option>",
+            selected(pinned == Some(i)),
+            i + 1,
+            escape(cfg.scenario.name()),
+            short_number(cfg.delay.as_secs_f64())
+        );
+    }
+    out
+}
+
+/// The timeline's caption: `thread+load · delay 2 s`, and `· live` while it runs.
+pub fn timeline_title(cfg: &RunConfig, finished: bool) -> String {
+    format!(
+        "{} · delay {} s{}",
+        cfg.scenario,
+        short_number(cfg.delay.as_secs_f64()),
+        if finished { "" } else { " · live" }
+    )
+}
+
+/// The timeline in words, one `<li>` per lane that did something: what share of the run it ran
+/// without the lock, held it, waited for it; then the late stop, and what was not drawn.
+pub fn timeline_summary(cfg: &RunConfig, t: &Timeline, result: Option<&RunResult>) -> String {
+    let end = t.now_us.max(1);
+    let total = end as f64 / 1e6;
+    let mut out = String::new();
+    for (lane, title) in t.lanes.iter().zip(lane_titles(cfg).iter()) {
+        if lane.spans.iter().all(|s| s.state == LaneState::Released) && lane.op_starts.is_empty() {
+            continue;
+        }
+        let s = lane.shares(end);
+        let mut parts = Vec::new();
+        if s.no_lock_s > 0.0 {
+            parts.push(format!("ran with no lock {}", percent(s.no_lock_s / total)));
+        }
+        if s.holding_s + s.asked_s > 0.0 {
+            let held = (s.holding_s + s.asked_s) / total;
+            parts.push(format!("held the lock {}", percent(held)));
+        }
+        if s.waiting_s > 0.0 {
+            parts.push(format!("waited for it {}", percent(s.waiting_s / total)));
+        }
+        if !lane.op_starts.is_empty() {
+            parts.push(format!("{} operations", lane.op_starts.len()));
+        }
+        let _ = write!(
+            out,
+            "<li><b>{}</b>: {}</li>",
+            escape(title),
+            escape(&parts.join(", "))
+        );
+    }
+    if let Some(r) = result {
+        let _ = write!(
+            out,
+            "<li><b>late stop</b>: the controller woke at {} s and cleared the flag {} later.</li>",
+            short_number(r.delay_s),
+            seconds(r.stop_lag_s)
+        );
+    }
+    if t.lanes.iter().any(|l| l.capped_at_us.is_some()) {
+        let _ = write!(
+            out,
+            "<li>The lock changed hands more than {MAX_SPANS} times on one lane: the rest of the \
+             run is drawn as a grey bar.</li>"
+        );
+    }
+    if t.lost > 0 {
+        let _ = write!(
+            out,
+            "<li>{} early events were dropped from the picture (the log keeps the last \
+             {LOG_CAPACITY}).</li>",
+            t.lost
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gil::{Event, EventKind};
+    use crate::report::grid::fixtures::{report, result};
+    use crate::scenario::Scenario::{Process, Thread, ThreadLoad};
+    use std::time::Duration;
+
+    fn sample() -> (SweepConfig, Vec<RunResult>) {
+        let r = report(
+            &[Thread, ThreadLoad],
+            &[1.0],
+            vec![
+                result(Thread, 1.0, 400_000_000),
+                result(ThreadLoad, 1.0, 8_000_000),
+            ],
+        );
+        (r.config, r.results)
+    }
+
+    #[test]
+    fn results_rows_carry_the_data_attributes_scripts_read() {
+        let (_, results) = sample();
+        let rows = results_rows(&results, Some(1));
+        assert_eq!(rows.matches("<tr ").count(), 2);
+        assert!(rows
+            .contains("data-scenario=\"thread+load\" data-delay-s=\"1\" data-count=\"8000000\""));
+        assert!(
+            rows.contains("400,000,000"),
+            "counts are grouped for reading"
+        );
+        assert_eq!(rows.matches("aria-current=\"true\"").count(), 1);
+        assert!(results_rows(&[], None).is_empty());
+    }
+
+    #[test]
+    fn the_seed_table_fills_in_and_shows_the_live_cell() {
+        let (config, results) = sample();
+        let live = LiveCell {
+            scenario: ThreadLoad,
+            delay_s: 1.0,
+            count: 1234,
+            elapsed_s: 0.5,
+        };
+        let table = seed_table(&config, &results[..1], Some(live));
+        assert!(table.contains("thread+<wbr>load"));
+        assert!(table.contains("class=\"num live\""));
+        assert!(table.contains("1,234"));
+        let pending = seed_table(&config, &[], None);
+        assert_eq!(pending.matches("pending").count(), 2);
+    }
+
+    #[test]
+    fn counters_compare_a_load_run_with_the_same_set_up_alone() {
+        let (config, results) = sample();
+        let html = counters(&config, &results, None);
+        assert!(html.contains("rate 2% of thread"), "{html}");
+        assert!(html.contains("400M/s"), "{html}");
+        let idle = counters(&config, &[], None);
+        assert_eq!(idle.matches(" idle\"").count(), 2);
+    }
+
+    #[test]
+    fn the_run_picker_and_title_name_each_run() {
+        let runs = [
+            RunConfig::new(Thread, Duration::from_millis(500)),
+            RunConfig::new(Process, Duration::from_secs(2)),
+        ];
+        let options = run_picker(&runs, Some(1));
+        assert_eq!(options.matches("<option").count(), 3);
+        assert!(options.contains("<option value=\"1\" selected>2: process at 2 s</option>"));
+        assert!(!options.contains("value=\"live\" selected"));
+        assert_eq!(
+            timeline_title(&runs[0], false),
+            "thread · delay 0.5 s · live"
+        );
+        assert_eq!(timeline_title(&runs[1], true), "process · delay 2 s");
+    }
+
+    #[test]
+    fn the_timeline_summary_says_who_held_the_lock() {
+        let cfg = RunConfig::new(ThreadLoad, Duration::from_secs(1));
+        let mut t = Timeline::new(ThreadLoad);
+        let event = |t_us, kind, worker| Event {
+            t_us,
+            kind,
+            worker,
+            by: worker,
+        };
+        t.apply(&event(0, EventKind::Take, 3));
+        t.apply(&event(0, EventKind::Wait, 2));
+        t.advance(1_000_000);
+        let r = result(ThreadLoad, 1.0, 10);
+        let summary = timeline_summary(&cfg, &t, Some(&r));
+        assert!(summary.contains("held the lock 100%"), "{summary}");
+        assert!(summary.contains("waited for it 100%"), "{summary}");
+        assert!(summary.contains("<b>late stop</b>"), "{summary}");
+    }
+
+    #[test]
+    fn the_chart_has_a_point_per_result_and_balanced_markup() {
+        let (config, results) = sample();
+        let svg = chart_svg(&config, &results, 600.0);
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
+        assert!(chart_legend(&config).contains("thread+load"));
+    }
+
+    #[test]
+    fn small_numbers_read_well() {
+        assert_eq!(seconds(2.314), "2.31 s");
+        assert_eq!(seconds(0.31), "310 ms");
+        assert_eq!(seconds(42e-6), "42 µs");
+        assert_eq!(percent(0.0004), "under 0.1%");
+        assert_eq!(percent(0.004), "0.4%");
+        assert_eq!(percent(0.97), "97%");
+        assert_eq!(class(ThreadLoad), "s-thread-load");
+    }
 }

@@ -1,18 +1,21 @@
-//! The page's settings and the URL parameters of DESIGN.md section 5, checked with the same
-//! parsers as the command line: a bad value becomes a notice and its default, never a crash.
+//! The page's settings and its URL parameters (`scenarios`, `delays`, `load`, `victim`,
+//! `interval_ms`, `autorun`, `embed`), checked with the same parsers as the command line: a bad value becomes a
+//! notice and its default, never a crash.
 
 use crate::gil::DEFAULT_INTERVAL;
 use crate::scenario::{
-    parse_delays, parse_interval_ms, parse_load, parse_scenarios, Scenario, SweepConfig,
+    parse_delays, parse_interval_ms, parse_load, parse_scenarios, parse_victim, Scenario,
+    SweepConfig,
 };
-use crate::workload::Load;
+use crate::workload::{Load, Victim};
 use std::time::Duration;
 
 /// The parameters the page understands.
-pub const KNOWN: [&str; 6] = [
+pub const KNOWN: [&str; 7] = [
     "scenarios",
     "delays",
     "load",
+    "victim",
     "interval_ms",
     "autorun",
     "embed",
@@ -22,7 +25,8 @@ pub const KNOWN: [&str; 6] = [
 pub fn default_config() -> SweepConfig {
     SweepConfig {
         load: Load::BIGNUM,
-        interval: DEFAULT_INTERVAL,
+        victim: Victim::Incrementer,
+        intervals: vec![DEFAULT_INTERVAL],
         delays: [1, 2, 3].map(Duration::from_secs).to_vec(),
         scenarios: Scenario::SEED.to_vec(),
     }
@@ -88,10 +92,14 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 .map(|l| out.config.load = l)
                 .err()
                 .map(|e| format!("{e}. Using {}.", defaults.load.name())),
-            "interval_ms" => parse_interval_ms(value)
-                .map(|i| out.config.interval = i)
+            "victim" => parse_victim(value)
+                .map(|v| out.config.victim = v)
                 .err()
-                .map(|e| format!("{e}. Using {} ms.", ms(defaults.interval))),
+                .map(|e| format!("{e}. Using {}.", defaults.victim.name())),
+            "interval_ms" => parse_interval_ms(value)
+                .map(|i| out.config.intervals = vec![i])
+                .err()
+                .map(|e| format!("{e}. Using {} ms.", ms(defaults.interval()))),
             "autorun" if is_yes(value) => {
                 out.autorun = true;
                 None
@@ -113,7 +121,8 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 KNOWN.join(", ")
             )),
         };
-        out.notices.extend(problem.map(capitalise));
+        out.notices
+            .extend(problem.map(|p| crate::report::markup::capitalise(p.as_str())));
     }
     out
 }
@@ -121,11 +130,12 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
 /// The query string (without `?`) that reproduces `config`.
 pub fn to_query(config: &SweepConfig) -> String {
     format!(
-        "scenarios={}&delays={}&load={}&interval_ms={}",
+        "scenarios={}&delays={}&load={}&victim={}&interval_ms={}",
         scenario_list(&config.scenarios).replace('+', "%2B"),
         delay_list(&config.delays),
         config.load.name(),
-        ms(config.interval)
+        config.victim.name(),
+        ms(config.interval())
     )
 }
 
@@ -142,31 +152,12 @@ pub fn scenario_list(scenarios: &[Scenario]) -> String {
 pub fn delay_list(delays: &[Duration]) -> String {
     delays
         .iter()
-        .map(|d| short_number(d.as_secs_f64()))
+        .map(|d| super::html::short_number(d.as_secs_f64()))
         .collect::<Vec<_>>()
         .join(",")
 }
 
 /// A duration in milliseconds, shortest form.
 pub fn ms(d: Duration) -> String {
-    short_number(d.as_secs_f64() * 1e3)
-}
-
-/// A number without float noise: at most 6 decimals, no trailing zeros.
-pub fn short_number(v: f64) -> String {
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-0" {
-        "0".into()
-    } else {
-        s.into()
-    }
-}
-
-fn capitalise(s: String) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => s,
-    }
+    super::html::short_number(d.as_secs_f64() * 1e3)
 }

@@ -2,11 +2,10 @@
 //! and running", "waiting for it", "asked to drop", "released" (sleeping, or gone), the way David
 //! Beazley drew the GIL; and on the load's lane, where each uninterruptible operation began.
 //!
-//! Pure data, no drawing: [`super::view`] paints it.
+//! Pure data, no drawing: the page's canvas paints it.
 
-use crate::gil::{Event, EventKind, LockStats};
-use crate::runner::{CONTROLLER, INCREMENTER, LOAD};
-use crate::scenario::{LockMode, RunResult, Scenario};
+use crate::gil::{Event, EventKind};
+use crate::scenario::{LockMode, Role, RunConfig, RunResult, Scenario};
 
 /// What a worker is doing during a span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +32,10 @@ pub struct Span {
     /// When it ended (for the last span, when it was last seen).
     pub end_us: u64,
 }
+
+/// Events kept per run: enough for a 10 s run of the busiest scenario (about 1000 events/s with
+/// a 5 ms interval) with room to spare; 16 bytes each.
+pub const LOG_CAPACITY: usize = 1 << 15;
 
 /// Spans kept per lane. A run that switches faster than this can show (a 10 µs interval with the
 /// short load switches about 100 000 times a second) keeps its first spans and marks the rest as
@@ -155,11 +158,7 @@ impl Timeline {
     pub fn new(scenario: Scenario) -> Self {
         let mut t = Self {
             scenario,
-            lanes: [
-                Lane::new(CONTROLLER),
-                Lane::new(INCREMENTER),
-                Lane::new(LOAD),
-            ],
+            lanes: Role::ALL.map(|role| Lane::new(role.worker())),
             now_us: 0,
             lost: 0,
             finished: false,
@@ -252,13 +251,30 @@ impl Timeline {
         }
         self.finished = true;
     }
+}
 
-    /// Lock statistics of a worker in a finished run, for the text summary.
-    pub fn lock_stats(result: &RunResult, worker: u8) -> Option<&LockStats> {
-        result
-            .workers
-            .iter()
-            .find(|w| w.worker == worker)
-            .and_then(|w| w.lock.as_ref())
-    }
+/// Lane titles for a run of this scenario.
+pub fn lane_titles(run: &RunConfig) -> [String; 3] {
+    let sc = run.scenario;
+    let lock = match sc.lock_mode() {
+        LockMode::Shared => "",
+        LockMode::Free => ", no lock",
+    };
+    [
+        format!("controller (main thread{lock})"),
+        if sc.isolated() {
+            "incrementer (own process, own lock)".into()
+        } else {
+            format!("incrementer (thread{lock})")
+        },
+        if sc.has_load() {
+            format!("load: {} (thread{lock})", load_label(run))
+        } else {
+            "no load in this scenario".into()
+        },
+    ]
+}
+
+fn load_label(run: &RunConfig) -> &'static str {
+    crate::timeline::operation_name(run.load)
 }

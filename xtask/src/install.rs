@@ -1,6 +1,6 @@
 //! Installs the tools the tests and the web build need, skipping what is already there.
 //!
-//! Versions are pinned to what works together (see /work/shared/TOOLCHAIN.md): the
+//! Versions are pinned to what works together (README, "How the web build works"): the
 //! wasm-bindgen CLI must equal the `wasm-bindgen` crate pinned in Cargo.toml and trunk's
 //! `[tools] wasm_bindgen` in Trunk.toml, or trunk tries to download its own from GitHub.
 
@@ -12,6 +12,19 @@ pub const TRUNK_VERSION: &str = "0.22.1";
 pub const WASM_BINDGEN_VERSION: &str = "0.2.129";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const FIREFOX: &str = "/usr/bin/firefox-esr";
+pub const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
+pub const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+/// The browsers of the end-to-end test: the Debian package, and a file that shows it is there.
+const BROWSERS: [(&str, &str); 6] = [
+    ("chromium", CHROMIUM),
+    ("chromium-driver", CHROMEDRIVER),
+    ("firefox-esr", FIREFOX),
+    ("webkit2gtk-driver", WEBKIT_DRIVER),
+    ("xvfb", "/usr/bin/xvfb-run"),
+    ("xauth", "/usr/bin/xauth"),
+];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// What to make sure of.
@@ -21,7 +34,8 @@ pub struct Needs {
     pub lints: bool,
     /// The web build: nightly with rust-src and the wasm target, trunk, wasm-bindgen-cli.
     pub web: bool,
-    /// Chromium and chromedriver, for the tests in a browser.
+    /// Chromium and chromedriver (the tests in a browser), Firefox, and WebKit's driver with a
+    /// virtual screen for its MiniBrowser (the end-to-end test).
     pub browser: bool,
     /// Node.js and the npm packages of tests/e2e.
     pub e2e: bool,
@@ -46,10 +60,16 @@ pub fn install_missing(root: &Path, needs: Needs) -> Result<(), String> {
         )?;
     }
     if needs.browser {
-        if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-            println!("    chromium, chromedriver: present");
-        } else {
-            apt.install(root, &["chromium", "chromium-driver"])?;
+        let (present, missing): (Vec<_>, Vec<_>) = BROWSERS
+            .iter()
+            .partition(|(_, file)| Path::new(file).exists());
+        if !present.is_empty() {
+            let names: Vec<&str> = present.iter().map(|(p, _)| *p).collect();
+            println!("    {}: present", names.join(", "));
+        }
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|(p, _)| *p).collect();
+            apt.install(root, &names)?;
         }
     }
     if needs.e2e {

@@ -2,7 +2,7 @@
 
 use crate::cli::TEST_STEPS;
 use crate::cmd::Cmd;
-use crate::install::{self, Needs, CHROMEDRIVER, CHROMIUM};
+use crate::install::{self, Needs, CHROMEDRIVER, CHROMIUM, FIREFOX, MINIBROWSER, WEBKIT_DRIVER};
 use crate::serve::Server;
 use crate::steps::Runner;
 use crate::wheel;
@@ -49,7 +49,7 @@ fn on_nightly_with_build_std(cmd: Cmd) -> Cmd {
 /// gzip (BENCHMARKS.md). Native release builds keep `opt-level = 3`.
 fn trunk_build() -> Cmd {
     on_nightly_with_build_std(Cmd::new("trunk").args(&["build", "--release"]))
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
 }
 
 /// One step of `cargo xtask test`.
@@ -120,7 +120,10 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
     let e2e = Cmd::new("node")
         .args(&["tests/e2e/run.mjs"])
         .env("GIL_LAB_DIST", project.dist().to_string_lossy())
-        .env("CHROMIUM", CHROMIUM);
+        .env("CHROMIUM", CHROMIUM)
+        .env("FIREFOX", FIREFOX)
+        .env("WEBKIT_DRIVER", WEBKIT_DRIVER)
+        .env("MINIBROWSER", MINIBROWSER);
     let steps = vec![
         Step {
             name: "install",

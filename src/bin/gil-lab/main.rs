@@ -20,8 +20,9 @@ use gil_lab::scenario::{
     parse_delay, parse_delays, parse_interval_ms, parse_intervals, parse_load, parse_scenarios,
     parse_victim, SweepConfig,
 };
+use gil_lab::sweep::SweepEnd;
 use gil_lab::workload::Victim;
-use gil_lab::{run, Load, RunConfig, Scenario, SweepReport};
+use gil_lab::{run, Load, Progress, RunConfig, RunResult, Scenario};
 use output::{Fail, OutputFile};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -191,6 +192,52 @@ fn dispatch(cli: Cli) -> Result<(), Fail> {
     }
 }
 
+/// What the CLI shows and writes while a sweep runs: the progress bar, and each run's trace files.
+struct SweepProgress<'a> {
+    bar: indicatif::ProgressBar,
+    runs: &'a [RunConfig],
+    /// Seconds of delay in the runs finished so far (the bar's position).
+    done_s: f64,
+    traces: Option<&'a trace::TraceDir>,
+    recorder: Option<gil_lab::timeline::Recorder>,
+    /// The first trace file that could not be written: the sweep stops there.
+    failed: Option<Fail>,
+}
+
+impl gil_lab::sweep::SweepObserver for SweepProgress<'_> {
+    fn run_started(
+        &mut self,
+        index: usize,
+        cfg: &RunConfig,
+    ) -> Option<std::sync::Arc<gil_lab::gil::EventLog>> {
+        self.bar
+            .set_message(format!("{} at {} s", cfg.scenario, cfg.delay.as_secs_f64()));
+        self.recorder = self.traces.and_then(|t| t.run(index).recorder(cfg));
+        self.recorder.as_ref().map(|r| r.log())
+    }
+
+    fn progress(&mut self, _index: usize, p: Progress) {
+        trace::observe(&mut self.recorder, &p);
+        self.bar
+            .set_position(((self.done_s + p.elapsed.as_secs_f64()) * 1e3) as u64);
+    }
+
+    fn run_finished(&mut self, index: usize, result: &RunResult) {
+        let cfg = &self.runs[index];
+        self.done_s += cfg.delay.as_secs_f64();
+        self.bar.set_position((self.done_s * 1e3) as u64);
+        if let (Some(traces), Some(recorder)) = (self.traces, &self.recorder) {
+            if let Err(e) = traces.run(index).write(recorder, cfg, result) {
+                self.failed.get_or_insert(e);
+            }
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.failed.is_some()
+    }
+}
+
 /// The delay of an interval sweep when no --delays is given.
 const INTERVAL_SWEEP_DELAY: Duration = Duration::from_secs(2);
 
@@ -250,39 +297,26 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
     }
 
     let platform = NativePlatform::new().map_err(|e| Fail::Run(e.to_string()))?;
-    let bar = output::sweep_bar(&config, args.quiet);
-    let mut results = Vec::new();
-    let mut done_s = 0.0;
-    for (i, cfg) in runs.iter().enumerate() {
-        bar.set_message(format!("{} at {} s", cfg.scenario, cfg.delay.as_secs_f64()));
-        let files = traces.as_ref().map(|t| t.run(i));
-        let mut recorder = files.and_then(|f| f.recorder(cfg));
-        let result = run(
-            &platform,
-            cfg,
-            recorder.as_ref().map(|r| r.log()),
-            &mut |p| {
-                trace::observe(&mut recorder, &p);
-                bar.set_position(((done_s + p.elapsed.as_secs_f64()) * 1e3) as u64)
-            },
-        )
-        .map_err(|e| {
-            Fail::Run(format!(
-                "{} at {} s: {e}",
-                cfg.scenario,
-                cfg.delay.as_secs_f64()
-            ))
-        })?;
-        done_s += cfg.delay.as_secs_f64();
-        bar.set_position((done_s * 1e3) as u64);
-        if let (Some(files), Some(recorder)) = (files, &recorder) {
-            files.write(recorder, cfg, &result)?;
-        }
-        results.push(result);
+    let mut observer = SweepProgress {
+        bar: output::sweep_bar(&config, args.quiet),
+        runs: &runs,
+        done_s: 0.0,
+        traces: traces.as_ref(),
+        recorder: None,
+        failed: None,
+    };
+    let (report, end) = gil_lab::sweep::run_sweep(&platform, config, &mut observer);
+    observer.bar.finish_and_clear();
+    if let Some(fail) = observer.failed {
+        return Err(fail);
     }
-    bar.finish_and_clear();
-
-    let report = SweepReport { config, results };
+    if let SweepEnd::Failed { run, error } = end {
+        return Err(Fail::Run(format!(
+            "{} at {} s: {error}",
+            run.scenario,
+            run.delay.as_secs_f64()
+        )));
+    }
     let bytes = if reference {
         if !args.quiet {
             eprintln!("reference: running the same sweep on CPython");

@@ -1,20 +1,17 @@
-//! A sweep running in the pool, and the state it shares with the page.
+//! A sweep's state shared between whoever runs it and the page's main thread.
 //!
-//! The controller is a pool task (it blocks on the lock and in `sleep`, which only a worker may
-//! do). It writes; the page's main thread reads every animation frame and must never wait, so
-//! every read here is an atomic load or a `try_lock` that gives up at once when a worker happens
-//! to hold the mutex (the page simply tries again next frame).
+//! In threads mode the runs happen in a controller task of the pool ([`super::source`]), which
+//! writes here; the page's main thread reads every animation frame and must never wait, so every
+//! read is an atomic load or a `try_lock` that gives up at once when a worker happens to hold the
+//! mutex (the page simply tries again next frame). In cooperative mode the page itself writes what
+//! its workers post.
 
+use super::timeline::LOG_CAPACITY;
 use crate::gil::EventLog;
-use crate::platform::web::{worker_panic, WebPlatform};
-use crate::runner::{run, Progress};
+use crate::platform::web::worker_panic;
 use crate::scenario::{RunConfig, RunResult, SweepConfig};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 use std::sync::{Arc, Mutex};
-
-/// Events kept per run: enough for a 10 s run of the busiest scenario (about 1000 events/s with
-/// a 5 ms interval) with room to spare; 16 bytes each.
-pub const LOG_CAPACITY: usize = 1 << 15;
 
 /// Where a sweep is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +23,12 @@ pub enum Status {
     Done = 1,
     /// Stopped by the reader between two runs.
     Stopped = 2,
-    /// A run failed; see [`Sweep::error`].
+    /// A run failed; see [`SharedSweep::error`].
     Failed = 3,
 }
 
 /// One sweep's shared state.
-pub struct Sweep {
+pub struct SharedSweep {
     /// What is being run.
     pub config: SweepConfig,
     runs: Vec<RunConfig>,
@@ -54,7 +51,7 @@ pub struct Sweep {
 /// A live reading of the run in progress.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Live {
-    /// Index of the run in [`Sweep::runs`].
+    /// Index of the run in [`SharedSweep::runs`].
     pub run: usize,
     /// The incrementer's count so far.
     pub count: u64,
@@ -64,24 +61,9 @@ pub struct Live {
     pub go_us: u64,
 }
 
-impl Sweep {
-    /// Starts `config` in the pool (which must be running) and returns its shared state at once.
-    pub fn start(config: SweepConfig) -> Arc<Self> {
-        let sweep = Self::new(config);
-        let s = sweep.clone();
-        let platform = WebPlatform::new();
-        rayon::spawn(move || s.control(&platform));
-        sweep
-    }
-
-    /// A sweep with no controller task: the page runs it one run at a time in workers that share
-    /// no memory with it ([`crate::coop`]) and reports here what they post: [`Sweep::begin_run`],
-    /// [`Sweep::set_live`], [`Sweep::push_result`], [`Sweep::fail`].
-    pub fn external(config: SweepConfig) -> Arc<Self> {
-        Self::new(config)
-    }
-
-    fn new(config: SweepConfig) -> Arc<Self> {
+impl SharedSweep {
+    /// The state of a sweep of `config` about to start.
+    pub fn new(config: SweepConfig) -> Arc<Self> {
         Arc::new(Self {
             runs: config.runs().collect(),
             config,
@@ -98,26 +80,8 @@ impl Sweep {
         })
     }
 
-    /// Externally run sweeps: the next run to start, with its new event log; `None` (and the
-    /// sweep is over) when every run is done or a stop was asked for.
-    pub fn begin_run(&self) -> Option<(usize, RunConfig, Arc<EventLog>)> {
-        if self.status.load(SeqCst) != Status::Running as u8 {
-            return None;
-        }
-        let i = self.started();
-        if self.stop_requested.load(SeqCst) {
-            self.status.store(Status::Stopped as u8, SeqCst);
-            return None;
-        }
-        let Some(cfg) = self.runs.get(i).copied() else {
-            self.status.store(Status::Done as u8, SeqCst);
-            return None;
-        };
-        Some((i, cfg, self.open_run(i)))
-    }
-
     /// Run `i` begins: a fresh event log and live reading, and `started` moves on.
-    fn open_run(&self, i: usize) -> Arc<EventLog> {
+    pub fn open_run(&self, i: usize) -> Arc<EventLog> {
         let log = Arc::new(EventLog::new(LOG_CAPACITY));
         self.live_count.store(0, SeqCst);
         self.live_elapsed_us.store(0, SeqCst);
@@ -127,7 +91,7 @@ impl Sweep {
         log
     }
 
-    /// Externally run sweeps: a live reading of the run in progress.
+    /// A live reading of the run in progress.
     pub fn set_live(&self, count: u64, elapsed_us: u64, go_us: u64) {
         self.live_count.store(count, SeqCst);
         self.live_elapsed_us.store(elapsed_us, SeqCst);
@@ -136,7 +100,7 @@ impl Sweep {
         }
     }
 
-    /// Externally run sweeps: the run in progress finished.
+    /// The run in progress finished.
     pub fn push_result(&self, result: RunResult) {
         self.live_count.store(result.count, SeqCst);
         let mut results = lock(&self.results);
@@ -144,46 +108,15 @@ impl Sweep {
         self.results_len.store(results.len() as u32, SeqCst);
     }
 
-    /// Externally run sweeps: the run in progress failed.
+    /// The run in progress failed.
     pub fn fail(&self, message: String) {
         *lock(&self.error) = Some(message);
         self.status.store(Status::Failed as u8, SeqCst);
     }
 
-    /// The controller: every run in order, one at a time, as the seed does.
-    fn control(&self, platform: &WebPlatform) {
-        for (i, cfg) in self.runs.iter().enumerate() {
-            if self.stop_requested.load(SeqCst) {
-                self.status.store(Status::Stopped as u8, SeqCst);
-                return;
-            }
-            let log = self.open_run(i);
-            let clock = log.clone();
-            let mut observe = |p: Progress| {
-                let elapsed_us = p.elapsed.as_micros() as u64;
-                self.live_count.store(p.count, SeqCst);
-                self.live_elapsed_us.store(elapsed_us, SeqCst);
-                self.live_go_us
-                    .store(clock.now_us().saturating_sub(elapsed_us).max(1), SeqCst);
-            };
-            match run(platform, cfg, Some(log), &mut observe) {
-                Ok(result) => {
-                    self.live_count.store(result.count, SeqCst);
-                    lock(&self.results).push(result);
-                    self.results_len.store(i as u32 + 1, SeqCst);
-                }
-                Err(e) => {
-                    *lock(&self.error) = Some(format!(
-                        "the run '{}' at {} s failed: {e}",
-                        cfg.scenario,
-                        cfg.delay.as_secs_f64()
-                    ));
-                    self.status.store(Status::Failed as u8, SeqCst);
-                    return;
-                }
-            }
-        }
-        self.status.store(Status::Done as u8, SeqCst);
+    /// The sweep ended without a failure: every run done, or stopped as asked.
+    pub fn end(&self, status: Status) {
+        self.status.store(status as u8, SeqCst);
     }
 
     /// Every run of the sweep, in order.
@@ -191,7 +124,7 @@ impl Sweep {
         &self.runs
     }
 
-    /// Asks the controller to stop before the next run (a run in progress always completes, as
+    /// Asks for a stop before the next run (a run in progress always completes, as
     /// one `z * z` does).
     pub fn request_stop(&self) {
         self.stop_requested.store(true, SeqCst);

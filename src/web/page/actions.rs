@@ -1,0 +1,180 @@
+//! What the reader does (buttons, links, downloads) and what the cooperative workers post.
+
+use super::super::params;
+use super::super::source::{Cooperative, RunSource, Threaded};
+use super::super::wire::{self, PageMessage};
+use super::{Mode, Page, PageState};
+use crate::report::Format;
+use crate::scenario::SweepReport;
+use wasm_bindgen::{JsCast, JsValue};
+
+impl Page {
+    /// A button with `data-action` was pressed; `arg` is its `data-run`, if any.
+    pub fn action(&mut self, name: &str, arg: Option<String>) {
+        match name {
+            "run" => self.run(),
+            "stop" => {
+                if let Some(s) = &self.source {
+                    s.shared().request_stop();
+                    self.dom
+                        .set_text("status", "Stopping after the run in progress…");
+                    self.update_buttons();
+                }
+            }
+            "download-csv" => self.download(Format::Csv),
+            "download-json" => self.download(Format::Json),
+            "show-run" => {
+                self.pinned = arg.and_then(|a| a.parse().ok());
+                self.sync_run_picker();
+                self.render_tables();
+                if let Some(c) = self.dom.el("timeline-figure") {
+                    c.scroll_into_view();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A form control changed (`id` is the element's id, or `scenario` for a checkbox).
+    pub fn input(&mut self, id: &str) {
+        if id == "timeline-run" {
+            let v = self
+                .dom
+                .select("timeline-run")
+                .map(|s| s.value())
+                .unwrap_or_default();
+            self.pinned = v.parse().ok();
+            self.redraw_timeline();
+            self.render_tables();
+            return;
+        }
+        self.read_form();
+        self.update_share();
+        // Show the new layout of the table (new columns, new rows) before anything runs.
+        if self.source.is_none() && self.state != PageState::Error {
+            self.render_tables();
+        }
+        self.update_buttons();
+    }
+
+    pub(super) fn run(&mut self) {
+        let Some(mode) = self.mode() else { return };
+        if self.state == PageState::Running || self.state == PageState::Error {
+            return;
+        }
+        if let Some(e) = &self.form_error {
+            self.dom.set_text("status", &format!("Cannot run: {e}"));
+            return;
+        }
+        let config = self.config.clone();
+        self.source = Some(match mode {
+            Mode::Threads => Box::new(Threaded::start(config)) as Box<dyn RunSource>,
+            Mode::Cooperative => Box::new(Cooperative::new(config)),
+        });
+        self.runs.clear();
+        self.results.clear();
+        self.pinned = None;
+        self.last_live = None;
+        self.redraw_timeline();
+        let url = format!(
+            "?{}{}",
+            if self.embed { "embed=1&" } else { "" },
+            params::to_query(&self.config)
+        );
+        if let Ok(h) = self.window.history() {
+            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+        }
+        self.set_state(PageState::Running);
+        self.sync_run_picker();
+        self.render_tables();
+        self.update_buttons();
+    }
+
+    /// Cooperative mode: the next run for Web Workers to start (JSON text of a job), if any.
+    pub fn next_job(&mut self) -> Option<String> {
+        let now_ms = self.now_ms();
+        self.source.as_mut()?.next_job(now_ms)
+    }
+
+    /// Cooperative mode: a message a worker posted. Returns whether its run is over, so its
+    /// workers may be ended.
+    pub fn worker_message(&mut self, text: &str) -> bool {
+        let now_ms = self.now_ms();
+        let Some(source) = self.source.as_mut() else {
+            return true;
+        };
+        match wire::from_text::<PageMessage>(text, "worker") {
+            Ok(message) => source.worker_message(message, now_ms),
+            Err(e) => {
+                source.worker_failed(&e);
+                true
+            }
+        }
+    }
+
+    /// Cooperative mode: a worker of the run in progress failed outside its messages.
+    pub fn worker_failed(&mut self, message: &str) {
+        if let Some(source) = self.source.as_mut() {
+            source.worker_failed(message);
+        }
+    }
+
+    /// The URL that reproduces the current settings.
+    pub fn share_url(&self) -> String {
+        let loc = self.window.location();
+        format!(
+            "{}{}?{}",
+            loc.origin().unwrap_or_default(),
+            loc.pathname().unwrap_or_default(),
+            params::to_query(&self.config)
+        )
+    }
+
+    /// The snippet that embeds the compact view with the current settings in a blog post: an
+    /// iframe, and the optional script that fits its height to the content.
+    pub fn embed_code(&self) -> String {
+        let loc = self.window.location();
+        let origin = loc.origin().unwrap_or_default();
+        let path = loc.pathname().unwrap_or_default();
+        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        format!(
+            "<iframe src=\"{origin}{path}?embed=1&{query}\" title=\"gil-lab: a Python thread and a \
+             process beside a CPU-heavy thread, live\" style=\"width:100%;max-width:760px;\
+             height:640px;border:0\" loading=\"lazy\" allow=\"cross-origin-isolated\"></iframe>\
+             <script src=\"{origin}{dir}embed-host.js\" async></script>",
+            query = params::to_query(&self.config),
+        )
+    }
+
+    fn download(&self, format: Format) {
+        if self.results.is_empty() {
+            return;
+        }
+        let report = SweepReport {
+            config: self.sweep_config(),
+            results: self.results.clone(),
+        };
+        let bytes = format.exporter().serialize(&report);
+        let text = String::from_utf8_lossy(&bytes);
+        let mime = match format {
+            Format::Json => "application/json",
+            _ => "text/csv",
+        };
+        let name = format!("gil-lab-sweep.{}", format.extension());
+        let _ = self.save(&text, &name, mime);
+    }
+
+    fn save(&self, text: &str, name: &str, mime: &str) -> Result<(), JsValue> {
+        // A string part, not a view of wasm memory: Blob refuses views of shared memory.
+        let parts = js_sys::Array::of1(&JsValue::from_str(text));
+        let opts = web_sys::BlobPropertyBag::new();
+        opts.set_type(mime);
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+        let a: web_sys::HtmlAnchorElement = self.dom.doc().create_element("a")?.dyn_into()?;
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+        web_sys::Url::revoke_object_url(&url)
+    }
+}

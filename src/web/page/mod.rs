@@ -1,0 +1,321 @@
+//! The page's state on the main thread: settings, the sweep it started, what it has read of it,
+//! and the DOM it keeps up to date. Called only from the main thread, so it never waits.
+//!
+//! - this file: start-up, how the page runs (its [`Mode`]), the snapshot for scripts;
+//! - [`frame`]: the animation-frame loop, reading the run source;
+//! - [`render`]: tables, chart and timeline;
+//! - [`actions`]: buttons, the run, downloads and links, the cooperative workers' messages;
+//! - [`form`]: the settings form;
+//! - [`dom`]: the DOM writes, skipped when nothing changed.
+
+mod actions;
+mod dom;
+mod form;
+mod frame;
+mod render;
+
+use super::canvas::Palette;
+use super::params::{self, FromUrl};
+use super::source::RunSource;
+use super::timeline::Timeline;
+use crate::gil::EventLog;
+use crate::scenario::{RunResult, Scenario, SweepConfig};
+use dom::Dom;
+use serde::Serialize;
+use std::sync::Arc;
+use web_sys::Window;
+
+/// `<html data-state>`: where the page is, for scripts and CSS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PageState {
+    Idle,
+    Running,
+    Done,
+    Error,
+}
+
+impl PageState {
+    fn name(self) -> &'static str {
+        match self {
+            PageState::Idle => "idle",
+            PageState::Running => "running",
+            PageState::Done => "done",
+            PageState::Error => "error",
+        }
+    }
+}
+
+/// How the page runs the experiment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A pool of Web Workers sharing the wasm memory: every thread on a worker of its own.
+    Threads,
+    /// No shared memory: each interpreter's threads take turns on one worker, under the same lock
+    /// rules, and each process (or free thread) runs on a worker of its own ([`crate::coop`]).
+    Cooperative,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Threads => "threads",
+            Mode::Cooperative => "cooperative",
+        }
+    }
+}
+
+/// Whether runs can start, and since when.
+#[derive(Clone, Debug, PartialEq)]
+enum Ready {
+    /// The page is still choosing its mode.
+    Starting,
+    /// Ready in `mode`; the workers took `ms` to start, `at_ms` after navigation.
+    Yes { mode: Mode, ms: f64, at_ms: f64 },
+    /// Nothing can run here.
+    Never,
+}
+
+/// One started run as the page knows it.
+struct RunView {
+    log: Arc<EventLog>,
+    cursor: u64,
+    timeline: Timeline,
+}
+
+/// Everything the main thread holds.
+pub struct Page {
+    window: Window,
+    dom: Dom,
+    state: PageState,
+    ready: Ready,
+    autorun: bool,
+    embed: bool,
+    /// The settings in the form (valid ones; `form_error` says when they are not).
+    config: SweepConfig,
+    form_error: Option<String>,
+    source: Option<Box<dyn RunSource>>,
+    runs: Vec<RunView>,
+    results: Vec<RunResult>,
+    /// The run whose timeline is shown; `None` follows the live run.
+    pinned: Option<usize>,
+    palette: Palette,
+    dark: Option<bool>,
+    dark_query: Option<web_sys::MediaQueryList>,
+    canvas_width: i32,
+    last_live: Option<(usize, u64)>,
+    timeline_drawn_for: Option<render::DrawKey>,
+    /// The window width at the last layout check.
+    window_width: f64,
+}
+
+/// Decodes a query string (`?a=b&c=d`) into pairs. `+` stays `+` (scenario names contain it);
+/// spaces in a scenario list are read back as `+`, in case a tool encoded them that way.
+fn query_pairs(search: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        js_sys::decode_uri_component(s)
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| s.to_string())
+    };
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let (k, mut v) = (decode(k), decode(v));
+            if k == "scenarios" {
+                v = v.replace(' ', "+");
+            }
+            (k, v)
+        })
+        .collect()
+}
+
+impl Page {
+    /// Reads the URL, fills the form, shows notices. `None` if there is no document.
+    pub fn new() -> Option<Self> {
+        crate::platform::web::install_panic_hook();
+        let window = web_sys::window()?;
+        let doc = window.document()?;
+        let search = window.location().search().unwrap_or_default();
+        let dark_query = window
+            .match_media("(prefers-color-scheme: dark)")
+            .ok()
+            .flatten();
+        let pairs = query_pairs(&search);
+        let FromUrl {
+            config,
+            autorun,
+            embed,
+            notices,
+        } = params::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut page = Self {
+            window,
+            dom: Dom::new(doc),
+            state: PageState::Idle,
+            ready: Ready::Starting,
+            autorun,
+            embed,
+            config,
+            form_error: None,
+            source: None,
+            runs: Vec::new(),
+            results: Vec::new(),
+            pinned: None,
+            palette: Palette::default(),
+            dark: None,
+            dark_query,
+            canvas_width: 0,
+            last_live: None,
+            timeline_drawn_for: None,
+            window_width: 0.0,
+        };
+        page.fill_form();
+        page.read_form();
+        page.show_notices(&notices);
+        page.update_share();
+        page.render_tables();
+        page.dom.set_text("status", "Starting the Web Workers…");
+        page.update_buttons();
+        Some(page)
+    }
+
+    /// The pool of Web Workers sharing memory started in `ms` milliseconds.
+    pub fn use_threads(&mut self, ms: f64) {
+        let line = format!(
+            "Mode: threads. {} Web Workers share one memory, one per Python thread.",
+            crate::platform::web::POOL_SIZE
+        );
+        self.dom.set_text(
+            "pool-info",
+            &format!(
+                "{} Web Workers ready in {ms:.0} ms.",
+                crate::platform::web::POOL_SIZE
+            ),
+        );
+        self.set_ready(Mode::Threads, ms, &line);
+    }
+
+    /// No pool of Web Workers sharing memory here: runs go to workers that share none.
+    /// `reason`, if given, says in one sentence why threads could not be used.
+    pub fn use_cooperative(&mut self, reason: Option<&str>) {
+        let mut line = String::from(
+            "Mode: no shared memory here, so each interpreter's threads take turns on one Web \
+             Worker, under the same lock rules.",
+        );
+        if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) {
+            line = format!("{line} {}", crate::report::markup::sentence(reason));
+        }
+        self.dom.set_text(
+            "pool-info",
+            "No shared memory on this page: each interpreter runs on a Web Worker of its own.",
+        );
+        self.set_ready(Mode::Cooperative, 0.0, &line);
+    }
+
+    fn set_ready(&mut self, mode: Mode, ms: f64, line: &str) {
+        let at_ms = self.window.performance().map_or(0.0, |p| p.now());
+        self.ready = Ready::Yes { mode, ms, at_ms };
+        self.dom.set_text("mode", line);
+        self.dom.show("mode", true);
+        self.dom.set_root_attr("data-mode", mode.name());
+        self.dom.set_text("status", self.ready_text());
+        self.update_buttons();
+        if self.autorun && self.form_error.is_none() {
+            self.run();
+        }
+    }
+
+    /// No way to run here (`cause`: a short code for `data-error`, `message`: what the reader
+    /// can do).
+    pub fn cannot_run(&mut self, cause: &str, message: &str) {
+        self.ready = Ready::Never;
+        self.dom
+            .set_text("pool-info", "No Web Workers can run here.");
+        self.dom.set_root_attr("data-error", cause);
+        self.fail(message);
+    }
+
+    fn ready_text(&self) -> &'static str {
+        if self.embed {
+            "Ready. Press Run."
+        } else {
+            "Ready. Choose settings, then Run."
+        }
+    }
+
+    fn fail(&mut self, message: &str) {
+        self.dom.set_text("error-text", message);
+        self.dom.show("error", true);
+        self.set_state(PageState::Error);
+        self.dom.set_text("status", "Stopped by an error.");
+        self.update_buttons();
+    }
+
+    fn set_state(&mut self, state: PageState) {
+        self.state = state;
+        self.dom.set_root_attr("data-state", state.name());
+    }
+
+    /// The mode runs use, once chosen.
+    fn mode(&self) -> Option<Mode> {
+        match self.ready {
+            Ready::Yes { mode, .. } => Some(mode),
+            _ => None,
+        }
+    }
+
+    /// The performance clock, in ms: `timeOrigin + now()`, comparable across workers.
+    fn now_ms(&self) -> f64 {
+        self.window
+            .performance()
+            .map_or(0.0, |p| p.time_origin() + p.now())
+    }
+
+    /// A JSON snapshot of the page's state, for scripts and embeds.
+    pub fn snapshot(&self) -> String {
+        let (pool_ms, ready_ms) = match self.ready {
+            Ready::Yes { ms, at_ms, .. } => (Some(ms), Some(at_ms)),
+            _ => (None, None),
+        };
+        let shared = self.source.as_ref().map(|s| s.shared());
+        let snapshot = Snapshot {
+            state: self.state.name(),
+            mode: self.mode().map(Mode::name),
+            pool_ms,
+            ready_ms,
+            runs_total: shared.map_or(0, |s| s.runs().len()),
+            runs_done: self.results.len(),
+            live: self.live_cell().map(|l| LiveSnapshot {
+                scenario: l.scenario,
+                delay_s: l.delay_s,
+                count: l.count,
+                elapsed_s: l.elapsed_s,
+            }),
+            results: &self.results,
+        };
+        super::wire::to_text(&snapshot)
+    }
+}
+
+/// What [`Page::snapshot`] returns.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    state: &'static str,
+    mode: Option<&'static str>,
+    pool_ms: Option<f64>,
+    ready_ms: Option<f64>,
+    runs_total: usize,
+    runs_done: usize,
+    live: Option<LiveSnapshot>,
+    results: &'a [RunResult],
+}
+
+#[derive(Serialize)]
+struct LiveSnapshot {
+    scenario: Scenario,
+    delay_s: f64,
+    count: u64,
+    elapsed_s: f64,
+}

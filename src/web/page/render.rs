@@ -1,0 +1,141 @@
+//! Drawing: the counters, tables and chart (HTML from [`html`]) and the timeline canvas.
+
+use super::super::canvas;
+use super::super::html;
+use super::Page;
+use crate::scenario::SweepConfig;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlCanvasElement;
+
+/// How often a live timeline is redrawn, in microseconds of its clock.
+const FRAME_US: u64 = 33_000;
+
+/// What the timeline canvas last showed: nothing to redraw while it is unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct DrawKey {
+    run: Option<usize>,
+    now_us: u64,
+    finished: bool,
+}
+
+impl Page {
+    fn shown_run(&self) -> Option<usize> {
+        self.pinned
+            .filter(|&i| i < self.runs.len())
+            .or_else(|| self.runs.len().checked_sub(1))
+    }
+
+    /// The settings of the sweep shown: the one started, or the form's before any.
+    pub(super) fn sweep_config(&self) -> SweepConfig {
+        self.source
+            .as_ref()
+            .map_or_else(|| self.config.clone(), |s| s.shared().config.clone())
+    }
+
+    /// Everything that depends on the results and the live count.
+    pub(super) fn render_tables(&mut self) {
+        self.render_live();
+        self.render_results();
+    }
+
+    /// The counters and the seed's table: about ten times a second while a run goes on.
+    pub(super) fn render_live(&self) {
+        let config = self.sweep_config();
+        let live = self.live_cell();
+        let counters = html::counters(&config, &self.results, live);
+        self.dom.set_html("counters", &counters);
+        let table = html::seed_table(&config, &self.results, live);
+        self.dom.set_html("seed-table", &table);
+    }
+
+    /// The run list and the chart: when a run finishes or the layout changes.
+    fn render_results(&mut self) {
+        let config = self.sweep_config();
+        let rows = html::results_rows(&self.results, self.pinned);
+        self.dom.set_html("results-body", &rows);
+        let width = self.dom.el("chart").map_or(560, |e| e.client_width());
+        let chart = html::chart_svg(&config, &self.results, f64::from(width));
+        self.dom.set_html("chart", &chart);
+        self.dom
+            .set_html("chart-legend", &html::chart_legend(&config));
+        self.dom.show("results-empty", self.results.is_empty());
+    }
+
+    /// The list of runs whose timeline can be shown.
+    pub(super) fn sync_run_picker(&self) {
+        let Some(source) = &self.source else { return };
+        let runs = source.shared().runs();
+        let options = html::run_picker(&runs[..self.runs.len().min(runs.len())], self.pinned);
+        self.dom.set_html("timeline-run", &options);
+        self.dom.show("timeline-run", true);
+    }
+
+    /// Forgets what the timeline last showed, so the next frame draws it again.
+    pub(super) fn redraw_timeline(&mut self) {
+        self.timeline_drawn_for = None;
+    }
+
+    pub(super) fn draw_timeline(&mut self, resized: bool) {
+        let Some(canvas) = self
+            .dom
+            .el("timeline")
+            .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())
+        else {
+            return;
+        };
+        let dark = self.dark_query.as_ref().is_some_and(|m| m.matches());
+        // Reading the canvas's width forces a layout: only after a resize.
+        let width = if resized || self.canvas_width == 0 {
+            canvas.client_width()
+        } else {
+            self.canvas_width
+        };
+        if self.dark != Some(dark) || self.canvas_width != width {
+            self.palette = canvas::Palette::read(&self.window, &canvas);
+            self.dark = Some(dark);
+            self.canvas_width = width;
+            self.timeline_drawn_for = None;
+        }
+        let shown = self.shown_run();
+        // A live timeline is redrawn about 30 times a second: smooth enough for a growing bar,
+        // and half the painting of every frame.
+        let key = DrawKey {
+            run: shown,
+            now_us: shown.map_or(0, |i| self.runs[i].timeline.now_us / FRAME_US * FRAME_US),
+            finished: shown.is_some_and(|i| self.results.get(i).is_some()),
+        };
+        if self.timeline_drawn_for == Some(key) {
+            return;
+        }
+        let summary_due = self.timeline_drawn_for.is_none_or(|k| {
+            k.run != key.run
+                || k.finished != key.finished
+                || key.now_us / 250_000 != k.now_us / 250_000
+        });
+        self.timeline_drawn_for = Some(key);
+        let shared = self.source.as_ref().map(|s| s.shared().clone());
+        let cfg = shown.and_then(|i| shared.as_ref()?.runs().get(i).copied());
+        let data = shown
+            .zip(cfg.as_ref())
+            .map(|(i, c)| (&self.runs[i].timeline, c));
+        let result = shown.and_then(|i| self.results.get(i));
+        canvas::draw(
+            &self.window,
+            &canvas,
+            self.canvas_width,
+            &self.palette,
+            data,
+            result,
+        );
+        if summary_due {
+            let summary =
+                data.map_or_else(String::new, |(t, c)| html::timeline_summary(c, t, result));
+            self.dom.set_html("timeline-summary", &summary);
+            let title = cfg.map_or_else(
+                || "Nothing has run yet".to_string(),
+                |c| html::timeline_title(&c, result.is_some()),
+            );
+            self.dom.set_text("timeline-title", &title);
+        }
+    }
+}

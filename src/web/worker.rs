@@ -1,0 +1,383 @@
+//! One Web Worker of the cooperative mode: runs its part of a run in time slices and says what to
+//! send where. `www/coop-worker.js` only carries messages: it hands every input to
+//! [`CoopWorker::handle`] and delivers the [`Outbox`] it gets back.
+//!
+//! A run has one worker for its interpreter (controller, incrementer thread and load thread taking
+//! turns under the lock) and, for `process` and `free-thread` scenarios, one for the incrementer in
+//! an interpreter of its own. The two meet at a start barrier over their port: the isolated one
+//! says `ready`, the interpreter answers `go` and starts too; when the controller clears the
+//! running flag the interpreter says `stop`, and the isolated one answers `exit` with its outcome.
+//!
+//! Target-independent: the clock comes in as an argument, so it is tested natively.
+
+use super::wire::{self, Job, PageMessage, PeerMessage, WireEvent, WorkerInput, WorkerKind};
+use crate::coop::{Interpreter, IsolatedIncrementer, Step};
+use std::time::Duration;
+
+/// How long a worker runs before it lets messages in.
+pub const SLICE: Duration = Duration::from_millis(8);
+
+/// How often a worker reports the live count, in milliseconds.
+const LIVE_EVERY_MS: f64 = 100.0;
+
+/// What a worker must send after handling one input.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outbox {
+    /// Messages for the page (JSON text of [`PageMessage`]).
+    pub to_page: Vec<String>,
+    /// Messages for the run's other worker (JSON text of [`PeerMessage`]).
+    pub to_peer: Vec<String>,
+    /// Hand [`WorkerInput::Tick`] back after this many milliseconds (0: as soon as the event
+    /// loop has let other messages in); `None`: wait for a message.
+    pub tick_ms: Option<f64>,
+}
+
+impl Outbox {
+    fn page(&mut self, m: &PageMessage) {
+        self.to_page.push(wire::to_text(m));
+    }
+
+    fn peer(&mut self, m: &PeerMessage) {
+        self.to_peer.push(wire::to_text(m));
+    }
+}
+
+enum Part {
+    Interpreter(Box<Interpreter>),
+    Isolated(Box<IsolatedIncrementer>),
+}
+
+/// The state of one cooperative worker.
+pub struct CoopWorker {
+    job: Job,
+    part: Part,
+    /// When this worker's log clock began, in ms on the performance clock.
+    epoch_ms: f64,
+    /// Its start signal on that clock (0 before).
+    go_ms: f64,
+    last_live_ms: f64,
+    /// The interpreter waits for the isolated incrementer's outcome.
+    waiting_isolated: bool,
+    failed: bool,
+}
+
+impl CoopWorker {
+    /// A worker for its `kind` of part in `job` (JSON text of [`Job`]), at the start barrier;
+    /// `now_ms` is the performance clock. The outbox holds what to do first.
+    pub fn new(job: &str, kind: WorkerKind, now_ms: f64) -> Result<(Self, Outbox), String> {
+        let job: Job = wire::from_text(job, "job")?;
+        let cfg = job.config().map_err(|e| e.0)?;
+        let part = match kind {
+            WorkerKind::Interpreter => Part::Interpreter(Box::new(Interpreter::new(cfg))),
+            WorkerKind::Isolated => Part::Isolated(Box::new(IsolatedIncrementer::new(cfg))),
+        };
+        let clock_us = match &part {
+            Part::Interpreter(i) => i.now_us(),
+            Part::Isolated(i) => i.now_us(),
+        };
+        let mut me = Self {
+            job,
+            part,
+            epoch_ms: now_ms - clock_us as f64 / 1e3,
+            go_ms: 0.0,
+            last_live_ms: 0.0,
+            waiting_isolated: false,
+            failed: false,
+        };
+        let mut out = Outbox::default();
+        match me.part {
+            // At the barrier: the interpreter gives the start signal.
+            Part::Isolated(_) => out.peer(&PeerMessage::Ready),
+            Part::Interpreter(_) if !me.job.has_isolated() => me.start(now_ms, &mut out),
+            Part::Interpreter(_) => {}
+        }
+        Ok((me, out))
+    }
+
+    /// Handles one input (JSON text of [`WorkerInput`]) at `now_ms`.
+    pub fn handle(&mut self, input: &str, now_ms: f64) -> Outbox {
+        match wire::from_text::<WorkerInput>(input, "worker") {
+            Ok(input) => self.handle_input(input, now_ms),
+            Err(e) => {
+                let mut out = Outbox::default();
+                if !self.failed {
+                    self.fail(e, &mut out);
+                }
+                out
+            }
+        }
+    }
+
+    /// Handles one input at `now_ms`.
+    pub fn handle_input(&mut self, input: WorkerInput, now_ms: f64) -> Outbox {
+        let mut out = Outbox::default();
+        if self.failed {
+            return out;
+        }
+        match input {
+            WorkerInput::Tick => self.slice(now_ms, &mut out),
+            WorkerInput::Peer { message } => self.peer(message, now_ms, &mut out),
+        }
+        out
+    }
+
+    /// Handles a message from the run's other worker (JSON text of [`PeerMessage`]).
+    pub fn handle_peer(&mut self, text: &str, now_ms: f64) -> Outbox {
+        match wire::from_text::<PeerMessage>(text, "peer") {
+            Ok(message) => self.handle_input(WorkerInput::Peer { message }, now_ms),
+            Err(e) => {
+                let mut out = Outbox::default();
+                if !self.failed {
+                    self.fail(e, &mut out);
+                }
+                out
+            }
+        }
+    }
+
+    /// The page message saying this worker failed with `message` (a panic, a worker error).
+    pub fn failure(run: usize, message: String) -> String {
+        wire::to_text(&PageMessage::Failed { run, message })
+    }
+
+    fn fail(&mut self, message: String, out: &mut Outbox) {
+        self.failed = true;
+        out.tick_ms = None;
+        out.to_page.push(Self::failure(self.job.run, message));
+    }
+
+    fn start(&mut self, now_ms: f64, out: &mut Outbox) {
+        match &mut self.part {
+            Part::Interpreter(i) => {
+                if self.job.has_isolated() {
+                    out.peer(&PeerMessage::Go);
+                }
+                i.go();
+            }
+            Part::Isolated(i) => i.go(),
+        }
+        self.go_ms = now_ms;
+        out.tick_ms = Some(0.0);
+    }
+
+    fn peer(&mut self, message: PeerMessage, now_ms: f64, out: &mut Outbox) {
+        match (message, &mut self.part) {
+            (PeerMessage::Ready, Part::Interpreter(_)) | (PeerMessage::Go, Part::Isolated(_)) => {
+                self.start(now_ms, out)
+            }
+            (PeerMessage::Stop, Part::Isolated(i)) => i.stop(),
+            (PeerMessage::Exit { outcome }, Part::Interpreter(i)) => {
+                i.isolated_finished(outcome.into());
+                if std::mem::take(&mut self.waiting_isolated) {
+                    out.tick_ms = Some(0.0);
+                }
+            }
+            (m, _) => self.fail(
+                format!("a worker got a message not meant for it: {m:?}"),
+                out,
+            ),
+        }
+    }
+
+    /// One time slice of work, then what to report.
+    fn slice(&mut self, now_ms: f64, out: &mut Outbox) {
+        let counts_here = matches!(self.part, Part::Isolated(_)) || !self.job.has_isolated();
+        match &mut self.part {
+            Part::Isolated(i) => {
+                let stopped = i.step(SLICE);
+                self.flush(now_ms, counts_here, stopped, out);
+                if stopped {
+                    if let Part::Isolated(i) = &self.part {
+                        let outcome = (&i.outcome()).into();
+                        out.peer(&PeerMessage::Exit { outcome });
+                    }
+                } else {
+                    out.tick_ms = Some(0.0);
+                }
+            }
+            Part::Interpreter(i) => {
+                let step = i.step(SLICE);
+                self.flush(now_ms, counts_here, step == Step::Done, out);
+                match step {
+                    Step::Done => {
+                        if let Part::Interpreter(i) = &self.part {
+                            let result = (&i.result()).into();
+                            out.page(&PageMessage::Result {
+                                run: self.job.run,
+                                result,
+                            });
+                        }
+                    }
+                    Step::WaitIsolated => self.waiting_isolated = true,
+                    Step::StopIsolated => {
+                        out.peer(&PeerMessage::Stop);
+                        out.tick_ms = Some(0.0);
+                    }
+                    Step::Idle(d) => out.tick_ms = Some(d.as_secs_f64() * 1e3),
+                    Step::Again => out.tick_ms = Some(0.0),
+                    // The hashing would have to run on a worker of its own beside this one;
+                    // this mode starts none, so it says so rather than hash here and stall the
+                    // interpreter (which would show the opposite of what the load is for).
+                    Step::Offload(_) => out.page(&PageMessage::Failed {
+                        run: self.job.run,
+                        message: "the release load (C code that drops the GIL) needs shared \
+                                  memory: this browser runs the cooperative mode, so choose \
+                                  the bignum or short load here, or open the page in Chromium \
+                                  or Firefox from a server that sends the isolation headers"
+                            .into(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Sends new events, and the live count (about every 100 ms, or now with `force`) when this
+    /// worker is where the run's incrementer counts.
+    fn flush(&mut self, now_ms: f64, counts_here: bool, force: bool, out: &mut Outbox) {
+        let (events, count, elapsed_s) = match &mut self.part {
+            Part::Interpreter(i) => (i.take_events(), i.count(), i.elapsed_s()),
+            Part::Isolated(i) => (i.take_events(), i.count(), i.elapsed_s()),
+        };
+        let run = self.job.run;
+        if !events.is_empty() {
+            out.page(&PageMessage::Events {
+                run,
+                epoch_ms: self.epoch_ms,
+                go_ms: self.go_ms,
+                events: events.iter().map(WireEvent::from).collect(),
+            });
+        }
+        if counts_here && (force || now_ms - self.last_live_ms >= LIVE_EVERY_MS) {
+            self.last_live_ms = now_ms;
+            out.page(&PageMessage::Live {
+                run,
+                count,
+                elapsed_s,
+                go_ms: self.go_ms,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{RunConfig, RunResult, Scenario};
+
+    fn job(scenario: Scenario) -> String {
+        let cfg = RunConfig::new(scenario, Duration::from_millis(30));
+        wire::to_text(&Job::new(0, &cfg))
+    }
+
+    fn tick() -> String {
+        wire::to_text(&WorkerInput::Tick)
+    }
+
+    fn result_of(page: &[PageMessage]) -> Option<RunResult> {
+        page.iter().find_map(|m| match m {
+            PageMessage::Result { result, .. } => Some(result.clone().try_into().expect("valid")),
+            _ => None,
+        })
+    }
+
+    /// The run's workers, each with its next tick (`None`: waiting for a message), driven as
+    /// the browser would: ticks in time order, peer messages delivered at once. Time passes for
+    /// real while they count; idle time is slept.
+    fn drive(mut workers: Vec<(CoopWorker, Outbox)>) -> Vec<PageMessage> {
+        let start = std::time::Instant::now();
+        let now = || start.elapsed().as_secs_f64() * 1e3;
+        let mut page = Vec::new();
+        let mut due: Vec<Option<f64>> = vec![None; workers.len()];
+        for _ in 0..1_000_000 {
+            // Deliver everything pending, in order.
+            let mut delivered = true;
+            while delivered {
+                delivered = false;
+                for i in 0..workers.len() {
+                    let out = std::mem::take(&mut workers[i].1);
+                    for m in &out.to_page {
+                        page.push(wire::from_text(m, "page").expect("a page message"));
+                    }
+                    if let Some(ms) = out.tick_ms {
+                        due[i] = Some(now() + ms);
+                    }
+                    for m in out.to_peer {
+                        let other = (i + 1) % workers.len();
+                        let o = workers[other].0.handle_peer(&m, now());
+                        merge(&mut workers[other].1, o);
+                        delivered = true;
+                    }
+                    delivered |= !workers[i].1.to_page.is_empty();
+                }
+            }
+            if result_of(&page).is_some() {
+                return page;
+            }
+            let Some((i, at)) = due
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| d.map(|d| (i, d)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+            else {
+                panic!("every worker waits: the run is stuck");
+            };
+            if at > now() {
+                std::thread::sleep(Duration::from_secs_f64((at - now()) / 1e3));
+            }
+            due[i] = None;
+            let o = workers[i].0.handle(&tick(), now());
+            merge(&mut workers[i].1, o);
+        }
+        panic!("the run did not end");
+    }
+
+    fn merge(into: &mut Outbox, o: Outbox) {
+        into.to_page.extend(o.to_page);
+        into.to_peer.extend(o.to_peer);
+        into.tick_ms = into.tick_ms.or(o.tick_ms);
+    }
+
+    #[test]
+    fn a_thread_run_ends_with_a_result_on_one_worker() {
+        let (w, out) = CoopWorker::new(&job(Scenario::Thread), WorkerKind::Interpreter, 0.0)
+            .expect("a valid job");
+        assert_eq!(out.tick_ms, Some(0.0), "no peer: it starts at once");
+        let page = drive(vec![(w, out)]);
+        let r = result_of(&page).expect("the run ends with its result");
+        assert_eq!(r.scenario, Scenario::Thread);
+        assert!(r.count > 0);
+        assert!(page.iter().any(|m| matches!(m, PageMessage::Live { .. })));
+    }
+
+    #[test]
+    fn a_process_run_meets_at_the_barrier_and_ends_with_the_outcome() {
+        let j = job(Scenario::Process);
+        let (interp, out_i) = CoopWorker::new(&j, WorkerKind::Interpreter, 0.0).unwrap();
+        assert_eq!(out_i, Outbox::default(), "the interpreter waits for ready");
+        let (iso, out_s) = CoopWorker::new(&j, WorkerKind::Isolated, 0.0).unwrap();
+        assert_eq!(out_s.to_peer, [wire::to_text(&PeerMessage::Ready)]);
+        let page = drive(vec![(interp, out_i), (iso, out_s)]);
+        let r = result_of(&page).expect("the run ends with its result");
+        assert_eq!(r.scenario, Scenario::Process);
+        assert!(
+            r.count > 0,
+            "the isolated incrementer's count reached the result"
+        );
+    }
+
+    #[test]
+    fn a_bad_job_or_input_is_a_sentence_not_a_panic() {
+        assert!(CoopWorker::new("{}", WorkerKind::Interpreter, 0.0).is_err());
+        let (mut w, _) =
+            CoopWorker::new(&job(Scenario::Thread), WorkerKind::Interpreter, 0.0).unwrap();
+        let out = w.handle("nonsense", 0.0);
+        assert_eq!(out.tick_ms, None);
+        let m: PageMessage = wire::from_text(&out.to_page[0], "page").unwrap();
+        assert!(matches!(m, PageMessage::Failed { run: 0, .. }));
+        assert_eq!(
+            w.handle(&tick(), 0.0),
+            Outbox::default(),
+            "a failed worker stays quiet"
+        );
+    }
+}

@@ -1,0 +1,329 @@
+// The page in Firefox and WebKit: one suite per engine, each engine behind the same small driver
+// (open a URL, evaluate in the page or its iframe, take a screenshot, read console errors where
+// the engine reports them). Called from run.mjs, which owns the servers and the PASS/FAIL lines.
+//
+// - Firefox: Debian's firefox-esr, driven headless by puppeteer-core over WebDriver BiDi.
+// - WebKit: Debian's WebKitWebDriver driving MiniBrowser under xvfb-run, through
+//   selenium-webdriver. The driver has no BiDi, so console messages cannot be read; about one
+//   session in 40 hangs on a call, so every call has a time limit and a hung test runs once more
+//   in a fresh session.
+//
+// For each engine: the full page on a server with the isolation headers, the full page on a
+// header-less server (service-worker path), and the embed in a plain blog page on another origin
+// (cooperative mode). Each reports the mode it ran in and the phenomenon's ratios.
+
+import { spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+
+const FIREFOX = process.env.FIREFOX || "/usr/bin/firefox-esr";
+const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || "/usr/bin/WebKitWebDriver";
+const MINIBROWSER =
+  process.env.MINIBROWSER || "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+const CALL_MS = 30_000;
+
+class Hung extends Error {}
+
+/** `promise`, or a `Hung` error after `ms`. */
+function limit(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Hung(`${what}: no answer in ${ms / 1000} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- Firefox ------------------------------------------------------------------------------------
+
+export async function firefox() {
+  const { default: puppeteer } = await import("puppeteer-core");
+  const browser = await limit(
+    puppeteer.launch({ browser: "firefox", executablePath: FIREFOX, headless: true }),
+    60_000,
+    "starting Firefox",
+  );
+  const version = (await browser.version()).replace(/^firefox\//i, "");
+  return {
+    name: "Firefox",
+    version,
+    consoleErrors: true,
+    async open(url, { width = 1280, height = 900 } = {}) {
+      // A context of its own: no service worker or storage carries over between tests.
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
+      await page.setViewport({ width, height });
+      const errors = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(`console: ${m.text()}`);
+      });
+      page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+      await limit(page.goto(url, { waitUntil: "domcontentloaded" }), CALL_MS, "opening").catch(() => {});
+      const frame = () => page.frames().find((f) => f !== page.mainFrame());
+      return {
+        errors,
+        eval: (fn, arg) => limit(page.evaluate(fn, arg), CALL_MS, "evaluating"),
+        frameEval: (fn, arg) => limit(frame().evaluate(fn, arg), CALL_MS, "evaluating in the iframe"),
+        shot: (file) => limit(page.screenshot({ path: file, fullPage: true }), CALL_MS, "screenshot"),
+        close: () => limit(context.close(), CALL_MS, "closing").catch(() => {}),
+      };
+    },
+    close: () => limit(browser.close(), CALL_MS, "closing Firefox").catch(() => {}),
+  };
+}
+
+// ---- WebKit -------------------------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, "127.0.0.1", () => {
+        c.end();
+        resolve(true);
+      });
+      c.once("error", () => resolve(false));
+    });
+    if (ok) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+export async function webkit() {
+  const { Builder } = await import("selenium-webdriver");
+  const port = await freePort();
+  // The driver and every MiniBrowser it starts share one virtual screen, tall enough for the
+  // whole page: element screenshots paint cross-origin iframes black, so the shots are of the
+  // viewport.
+  const driverProcess = spawn(
+    "xvfb-run",
+    ["-a", "-s", "-screen 0 1280x2100x24", WEBKIT_DRIVER, `--port=${port}`],
+    { stdio: "ignore", detached: true },
+  );
+  const stopDriver = () => {
+    try {
+      process.kill(-driverProcess.pid, "SIGTERM");
+    } catch {}
+  };
+  if (!(await waitForPort(port, 20_000))) {
+    stopDriver();
+    throw new Error(`WebKitWebDriver did not listen on port ${port}`);
+  }
+  const capabilities = {
+    browserName: "MiniBrowser",
+    "webkitgtk:browserOptions": { binary: MINIBROWSER, args: ["--automation"] },
+  };
+  let version = "?";
+  return {
+    name: "WebKit",
+    get version() {
+      return version;
+    },
+    consoleErrors: false,
+    async open(url, { width = 1280, height = 2000 } = {}) {
+      const driver = await limit(
+        new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities(capabilities).build(),
+        CALL_MS,
+        "starting a MiniBrowser session",
+      );
+      try {
+        const caps = await driver.getCapabilities();
+        version = caps.get("browserVersion") || version;
+        await limit(driver.manage().window().setRect({ width, height }), CALL_MS, "sizing").catch(() => {});
+        await limit(driver.get(url), CALL_MS, "opening");
+      } catch (e) {
+        await limit(driver.quit(), CALL_MS, "quitting").catch(() => {});
+        throw e;
+      }
+      const run = (fn, arg) =>
+        driver.executeScript(`return (${fn.toString()})(arguments[0]);`, arg === undefined ? null : arg);
+      return {
+        errors: null,
+        eval: (fn, arg) => limit(run(fn, arg), CALL_MS, "evaluating"),
+        frameEval: async (fn, arg) => {
+          await limit(driver.switchTo().frame(0), CALL_MS, "entering the iframe");
+          try {
+            return await limit(run(fn, arg), CALL_MS, "evaluating in the iframe");
+          } finally {
+            await limit(driver.switchTo().defaultContent(), CALL_MS, "leaving the iframe").catch(() => {});
+          }
+        },
+        shot: async (file) => {
+          const png = await limit(driver.takeScreenshot(), CALL_MS, "screenshot");
+          (await import("node:fs")).writeFileSync(file, Buffer.from(png, "base64"));
+        },
+        close: () => limit(driver.quit(), CALL_MS, "quitting").catch(() => {}),
+      };
+    },
+    close: async () => stopDriver(),
+  };
+}
+
+// ---- The suite ----------------------------------------------------------------------------------
+
+const FOUR = "scenarios=thread,thread+load,process,process+load";
+
+/** What a finished (or failed) page shows, read inside the page. */
+const READ = () => {
+  const root = document.documentElement;
+  const mode = document.getElementById("mode");
+  const error = document.getElementById("error-text");
+  return {
+    state: root.dataset.state,
+    mode: root.dataset.mode || null,
+    error: root.dataset.error || null,
+    errorText: error && !document.getElementById("error").hidden ? error.textContent : "",
+    modeLine: mode && !mode.hidden ? mode.textContent : "",
+    isolated: self.crossOriginIsolated === true,
+    sab: typeof SharedArrayBuffer !== "undefined",
+    navigation: (performance.getEntriesByType("navigation")[0] || {}).type || null,
+    rows: [...document.querySelectorAll("#results tr[data-scenario]")].map((tr) => ({
+      scenario: tr.dataset.scenario,
+      count: Number(tr.dataset.count),
+    })),
+  };
+};
+
+const FINISHED = () => ["done", "error"].includes(document.documentElement.dataset.state);
+
+/** Polls `fn` (through reloads and slow calls) until it is true or `ms` pass. */
+async function until(evaluate, fn, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if (await evaluate(fn)) return true;
+    } catch (e) {
+      if (e instanceof Hung) throw e;
+      // Navigating (the service worker's reload): try again.
+    }
+    await sleep(500);
+  }
+  return false;
+}
+
+/** thread+load / thread and process+load / process from the rows, when both pairs are there. */
+export function ratios(rows) {
+  const by = Object.fromEntries(rows.map((r) => [r.scenario, r.count]));
+  const r = (a, b) => (by[a] != null && by[b] > 0 ? by[a] / by[b] : null);
+  return { thread: r("thread+load", "thread"), process: r("process+load", "process") };
+}
+
+export const THREAD_MAX = 0.1;
+export const PROCESS_MIN = 0.5;
+const ratiosHold = (q) => q.thread != null && q.process != null && q.thread <= THREAD_MAX && q.process >= PROCESS_MIN;
+const fmt = (x) => (x == null ? "-" : x.toFixed(x < 0.1 ? 4 : 3));
+
+/**
+ * One engine's three pages. `env`: { isolatedUrl, plainServer() -> {url, close}, blogServer(html)
+ * -> {url, close}, shots, check, info, timeoutMs, delays }. Returns the summary rows for the
+ * README's Browsers table.
+ */
+export async function engineSuite(engine, env) {
+  const { check, info } = env;
+  const tag = engine.name.toLowerCase();
+  const summary = [];
+  const query = `?${FOUR}&delays=${env.delays}&autorun=1`;
+
+  // One test: opened fresh, retried once in a fresh session when the engine hangs or when the
+  // ratios miss on a busy machine; the checks of the last attempt count.
+  const test = async (label, shotName, open, read, expect) => {
+    let last = null;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const results = [];
+      const defer = (name, ok, detail = "") => results.push([`${engine.name}, ${label}: ${name}`, ok, detail]);
+      let tab = null;
+      try {
+        const t0 = Date.now();
+        tab = await open();
+        const done = await until(read.evaluate(tab), FINISHED, env.timeoutMs);
+        const seen = await read.evaluate(tab)(READ);
+        const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+        defer("the autorun reaches data-state=done", done && seen.state === "done",
+          `state=${seen.state}, ${seconds} s${seen.errorText ? `: ${seen.errorText}` : ""}`);
+        const q = ratios(seen.rows);
+        defer(`thread+load / thread <= ${THREAD_MAX}`, q.thread != null && q.thread <= THREAD_MAX, `ratio ${fmt(q.thread)}`);
+        defer(`process+load / process >= ${PROCESS_MIN}`, q.process != null && q.process >= PROCESS_MIN, `ratio ${fmt(q.process)}`);
+        for (const [name, ok, detail] of expect(seen)) defer(name, ok, detail);
+        if (tab.errors) {
+          defer("no console errors and no page errors", tab.errors.length === 0, tab.errors.slice(0, 3).join(" | "));
+        }
+        const file = path.join(env.shots, `${tag}-${shotName}.png`);
+        await tab.shot(file).then(() => info(`${engine.name}, ${label}: screenshot ${file}`), (e) => info(`${engine.name}, ${label}: no screenshot (${e.message})`));
+        last = { results, seen, q };
+        if (ratiosHold(q) || attempt === 2) break;
+        info(`${engine.name}, ${label}: ratios missed (${fmt(q.thread)}, ${fmt(q.process)}); the machine may be busy: once more`);
+      } catch (e) {
+        const hung = e instanceof Hung;
+        defer("the test ran to the end", false, e.message);
+        last = { results, seen: null, q: {} };
+        if (attempt === 2) break;
+        info(`${engine.name}, ${label}: ${hung ? "the engine hung" : "the test failed"} (${e.message}); once more in a fresh session`);
+      } finally {
+        await tab?.close();
+      }
+    }
+    for (const r of last.results) check(...r);
+    if (last.seen) {
+      summary.push({ engine: engine.name, version: engine.version, page: label, mode: last.seen.mode, ...last.q });
+      info(`${engine.name}, ${label}: mode ${last.seen.mode}${last.seen.modeLine ? ` ("${last.seen.modeLine}")` : ""}, isolated ${last.seen.isolated}, SharedArrayBuffer ${last.seen.sab}`);
+    }
+  };
+
+  const inPage = { evaluate: (tab) => tab.eval };
+  const inFrame = { evaluate: (tab) => tab.frameEval };
+
+  // 1. The full page with the isolation headers.
+  await test("full page, isolated", "isolated", () => engine.open(env.isolatedUrl + query), inPage, (s) => [
+    ["cross-origin isolated", s.isolated, ""],
+    [
+      "threads where shared memory exists, else cooperative with a reason",
+      s.sab ? s.mode === "threads" : s.mode === "cooperative" && /SharedArrayBuffer|shared memory to a Web Worker/.test(s.modeLine),
+      `mode=${s.mode}, SharedArrayBuffer=${s.sab}`,
+    ],
+  ]);
+
+  // 2. The full page on a server that sends no headers: the service worker, or cooperative mode.
+  {
+    const server = await env.plainServer();
+    try {
+      await test("full page, no headers", "no-headers", () => engine.open(server.url + query), inPage, (s) => [
+        ["a mode that runs (no error)", ["threads", "cooperative"].includes(s.mode) && !s.error, `mode=${s.mode}, isolated=${s.isolated}, navigation=${s.navigation}`],
+      ]);
+    } finally {
+      server.close();
+    }
+  }
+
+  // 3. The embed in a plain page on another origin.
+  {
+    const server = await env.plainServer();
+    const src = `${server.url}?embed=1&${FOUR}&delays=${env.delays}&autorun=1`;
+    const blog = await env.blogServer(
+      `<iframe src="${src}" title="gil-lab" style="width:100%;max-width:760px;height:1400px;border:0" allow="cross-origin-isolated"></iframe>`,
+    );
+    try {
+      await test("embed, plain page", "embed", () => engine.open(blog.url, { width: 800, height: 1500 }), inFrame, (s) => [
+        ["the embed runs in cooperative mode", s.mode === "cooperative" && !s.isolated, `mode=${s.mode}, isolated=${s.isolated}`],
+      ]);
+    } finally {
+      blog.close();
+      server.close();
+    }
+  }
+  return summary;
+}
