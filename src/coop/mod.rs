@@ -22,10 +22,8 @@
 //! same way ([`crate::runner::assemble`]). [`IsolatedIncrementer`] is the incrementer of an
 //! interpreter of its own (a process) or of a free-threaded one, run on another worker.
 
-mod codec;
 mod interpreter;
 
-pub use codec::*;
 pub use interpreter::{needs_isolated_worker, Interpreter, IsolatedIncrementer, Step};
 
 use crate::gil::{DropReason, Dropped, EventKind, EventLog, LockStats, Protocol, Taken, WorkerId};
