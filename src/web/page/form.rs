@@ -3,7 +3,7 @@
 
 use super::super::{html, params};
 use super::{Page, PageState};
-use crate::scenario::{parse_delays, parse_interval_ms, parse_load, Scenario};
+use crate::scenario::{parse_delays, parse_interval_ms, parse_load, parse_victim, Scenario};
 
 impl Page {
     pub(super) fn fill_form(&self) {
@@ -20,8 +20,11 @@ impl Page {
         if let Some(s) = self.dom.select("load") {
             s.set_value(self.config.load.name());
         }
+        if let Some(s) = self.dom.select("victim") {
+            s.set_value(self.config.victim.name());
+        }
         if let Some(i) = self.dom.input("interval") {
-            i.set_value(&params::ms(self.config.interval));
+            i.set_value(&params::ms(self.config.interval()));
         }
     }
 
@@ -65,9 +68,15 @@ impl Page {
                 Err(e) => errors.push(e.0),
             }
         }
+        if let Some(s) = self.dom.select("victim") {
+            match parse_victim(&s.value()) {
+                Ok(v) => self.config.victim = v,
+                Err(e) => errors.push(e.0),
+            }
+        }
         if let Some(i) = self.dom.input("interval") {
             match parse_interval_ms(&i.value()) {
-                Ok(d) => self.config.interval = d,
+                Ok(d) => self.config.intervals = vec![d],
                 Err(e) => errors.push(e.0),
             }
         }
