@@ -233,6 +233,10 @@ pub struct LoadReport {
     /// Seconds taken by each of the first operations (at most [`LoadReport::MAX_TIMED_OPS`]);
     /// for bignum, step k squares a number of about 3.3 * 2^k bits.
     pub op_s: Vec<f64>,
+    /// For bignum, the size in bits of each timed operation's result (beside `op_s`); empty for
+    /// the other loads.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub op_bits: Vec<u64>,
 }
 
 impl LoadReport {
@@ -353,6 +357,9 @@ impl LoadThread {
         match self.load {
             Load::Bignum { cap_bits } => {
                 self.z = square(&self.z);
+                if self.report.op_bits.len() < LoadReport::MAX_TIMED_OPS {
+                    self.report.op_bits.push(self.z.bits());
+                }
                 if self.z.bits() > cap_bits {
                     self.z = PyLong::from_u32(10);
                     self.report.restarts += 1;

@@ -291,6 +291,26 @@ fn run_prints_the_lock_statistics() {
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["scenario"], "process");
     assert!(json["count"].as_u64().unwrap() > 0);
+    // The load's operations one by one: each bignum step's result twice as wide as the last.
+    let o = gil_lab(&[
+        "run",
+        "--scenario",
+        "free-thread+load",
+        "--seconds",
+        "0.2",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ops = json["load_ops"].as_array().expect("load_ops");
+    assert!(ops.len() >= 10, "{ops:?}");
+    for w in ops.windows(2) {
+        let (a, b) = (
+            w[0]["bits"].as_u64().unwrap(),
+            w[1]["bits"].as_u64().unwrap(),
+        );
+        assert!(b == 2 * a || b == 2 * a - 1, "{a} then {b}");
+        assert!(w[1]["seconds"].as_f64().unwrap() >= 0.0);
+    }
 }
 
 /// The pid of `parent`'s first child, waiting up to 10 s for it to appear.

@@ -312,6 +312,8 @@ pub struct WireLoad {
     ops: u64,
     restarts: u64,
     op_s: Vec<f64>,
+    #[serde(default)]
+    op_bits: Vec<u64>,
 }
 
 /// [`RunResult`] on the wire.
@@ -353,6 +355,7 @@ impl From<&RunResult> for WireResult {
                 ops: l.ops,
                 restarts: l.restarts,
                 op_s: l.op_s.clone(),
+                op_bits: l.op_bits.clone(),
             }),
         }
     }
@@ -390,6 +393,7 @@ impl TryFrom<WireResult> for RunResult {
                 ops: l.ops,
                 restarts: l.restarts,
                 op_s: l.op_s,
+                op_bits: l.op_bits,
             }),
         })
     }
@@ -461,6 +465,7 @@ mod tests {
                 ops: 12,
                 restarts: 0,
                 op_s: vec![0.001, 0.003],
+                op_bits: vec![7, 14],
             }),
         }
     }

@@ -394,7 +394,23 @@ fn run_once(args: RunArgs) -> Result<(), Fail> {
         files.write(recorder, &cfg, &result)?;
     }
     if args.json {
-        let mut json = serde_json::to_vec_pretty(&result).map_err(|e| Fail::Run(e.to_string()))?;
+        // The run's result, and the load's operations one by one (`load_ops`: for bignum, the
+        // size of each step's result beside its time, to set against CPython's).
+        let load_ops: Vec<serde_json::Value> = result
+            .load
+            .iter()
+            .flat_map(|l| {
+                l.op_s
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| serde_json::json!({ "bits": l.op_bits.get(k), "seconds": s }))
+            })
+            .collect();
+        let mut value = serde_json::to_value(&result).map_err(|e| Fail::Run(e.to_string()))?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("load_ops".into(), load_ops.into());
+        }
+        let mut json = serde_json::to_vec_pretty(&value).map_err(|e| Fail::Run(e.to_string()))?;
         json.push(b'\n');
         output::stdout(&json)
     } else {
