@@ -12,6 +12,7 @@ commands:
         fmt        cargo fmt --all -- --check
         clippy     cargo clippy --all-targets -- -D warnings
         test       cargo test
+        reference  the CPython reference script's own tests (python3 -m unittest, reference/)
         loom       the loom model of the lock (tests/loom_gil.rs)
         wheel      build the wheel (maturin), install it into a fresh virtual environment and
                    run its gil-lab (installs Python's venv and maturin when missing)
@@ -31,11 +32,12 @@ commands:
   --no-isolation  leave out the COOP/COEP/CORP headers (the page then has no SharedArrayBuffer)
 ";
 
-pub const TEST_STEPS: [&str; 9] = [
+pub const TEST_STEPS: [&str; 10] = [
     "install",
     "fmt",
     "clippy",
     "test",
+    "reference",
     "loom",
     "wheel",
     "web-build",

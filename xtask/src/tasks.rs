@@ -136,6 +136,11 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
             Cmd::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
         ),
         Step::run("test", Cmd::cargo(&["test"])),
+        Step::run(
+            "reference",
+            Cmd::new("python3").args(&["-m", "unittest", "discover", "-s", "reference"]),
+        )
+        .if_exists(project, "reference/test_gil_experiment.py"),
         Step::run("loom", loom).if_exists(project, "tests/loom_gil.rs"),
         Step {
             name: "wheel",
