@@ -16,11 +16,11 @@ use std::time::Duration;
 use web_time::Instant;
 
 /// The controller's id in the event log.
-pub const CONTROLLER: WorkerId = 1;
+pub const CONTROLLER: WorkerId = Role::Controller.worker();
 /// The incrementer's id in the event log.
-pub const INCREMENTER: WorkerId = 2;
+pub const INCREMENTER: WorkerId = Role::Incrementer.worker();
 /// The load's id in the event log.
-pub const LOAD: WorkerId = 3;
+pub const LOAD: WorkerId = Role::Load.worker();
 
 /// How long workers may take to reach the start barrier before the run is abandoned.
 const START_TIMEOUT: Duration = Duration::from_secs(30);

@@ -396,7 +396,7 @@ impl Role {
     pub const ALL: [Role; 3] = [Role::Controller, Role::Incrementer, Role::Load];
 
     /// Its worker id in a run's event log: controller 1, incrementer 2, load 3.
-    pub fn worker(self) -> u8 {
+    pub const fn worker(self) -> u8 {
         match self {
             Role::Controller => 1,
             Role::Incrementer => 2,
