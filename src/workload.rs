@@ -417,6 +417,14 @@ mod tests {
     }
 
     #[test]
+    fn the_release_load_hashes_for_real() {
+        // SHA-256("abc"), the standard's first test vector.
+        let digest = release_op(b"abc");
+        assert_eq!(digest[..4], [0xba, 0x78, 0x16, 0xbf]);
+        assert_eq!(digest[28..], [0xf2, 0x00, 0x15, 0xad]);
+    }
+
+    #[test]
     fn square_is_real_bignum_arithmetic() {
         let mut z = PyLong::from_u32(10);
         for _ in 0..4 {

@@ -12,11 +12,12 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use gil_lab::gil::{EventKind, EventLog, FreeThread, Gil, ThreadState};
+use gil_lab::pylong::PyLong;
 use gil_lab::web::shared::Status;
 use gil_lab::web::source::{RunSource, Threaded};
 use gil_lab::web::timeline::{LaneState, Timeline};
 use gil_lab::web::{html, params};
-use gil_lab::workload::{incrementer, run_load, square, Load};
+use gil_lab::workload::{incrementer, release_op, run_load, square, Load};
 use gil_lab::{Scenario, SweepConfig};
 use num_bigint::BigUint;
 use std::sync::Arc;
@@ -115,11 +116,17 @@ fn incrementer_publishes_its_count() {
 
 #[wasm_bindgen_test]
 fn square_is_real_bignum_arithmetic() {
-    let mut z = BigUint::from(10u32);
+    let mut z = PyLong::from_u32(10);
     for _ in 0..5 {
         z = square(&z);
     }
-    assert_eq!(z, BigUint::from(10u32).pow(32));
+    assert_eq!(BigUint::from(&z), BigUint::from(10u32).pow(32));
+}
+
+#[wasm_bindgen_test]
+fn the_release_load_hashes_for_real() {
+    // SHA-256("abc"), the standard's first test vector: ba7816bf...
+    assert_eq!(release_op(b"abc")[..4], [0xba, 0x78, 0x16, 0xbf]);
 }
 
 #[wasm_bindgen_test]
