@@ -176,6 +176,7 @@ fn url_parameters_use_the_cli_parsers_and_fall_back_to_defaults() {
         ("scenarios", "thread+load,process"),
         ("delays", "0.5,2"),
         ("load", "short"),
+        ("victim", "io"),
         ("interval_ms", "1"),
         ("autorun", "1"),
     ]);
@@ -188,11 +189,17 @@ fn url_parameters_use_the_cli_parsers_and_fall_back_to_defaults() {
     assert_eq!(ok.config.load.name(), "short");
     assert_eq!(
         params::to_query(&ok.config),
-        "scenarios=thread%2Bload,process&delays=0.5,2&load=short&interval_ms=1"
+        "scenarios=thread%2Bload,process&delays=0.5,2&load=short&victim=io&interval_ms=1"
     );
 
-    let bad = params::from_pairs([("scenarios", "threads"), ("delays", "-1"), ("x", "1")]);
-    assert_eq!(bad.notices.len(), 3, "{:?}", bad.notices);
+    let bad = params::from_pairs([
+        ("scenarios", "threads"),
+        ("delays", "-1"),
+        ("x", "1"),
+        ("victim", "disk"),
+    ]);
+    assert_eq!(bad.notices.len(), 4, "{:?}", bad.notices);
+    assert!(bad.notices[3].contains("'disk'"), "{:?}", bad.notices);
     assert!(bad.notices[0].contains("'threads'"));
     assert_eq!(bad.config, params::default_config());
 }
