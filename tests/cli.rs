@@ -1,26 +1,15 @@
 //! The `gil-lab` command line as a user meets it: help, bad arguments, outputs, and child processes.
 
+mod common;
+
+use common::{gil_lab, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn gil_lab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gil-lab"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the gil-lab binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gil-lab-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("cli", name)
 }
 
 #[test]

@@ -2,6 +2,10 @@
 //! Chrome trace follows the format's rules, and the CLI writes `--trace` and `--timeline` files
 //! (or refuses, with a sentence and no file).
 
+mod common;
+
+use common::{gil_lab, stderr};
+
 use gil_lab::platform::native::NativePlatform;
 use gil_lab::report::{chrome_trace, svg_timeline};
 use gil_lab::runner::{CONTROLLER, INCREMENTER, LOAD};
@@ -11,7 +15,6 @@ use gil_lab::{run, RunConfig, RunResult, Scenario};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -262,23 +265,8 @@ fn process_and_free_runs_give_their_own_tracks() {
 
 // ---- The command line ----
 
-fn gil_lab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gil-lab"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the gil-lab binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gil-lab-trace-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("trace", name)
 }
 
 fn only_files(dir: &Path) -> Vec<String> {
