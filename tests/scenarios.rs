@@ -110,8 +110,13 @@ fn bignum_load_starves_the_thread_but_not_the_process_or_the_free_thread() {
         "free-thread+load / free-thread = {free:.3}, expected >= 0.6\n{t}"
     );
 
-    // The late stop: the controller must wait for the multiplication in progress.
-    let lag_load = get(&results, Scenario::ThreadLoad).stop_lag_s;
+    // The late stop: the controller must wait for the multiplication in progress. How long that
+    // is depends on where in a step it wakes: a few times in a hundred it wakes just before a
+    // step ends and waits little. The controller of `process+load` lives in the load's
+    // interpreter too, so the longer of the two waits is the measure (both short: about 1 in 1000).
+    let lag_load = get(&results, Scenario::ThreadLoad)
+        .stop_lag_s
+        .max(get(&results, Scenario::ProcessLoad).stop_lag_s);
     let lag_alone = get(&results, Scenario::Thread).stop_lag_s;
     assert!(
         lag_load > 0.05 && lag_load > 5.0 * lag_alone,
