@@ -1,7 +1,16 @@
 //! The JSON export: top-level `config` and `results`, the same for the CLI and the web page.
+//!
+//! Written by hand rather than through serde_json: the page ships this code in its `.wasm`, and a
+//! small writer of the few shapes the contract has is a fraction of serde_json's size (README,
+//! "Page weight" in BENCHMARKS.md). The text is byte for byte what `serde_json::to_vec_pretty`
+//! makes of the same report (the `Serialize` impls stay the reference; a test compares the two).
 
 use super::Exporter;
-use crate::scenario::SweepReport;
+use crate::gil::LockStats;
+use crate::scenario::{Role, RunResult, SweepReport};
+use crate::workload::LoadReport;
+use std::fmt::Write;
+use std::time::Duration;
 
 /// The report, pretty-printed, with a trailing newline.
 #[derive(Clone, Copy, Debug, Default)]
@@ -9,11 +18,294 @@ pub struct JsonExporter;
 
 impl Exporter for JsonExporter {
     fn serialize(&self, report: &SweepReport) -> Vec<u8> {
-        // Only string-keyed structs, sequences and numbers: serde_json cannot fail on them
-        // (a non-finite float becomes `null`).
-        let mut out = serde_json::to_vec_pretty(report).expect("a SweepReport always serialises");
+        let mut j = Json::default();
+        j.open('{');
+        j.key("config");
+        let c = &report.config;
+        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+        j.open('{');
+        j.key("load").str(c.load.name());
+        j.key("victim").str(c.victim.name());
+        let single = (c.intervals.len() == 1).then(|| ms(&c.intervals[0]));
+        j.key("switch_interval_ms").opt_f64(single);
+        j.key("switch_intervals_ms")
+            .f64s(c.intervals.iter().map(ms));
+        j.key("delays")
+            .f64s(c.delays.iter().map(Duration::as_secs_f64));
+        j.key("scenarios").open('[');
+        for s in &c.scenarios {
+            j.item().str(s.name());
+        }
+        j.close(']');
+        j.close('}');
+        j.key("results");
+        j.results(&report.results);
+        j.close('}');
+        let mut out = j.finish().into_bytes();
         out.push(b'\n');
         out
+    }
+}
+
+/// A JSON text laid out as serde_json's pretty printer lays it out: two spaces per level, one
+/// member or element per line, `[]` and `{}` when empty. The caller writes a key (objects) or
+/// calls [`Json::item`] (arrays) before each value.
+#[derive(Debug, Default)]
+pub struct Json {
+    out: String,
+    depth: usize,
+    /// Nothing written since the last `[` or `{`.
+    empty: bool,
+}
+
+impl Json {
+    /// The text written.
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    /// Starts an object (`{`) or an array (`[`).
+    pub fn open(&mut self, bracket: char) -> &mut Self {
+        self.out.push(bracket);
+        self.depth += 1;
+        self.empty = true;
+        self
+    }
+
+    /// Ends the innermost object (`}`) or array (`]`).
+    pub fn close(&mut self, bracket: char) -> &mut Self {
+        self.depth -= 1;
+        if !self.empty {
+            self.newline();
+        }
+        self.out.push(bracket);
+        self.empty = false;
+        self
+    }
+
+    fn newline(&mut self) {
+        self.out.push('\n');
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
+        }
+    }
+
+    /// Before an element of an array.
+    pub fn item(&mut self) -> &mut Self {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        self.newline();
+        self
+    }
+
+    /// A member's key; its value comes next.
+    pub fn key(&mut self, key: &str) -> &mut Self {
+        self.item().str(key);
+        self.out.push_str(": ");
+        self
+    }
+
+    /// A string, escaped as serde_json escapes: quotes, backslashes and control characters.
+    pub fn str(&mut self, s: &str) -> &mut Self {
+        self.out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => self.out.push_str("\\\""),
+                '\\' => self.out.push_str("\\\\"),
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                '\t' => self.out.push_str("\\t"),
+                '\u{8}' => self.out.push_str("\\b"),
+                '\u{c}' => self.out.push_str("\\f"),
+                c if c < ' ' => {
+                    let _ = write!(self.out, "\\u{:04x}", c as u32);
+                }
+                c => self.out.push(c),
+            }
+        }
+        self.out.push('"');
+        self
+    }
+
+    /// An unsigned integer.
+    pub fn u64(&mut self, n: u64) -> &mut Self {
+        let _ = write!(self.out, "{n}");
+        self
+    }
+
+    /// `true` or `false`.
+    pub fn bool(&mut self, b: bool) -> &mut Self {
+        self.out.push_str(if b { "true" } else { "false" });
+        self
+    }
+
+    /// `null`.
+    pub fn null(&mut self) -> &mut Self {
+        self.out.push_str("null");
+        self
+    }
+
+    /// A float, as serde_json writes it: the shortest digits that read back to the same value,
+    /// plain from 1e-5 to below 1e16 (always with a fraction: `2.0`), with an exponent outside
+    /// (`1e+16`, `1.5e-7`); `null` when not finite.
+    pub fn f64(&mut self, x: f64) -> &mut Self {
+        if !x.is_finite() {
+            return self.null();
+        }
+        if x.is_sign_negative() {
+            self.out.push('-');
+        }
+        // `{:e}` gives the shortest round-trip digits: `1.2345e3`, `5e-7`, `0e0`.
+        let sci = format!("{:e}", x.abs());
+        let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+        let mut digits = mantissa.replace('.', "");
+        let exp: i32 = exp.parse().unwrap_or(0);
+        round_tie_to_even(x.abs(), &mut digits);
+        let mantissa = match digits.split_at(1) {
+            (first, "") => first.to_string(),
+            (first, rest) => format!("{first}.{rest}"),
+        };
+        let n = digits.len() as i32;
+        let out = &mut self.out;
+        if (-5..=15).contains(&exp) {
+            if n - 1 <= exp {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', (exp + 1 - n) as usize));
+                out.push_str(".0");
+            } else if exp >= 0 {
+                let (int, frac) = digits.split_at(exp as usize + 1);
+                let _ = write!(out, "{int}.{frac}");
+            } else {
+                out.push_str("0.");
+                out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+                out.push_str(&digits);
+            }
+        } else {
+            let _ = write!(
+                out,
+                "{mantissa}e{}{}",
+                if exp < 0 { '-' } else { '+' },
+                exp.abs()
+            );
+        }
+        self
+    }
+
+    /// A float, or `null` for `None`.
+    pub fn opt_f64(&mut self, x: Option<f64>) -> &mut Self {
+        match x {
+            Some(x) => self.f64(x),
+            None => self.null(),
+        }
+    }
+
+    /// An array of floats.
+    pub fn f64s(&mut self, xs: impl IntoIterator<Item = f64>) -> &mut Self {
+        self.open('[');
+        for x in xs {
+            self.item().f64(x);
+        }
+        self.close(']')
+    }
+
+    /// The `results` array of the contract (also the page's snapshot).
+    pub fn results(&mut self, results: &[RunResult]) -> &mut Self {
+        self.open('[');
+        for r in results {
+            self.item().result(r);
+        }
+        self.close(']')
+    }
+
+    fn result(&mut self, r: &RunResult) {
+        self.open('{');
+        self.key("scenario").str(r.scenario.name());
+        self.key("delay_s").f64(r.delay_s);
+        self.key("count").u64(r.count);
+        self.key("elapsed_s").f64(r.elapsed_s);
+        self.key("stop_lag_s").f64(r.stop_lag_s);
+        self.key("rate_per_s").f64(r.rate_per_s);
+        self.key("switches").u64(r.switches);
+        self.key("switch_interval_ms").f64(r.switch_interval_ms);
+        self.key("workers").open('[');
+        for w in &r.workers {
+            self.item().open('{');
+            self.key("worker").u64(w.worker.into());
+            self.key("role").str(match w.role {
+                Role::Controller => "controller",
+                Role::Incrementer => "incrementer",
+                Role::Load => "load",
+            });
+            self.key("isolated").bool(w.isolated);
+            self.key("lock");
+            self.lock(w.lock.as_ref());
+            self.close('}');
+        }
+        self.close(']');
+        self.key("load");
+        match &r.load {
+            Some(l) => self.load(l),
+            None => {
+                self.null();
+            }
+        }
+        self.close('}');
+    }
+
+    fn lock(&mut self, lock: Option<&LockStats>) {
+        let Some(s) = lock else {
+            self.null();
+            return;
+        };
+        self.open('{');
+        self.key("takes").u64(s.takes);
+        self.key("switches").u64(s.switches);
+        self.key("requests_raised").u64(s.requests_raised);
+        self.key("requests_received").u64(s.requests_received);
+        self.key("held_s").f64(s.held_s);
+        self.key("waited_s").f64(s.waited_s);
+        self.key("longest_hold_s").f64(s.longest_hold_s);
+        self.close('}');
+    }
+
+    fn load(&mut self, l: &LoadReport) {
+        self.open('{');
+        self.key("ops").u64(l.ops);
+        self.key("restarts").u64(l.restarts);
+        self.key("op_s").f64s(l.op_s.iter().copied());
+        if !l.op_bits.is_empty() {
+            self.key("op_bits").open('[');
+            for &b in &l.op_bits {
+                self.item().u64(b);
+            }
+            self.close(']');
+        }
+        self.close('}');
+    }
+}
+
+/// Where `x` lies exactly halfway between two shortest candidates, `{:e}` takes the upper one and
+/// serde_json the even one: moves `digits` (the shortest digits of `x`) down to the even one then.
+/// Only values with 16 digits or more can be such a tie (the candidates must be an ulp apart).
+fn round_tie_to_even(x: f64, digits: &mut String) {
+    let n = digits.len();
+    let last = digits.as_bytes()[n - 1];
+    if n < 16 || last % 2 == 0 {
+        return;
+    }
+    // The lower candidate followed by a 5, and then nothing: a double's exact decimal expansion
+    // ends within 767 significant digits, so 800 show all of it.
+    let exact = format!("{x:.800e}");
+    let exact = exact
+        .split_once('e')
+        .map_or("", |(m, _)| m)
+        .replace('.', "");
+    let lower = format!("{}{}", &digits[..n - 1], char::from(last - 1));
+    let tail = exact.strip_prefix(&lower).and_then(|t| t.strip_prefix('5'));
+    if tail.is_some_and(|t| t.bytes().all(|b| b == b'0')) {
+        *digits = lower;
     }
 }
 
@@ -23,6 +315,7 @@ mod tests {
     use crate::report::grid::fixtures::{report, result};
     use crate::scenario::RunResult;
     use crate::scenario::Scenario::{Thread, ThreadLoad};
+    use std::time::Duration;
 
     #[test]
     fn contract_fields_pretty_printed_with_trailing_newline() {
@@ -72,6 +365,146 @@ mod tests {
 }
 "#
         );
+    }
+
+    /// What serde_json makes of the same report: the reference the writer must match.
+    fn serde_text(r: &SweepReport) -> String {
+        let mut out = serde_json::to_string_pretty(r).expect("serialises");
+        out.push('\n');
+        out
+    }
+
+    #[test]
+    fn byte_for_byte_what_serde_json_writes_for_every_field() {
+        use crate::gil::LockStats;
+        use crate::scenario::{Role, Scenario::ProcessLoad, WorkerReport};
+        use crate::workload::{Load, LoadReport, Victim};
+        let lock = LockStats {
+            takes: 3,
+            switches: 2,
+            requests_raised: 1,
+            requests_received: 1,
+            held_s: 1.0 / 3.0,
+            waited_s: 2.5e-7,
+            longest_hold_s: 0.125,
+        };
+        let full = RunResult {
+            workers: vec![
+                WorkerReport {
+                    worker: 1,
+                    role: Role::Controller,
+                    isolated: false,
+                    lock: Some(lock),
+                },
+                WorkerReport {
+                    worker: 2,
+                    role: Role::Incrementer,
+                    isolated: true,
+                    lock: None,
+                },
+                WorkerReport {
+                    worker: 3,
+                    role: Role::Load,
+                    isolated: false,
+                    lock: None,
+                },
+            ],
+            load: Some(LoadReport {
+                ops: 12,
+                restarts: 1,
+                op_s: vec![1e-5, 0.001, 3.5, 1e20],
+                op_bits: vec![7, 14],
+            }),
+            rate_per_s: 1.23456789e17,
+            ..result(ProcessLoad, 0.1, u64::MAX)
+        };
+        let no_bits = RunResult {
+            load: Some(LoadReport {
+                op_s: vec![],
+                ..LoadReport::default()
+            }),
+            stop_lag_s: f64::NAN,
+            ..result(Thread, 2.0, 0)
+        };
+        let mut r = report(&[Thread, ProcessLoad], &[0.1, 2.0], vec![full, no_bits]);
+        assert_eq!(text(&r), serde_text(&r));
+        r.config.load = Load::RELEASE;
+        r.config.victim = Victim::IO;
+        r.config.intervals = vec![Duration::from_micros(100), Duration::from_millis(20)];
+        r.config.scenarios.clear();
+        assert_eq!(text(&r), serde_text(&r));
+        let empty = report(&[], &[], vec![]);
+        assert_eq!(text(&empty), serde_text(&empty));
+    }
+
+    fn text(r: &SweepReport) -> String {
+        String::from_utf8(JsonExporter.serialize(r)).expect("JSON is UTF-8")
+    }
+
+    #[test]
+    fn floats_and_strings_as_serde_json_writes_them() {
+        let mut samples = vec![
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            0.5,
+            2.5e-7,
+            1e-5,
+            1.5e-5,
+            9.99e-6,
+            1e15,
+            1e16,
+            1.5e16,
+            123456.789,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            2.0f64.powi(53),
+            1.0 / 3.0,
+            4.35,
+            0.3,
+            // Exactly halfway between two shortest candidates: serde_json takes the even one.
+            1889498858277455.25,
+            1889498858277455.75,
+            2251799813685248.5,
+        ];
+        // A deterministic spread over every magnitude and digit count (xorshift over bit patterns).
+        let mut bits = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            let x = f64::from_bits(bits);
+            if x.is_finite() {
+                samples.push(x);
+            }
+            // And values as runs measure them: few digits, at every scale the plain form covers.
+            let unit = (bits >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = 10f64.powi((bits % 26) as i32 - 8);
+            samples.push(unit * scale);
+            samples.push((unit * 1000.0).round() / 1000.0 * scale);
+        }
+        for x in samples {
+            let mut j = Json::default();
+            j.f64(x);
+            assert_eq!(
+                j.finish(),
+                serde_json::to_string(&x).expect("a number"),
+                "{x:e}"
+            );
+        }
+        for s in [
+            "plain",
+            "quote \" back \\ slash",
+            "tab\tnew\nline\r\u{8}\u{c}\u{1}\u{1f}",
+            "é ✓ \u{7f}",
+        ] {
+            let mut j = Json::default();
+            j.str(s);
+            assert_eq!(j.finish(), serde_json::to_string(s).expect("a string"));
+        }
     }
 
     #[test]

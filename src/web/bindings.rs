@@ -62,7 +62,7 @@ impl Page {
         self.0.frame();
     }
 
-    /// Cooperative mode: the next run for Web Workers to start (a job's JSON text), if any;
+    /// Cooperative mode: the next run for Web Workers to start (a job as text), if any;
     /// call every frame.
     #[wasm_bindgen(js_name = nextJob)]
     pub fn next_job(&mut self) -> Option<JobStart> {
@@ -113,7 +113,7 @@ pub struct JobStart {
 
 #[wasm_bindgen]
 impl JobStart {
-    /// The job, as JSON text for [`CoopWorker::new`].
+    /// The job, as text for [`CoopWorker::new`].
     pub fn text(&self) -> String {
         self.text.clone()
     }
@@ -158,7 +158,7 @@ pub struct CoopWorker {
 
 #[wasm_bindgen]
 impl CoopWorker {
-    /// The worker for `kind` (`interpreter` or `isolated`) of `job` (the page's JSON text);
+    /// The worker for `kind` (`interpreter` or `isolated`) of `job` (the page's text of it);
     /// `now_ms` is `performance.timeOrigin + performance.now()`.
     #[wasm_bindgen(constructor)]
     pub fn new(job: &str, kind: &str, now_ms: f64) -> Result<CoopWorker, JsError> {

@@ -27,7 +27,7 @@ pub trait RunSource {
     /// microseconds; `None` while unknown.
     fn shift_us(&self, run: usize) -> Option<u64>;
 
-    /// The next run for Web Workers to start, as JSON text of a [`Job`]; `None` if there is
+    /// The next run for Web Workers to start, as the text of a [`Job`]; `None` if there is
     /// none now (and always in threads mode, whose runs start themselves).
     fn next_job(&mut self, now_ms: f64) -> Option<String> {
         let _ = now_ms;

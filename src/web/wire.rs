@@ -1,12 +1,20 @@
-//! The messages of the cooperative mode, as JSON text: what the page asks its Web Workers to run,
-//! what a run's two workers say to each other, and what they tell the page.
+//! The messages of the cooperative mode, as text: what the page asks its Web Workers to run, what
+//! a run's two workers say to each other, and what they tell the page.
 //!
 //! Workers of the cooperative mode share no memory with the page (that is why the mode exists), so
 //! everything crosses as a message. The JavaScript on either side only carries these strings;
 //! both ends are Rust ([`super::worker`] and the page's cooperative run source). Target-independent,
 //! so the round trips are tested natively.
 //!
-//! The crate's own result types are not `Deserialize`, so the few that travel have a wire twin
+//! The text is a row of words separated by spaces, in the order the [`Wire`] impls below put them
+//! (no field names): a message's kind first (`live`, `go`...), then its fields in declaration
+//! order. Numbers are decimal, floats their exact bits (`f64::to_bits`, so nothing is rounded and
+//! no float is formatted or parsed), a string its length in bytes then its bytes, an `Option` `-`
+//! or `+` then the value, a `Vec` its length then its items. Both ends are the same `.wasm`, so
+//! the format needs no versions. Hand-written rather than serde_json: the page has a weight budget
+//! and serde's generated code was a fifth of the `.wasm` (BENCHMARKS.md, "Page weight").
+//!
+//! The crate's own result types do not know this format, so the few that travel have a wire twin
 //! here with a conversion each way.
 
 use crate::gil::{Event, EventKind, LockStats, MAX_INTERVAL, MIN_INTERVAL};
@@ -15,12 +23,10 @@ use crate::scenario::{
     parse_load, parse_victim, ConfigError, Role, RunConfig, RunResult, Scenario, WorkerReport,
 };
 use crate::workload::LoadReport;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Which part of a run a cooperative worker plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkerKind {
     /// The run's interpreter: controller, incrementer thread and load thread taking turns under
     /// its lock ([`crate::coop::Interpreter`]).
@@ -48,7 +54,7 @@ impl WorkerKind {
 }
 
 /// One run, as the page hands it to the workers that run it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Job {
     /// The run's index in the sweep.
     pub run: usize,
@@ -115,8 +121,7 @@ impl Job {
 }
 
 /// Between the two workers of one run (over a `MessagePort`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum PeerMessage {
     /// The isolated incrementer waits at its start barrier.
     Ready,
@@ -132,8 +137,7 @@ pub enum PeerMessage {
 }
 
 /// What a worker's entry point is told.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum WorkerInput {
     /// The time slice it asked for ([`super::worker::Outbox::tick_ms`]) has come.
     Tick,
@@ -145,8 +149,7 @@ pub enum WorkerInput {
 }
 
 /// From a worker to the page.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum PageMessage {
     /// Lock events of run `run`.
     Events {
@@ -199,8 +202,8 @@ impl PageMessage {
     }
 }
 
-/// An [`Event`] as `[t_us, kind, worker, by]`: compact, as a busy run logs about 1000 a second.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An [`Event`] as `t_us kind worker by`: compact, as a busy run logs about 1000 a second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WireEvent(pub u64, pub u8, pub u8, pub u8);
 
 impl From<&Event> for WireEvent {
@@ -231,7 +234,7 @@ impl WireEvent {
 }
 
 /// [`LockStats`] on the wire.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WireLockStats {
     takes: u64,
     switches: u64,
@@ -271,7 +274,7 @@ impl From<WireLockStats> for LockStats {
 }
 
 /// [`IncrementerOutcome`] on the wire.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WireOutcome {
     count: u64,
     elapsed_s: f64,
@@ -299,7 +302,7 @@ impl From<WireOutcome> for IncrementerOutcome {
 }
 
 /// [`WorkerReport`] on the wire (its role as the worker id).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WireWorker {
     worker: u8,
     isolated: bool,
@@ -307,17 +310,16 @@ pub struct WireWorker {
 }
 
 /// [`LoadReport`] on the wire.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WireLoad {
     ops: u64,
     restarts: u64,
     op_s: Vec<f64>,
-    #[serde(default)]
     op_bits: Vec<u64>,
 }
 
 /// [`RunResult`] on the wire.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WireResult {
     scenario: String,
     delay_s: f64,
@@ -399,21 +401,380 @@ impl TryFrom<WireResult> for RunResult {
     }
 }
 
-/// A message as JSON text. The types here always serialize; an empty string would only come
-/// from a bug, and every reader rejects it.
-///
-/// Pretty-printed, as the JSON export is: one serializer in the `.wasm` instead of two (the page
-/// has a size budget; the few extra bytes per message cost nothing).
-pub fn to_text<T: Serialize>(message: &T) -> String {
-    serde_json::to_vec_pretty(message)
-        .ok()
-        .and_then(|v| String::from_utf8(v).ok())
-        .unwrap_or_default()
+/// A message as text ([the format](self)).
+pub fn to_text<T: Wire>(message: &T) -> String {
+    let mut w = Writer::default();
+    message.put(&mut w);
+    w.0
 }
 
-/// A message read back from JSON text, or a sentence saying why it cannot be read.
-pub fn from_text<'a, T: Deserialize<'a>>(text: &'a str, what: &str) -> Result<T, String> {
-    serde_json::from_str(text).map_err(|e| format!("a {what} message cannot be read ({e})"))
+/// A message read back from text, or a sentence saying why it cannot be read.
+pub fn from_text<T: Wire>(text: &str, what: &str) -> Result<T, String> {
+    let mut r = Reader { rest: text };
+    T::take(&mut r)
+        .and_then(|m| match r.rest {
+            "" => Ok(m),
+            _ => Err("it goes on past its end".into()),
+        })
+        .map_err(|e| format!("a {what} message cannot be read ({e})"))
+}
+
+/// A message being written: words separated by spaces.
+#[derive(Debug, Default)]
+pub struct Writer(String);
+
+impl Writer {
+    /// Appends one word (which holds no space).
+    pub fn word(&mut self, word: &str) {
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        self.0.push_str(word);
+    }
+}
+
+/// A message being read, word by word.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Reader<'a> {
+    /// The next word.
+    pub fn word(&mut self) -> Result<&'a str, String> {
+        let rest = self.rest.strip_prefix(' ').unwrap_or(self.rest);
+        let end = rest.find(' ').unwrap_or(rest.len());
+        let (word, rest) = rest.split_at(end);
+        self.rest = rest;
+        if word.is_empty() {
+            return Err("it ends too early".into());
+        }
+        Ok(word)
+    }
+
+    /// The next word as a number.
+    fn number(&mut self) -> Result<u64, String> {
+        let w = self.word()?;
+        w.parse().map_err(|_| format!("'{w}' is not a number"))
+    }
+}
+
+/// A value that can be written as words and read back ([the format](self)).
+pub trait Wire: Sized {
+    /// Appends the value.
+    fn put(&self, w: &mut Writer);
+    /// Reads the value back.
+    fn take(r: &mut Reader<'_>) -> Result<Self, String>;
+}
+
+impl Wire for u64 {
+    fn put(&self, w: &mut Writer) {
+        w.word(&self.to_string());
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        r.number()
+    }
+}
+
+impl Wire for usize {
+    fn put(&self, w: &mut Writer) {
+        (*self as u64).put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        r.number()?
+            .try_into()
+            .map_err(|_| "a number is too large".into())
+    }
+}
+
+impl Wire for u8 {
+    fn put(&self, w: &mut Writer) {
+        u64::from(*self).put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        r.number()?
+            .try_into()
+            .map_err(|_| "a number is too large".into())
+    }
+}
+
+impl Wire for bool {
+    fn put(&self, w: &mut Writer) {
+        u8::from(*self).put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        match u8::take(r)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err("a flag is neither 0 nor 1".into()),
+        }
+    }
+}
+
+impl Wire for f64 {
+    fn put(&self, w: &mut Writer) {
+        self.to_bits().put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        r.number().map(f64::from_bits)
+    }
+}
+
+impl Wire for String {
+    fn put(&self, w: &mut Writer) {
+        self.len().put(w);
+        w.0.push(' ');
+        w.0.push_str(self);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        let len = usize::take(r)?;
+        let text = r.rest.strip_prefix(' ').unwrap_or_default();
+        let s = text.get(..len).ok_or("a string is cut short")?;
+        r.rest = &text[len..];
+        Ok(s.to_string())
+    }
+}
+
+impl<T: Wire> Wire for Option<T> {
+    fn put(&self, w: &mut Writer) {
+        match self {
+            None => w.word("-"),
+            Some(v) => {
+                w.word("+");
+                v.put(w);
+            }
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        match r.word()? {
+            "-" => Ok(None),
+            "+" => T::take(r).map(Some),
+            w => Err(format!("'{w}' is neither - nor +")),
+        }
+    }
+}
+
+impl<T: Wire> Wire for Vec<T> {
+    fn put(&self, w: &mut Writer) {
+        self.len().put(w);
+        for v in self {
+            v.put(w);
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        let len = usize::take(r)?;
+        // Never trust a length for the allocation: each item takes at least two bytes.
+        let mut items = Vec::with_capacity(len.min(r.rest.len() / 2));
+        for _ in 0..len {
+            items.push(T::take(r)?);
+        }
+        Ok(items)
+    }
+}
+
+/// A struct as its fields in order: adding a field to the struct means adding it here too.
+macro_rules! wire_struct {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        impl Wire for $name {
+            fn put(&self, w: &mut Writer) {
+                $(self.$field.put(w);)*
+            }
+            fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+                Ok(Self { $($field: Wire::take(r)?),* })
+            }
+        }
+    };
+}
+
+wire_struct!(Job {
+    run,
+    scenario,
+    delay_s,
+    load,
+    victim,
+    interval_ms,
+    workers
+});
+wire_struct!(WireLockStats {
+    takes,
+    switches,
+    requests_raised,
+    requests_received,
+    held_s,
+    waited_s,
+    longest_hold_s,
+});
+wire_struct!(WireOutcome {
+    count,
+    elapsed_s,
+    lock
+});
+wire_struct!(WireWorker {
+    worker,
+    isolated,
+    lock
+});
+wire_struct!(WireLoad {
+    ops,
+    restarts,
+    op_s,
+    op_bits
+});
+wire_struct!(WireResult {
+    scenario,
+    delay_s,
+    count,
+    elapsed_s,
+    stop_lag_s,
+    rate_per_s,
+    switches,
+    switch_interval_ms,
+    workers,
+    load,
+});
+
+impl Wire for WorkerKind {
+    fn put(&self, w: &mut Writer) {
+        w.word(self.name());
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        let w = r.word()?;
+        WorkerKind::from_name(w).ok_or_else(|| format!("no worker kind is called '{w}'"))
+    }
+}
+
+impl Wire for WireEvent {
+    fn put(&self, w: &mut Writer) {
+        self.0.put(w);
+        self.1.put(w);
+        self.2.put(w);
+        self.3.put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        Ok(WireEvent(
+            Wire::take(r)?,
+            Wire::take(r)?,
+            Wire::take(r)?,
+            Wire::take(r)?,
+        ))
+    }
+}
+
+/// The word that starts a message of an enum, for an error naming it.
+fn unknown(kind: &str) -> String {
+    format!("'{kind}' is not a kind of message here")
+}
+
+impl Wire for PeerMessage {
+    fn put(&self, w: &mut Writer) {
+        match self {
+            PeerMessage::Ready => w.word("ready"),
+            PeerMessage::Go => w.word("go"),
+            PeerMessage::Stop => w.word("stop"),
+            PeerMessage::Exit { outcome } => {
+                w.word("exit");
+                outcome.put(w);
+            }
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        Ok(match r.word()? {
+            "ready" => PeerMessage::Ready,
+            "go" => PeerMessage::Go,
+            "stop" => PeerMessage::Stop,
+            "exit" => PeerMessage::Exit {
+                outcome: Wire::take(r)?,
+            },
+            w => return Err(unknown(w)),
+        })
+    }
+}
+
+impl Wire for WorkerInput {
+    fn put(&self, w: &mut Writer) {
+        match self {
+            WorkerInput::Tick => w.word("tick"),
+            WorkerInput::Peer { message } => {
+                w.word("peer");
+                message.put(w);
+            }
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        Ok(match r.word()? {
+            "tick" => WorkerInput::Tick,
+            "peer" => WorkerInput::Peer {
+                message: Wire::take(r)?,
+            },
+            w => return Err(unknown(w)),
+        })
+    }
+}
+
+impl Wire for PageMessage {
+    fn put(&self, w: &mut Writer) {
+        match self {
+            PageMessage::Events {
+                run,
+                epoch_ms,
+                go_ms,
+                events,
+            } => {
+                w.word("events");
+                run.put(w);
+                epoch_ms.put(w);
+                go_ms.put(w);
+                events.put(w);
+            }
+            PageMessage::Live {
+                run,
+                count,
+                elapsed_s,
+                go_ms,
+            } => {
+                w.word("live");
+                run.put(w);
+                count.put(w);
+                elapsed_s.put(w);
+                go_ms.put(w);
+            }
+            PageMessage::Result { run, result } => {
+                w.word("result");
+                run.put(w);
+                result.put(w);
+            }
+            PageMessage::Failed { run, message } => {
+                w.word("failed");
+                run.put(w);
+                message.put(w);
+            }
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        Ok(match r.word()? {
+            "events" => PageMessage::Events {
+                run: Wire::take(r)?,
+                epoch_ms: Wire::take(r)?,
+                go_ms: Wire::take(r)?,
+                events: Wire::take(r)?,
+            },
+            "live" => PageMessage::Live {
+                run: Wire::take(r)?,
+                count: Wire::take(r)?,
+                elapsed_s: Wire::take(r)?,
+                go_ms: Wire::take(r)?,
+            },
+            "result" => PageMessage::Result {
+                run: Wire::take(r)?,
+                result: Wire::take(r)?,
+            },
+            "failed" => PageMessage::Failed {
+                run: Wire::take(r)?,
+                message: Wire::take(r)?,
+            },
+            w => return Err(unknown(w)),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -421,10 +782,7 @@ mod tests {
     use super::*;
     use crate::scenario::SweepConfig;
 
-    fn round_trip<T>(value: &T) -> T
-    where
-        T: Serialize + for<'a> Deserialize<'a>,
-    {
+    fn round_trip<T: Wire>(value: &T) -> T {
         from_text(&to_text(value), "test").expect("reads back")
     }
 
@@ -546,12 +904,73 @@ mod tests {
             assert_eq!(round_trip(&m), m);
         }
         let tick = WorkerInput::Tick;
-        assert_eq!(to_text(&tick), r#""tick""#);
-        assert_eq!(to_text(&PeerMessage::Go), r#""go""#);
+        assert_eq!(to_text(&tick), "tick");
+        assert_eq!(to_text(&PeerMessage::Go), "go");
         let peer = WorkerInput::Peer {
             message: PeerMessage::Go,
         };
         assert_eq!(round_trip(&peer), peer);
+    }
+
+    #[test]
+    fn strings_floats_and_options_cross_exactly() {
+        let failed = PageMessage::Failed {
+            run: 7,
+            message: "a panic: 'x' ≠ y, at  two  spaces ".into(),
+        };
+        assert_eq!(round_trip(&failed), failed);
+        let live = PageMessage::Live {
+            run: 0,
+            count: u64::MAX,
+            elapsed_s: 0.1 + 0.2,
+            go_ms: -0.0,
+        };
+        let PageMessage::Live {
+            elapsed_s, go_ms, ..
+        } = round_trip(&live)
+        else {
+            panic!("a live message reads back as one");
+        };
+        assert_eq!(elapsed_s.to_bits(), (0.1f64 + 0.2).to_bits());
+        assert_eq!(go_ms.to_bits(), (-0.0f64).to_bits());
+        assert_eq!(
+            to_text(&PageMessage::Live {
+                run: 1,
+                count: 2,
+                elapsed_s: 1.0,
+                go_ms: 0.0
+            }),
+            format!("live 1 2 {} 0", 1.0f64.to_bits())
+        );
+        assert_eq!(round_trip(&Some(String::new())), Some(String::new()));
+        assert_eq!(round_trip(&None::<u8>), None);
+    }
+
+    #[test]
+    fn a_cut_short_or_overlong_message_gets_a_sentence() {
+        let text = to_text(&PageMessage::Failed {
+            run: 1,
+            message: "why".into(),
+        });
+        for bad in [
+            &text[..text.len() - 1],
+            "failed 1 9 why",
+            "failed 1",
+            "live 1 2 3",
+            "live x 2 3 4",
+            "nope",
+            "",
+        ] {
+            let e = from_text::<PageMessage>(bad, "worker").unwrap_err();
+            assert!(
+                e.starts_with("a worker message cannot be read ("),
+                "{bad}: {e}"
+            );
+        }
+        let e = from_text::<PeerMessage>("go go", "peer").unwrap_err();
+        assert!(e.contains("past its end"), "{e}");
+        // A huge length is read item by item, never allocated up front.
+        assert!(from_text::<Vec<u64>>("18446744073709551615 1", "test").is_err());
     }
 
     #[test]
@@ -567,7 +986,7 @@ mod tests {
         assert!(process.has_isolated());
         for k in &process.workers {
             assert_eq!(WorkerKind::from_name(k.name()), Some(*k));
-            assert_eq!(to_text(k), format!("\"{}\"", k.name()));
+            assert_eq!(to_text(k), k.name());
         }
         assert_eq!(process.config(), Ok(runs[1]));
     }

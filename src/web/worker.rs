@@ -23,9 +23,9 @@ const LIVE_EVERY_MS: f64 = 100.0;
 /// What a worker must send after handling one input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outbox {
-    /// Messages for the page (JSON text of [`PageMessage`]).
+    /// Messages for the page (text of [`PageMessage`]).
     pub to_page: Vec<String>,
-    /// Messages for the run's other worker (JSON text of [`PeerMessage`]).
+    /// Messages for the run's other worker (text of [`PeerMessage`]).
     pub to_peer: Vec<String>,
     /// Hand [`WorkerInput::Tick`] back after this many milliseconds (0: as soon as the event
     /// loop has let other messages in); `None`: wait for a message.
@@ -62,7 +62,7 @@ pub struct CoopWorker {
 }
 
 impl CoopWorker {
-    /// A worker for its `kind` of part in `job` (JSON text of [`Job`]), at the start barrier;
+    /// A worker for its `kind` of part in `job` (text of [`Job`]), at the start barrier;
     /// `now_ms` is the performance clock. The outbox holds what to do first.
     pub fn new(job: &str, kind: WorkerKind, now_ms: f64) -> Result<(Self, Outbox), String> {
         let job: Job = wire::from_text(job, "job")?;
@@ -94,7 +94,7 @@ impl CoopWorker {
         Ok((me, out))
     }
 
-    /// Handles one input (JSON text of [`WorkerInput`]) at `now_ms`.
+    /// Handles one input (text of [`WorkerInput`]) at `now_ms`.
     pub fn handle(&mut self, input: &str, now_ms: f64) -> Outbox {
         match wire::from_text::<WorkerInput>(input, "worker") {
             Ok(input) => self.handle_input(input, now_ms),
@@ -121,7 +121,7 @@ impl CoopWorker {
         out
     }
 
-    /// Handles a message from the run's other worker (JSON text of [`PeerMessage`]).
+    /// Handles a message from the run's other worker (text of [`PeerMessage`]).
     pub fn handle_peer(&mut self, text: &str, now_ms: f64) -> Outbox {
         match wire::from_text::<PeerMessage>(text, "peer") {
             Ok(message) => self.handle_input(WorkerInput::Peer { message }, now_ms),

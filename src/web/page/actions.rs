@@ -4,7 +4,7 @@ use super::super::params;
 use super::super::source::{Cooperative, RunSource, Threaded};
 use super::super::wire::{self, PageMessage};
 use super::{Mode, Page, PageState};
-use crate::report::Format;
+use crate::report::{CsvExporter, Exporter, Format, JsonExporter};
 use crate::scenario::SweepReport;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -90,7 +90,7 @@ impl Page {
         self.update_buttons();
     }
 
-    /// Cooperative mode: the next run for Web Workers to start (JSON text of a job), if any.
+    /// Cooperative mode: the next run for Web Workers to start (the text of a job), if any.
     pub fn next_job(&mut self) -> Option<String> {
         let now_ms = self.now_ms();
         self.source.as_mut()?.next_job(now_ms)
@@ -154,7 +154,12 @@ impl Page {
             config: self.sweep_config(),
             results: self.results.clone(),
         };
-        let bytes = format.exporter().serialize(&report);
+        // The two exporters by name, not `format.exporter()`: that would link the table and
+        // Markdown exporters into the `.wasm` too.
+        let bytes = match format {
+            Format::Json => JsonExporter.serialize(&report),
+            _ => CsvExporter.serialize(&report),
+        };
         let text = String::from_utf8_lossy(&bytes);
         let mime = match format {
             Format::Json => "application/json",

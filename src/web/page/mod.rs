@@ -19,9 +19,9 @@ use super::params::{self, FromUrl};
 use super::source::RunSource;
 use super::timeline::Timeline;
 use crate::gil::EventLog;
-use crate::scenario::{RunResult, Scenario, SweepConfig};
+use crate::report::Json;
+use crate::scenario::{RunResult, SweepConfig};
 use dom::Dom;
-use serde::Serialize;
 use std::sync::Arc;
 use web_sys::Window;
 
@@ -280,42 +280,35 @@ impl Page {
             _ => (None, None),
         };
         let shared = self.source.as_ref().map(|s| s.shared());
-        let snapshot = Snapshot {
-            state: self.state.name(),
-            mode: self.mode().map(Mode::name),
-            pool_ms,
-            ready_ms,
-            runs_total: shared.map_or(0, |s| s.runs().len()),
-            runs_done: self.results.len(),
-            live: self.live_cell().map(|l| LiveSnapshot {
-                scenario: l.scenario,
-                delay_s: l.delay_s,
-                count: l.count,
-                elapsed_s: l.elapsed_s,
-            }),
-            results: &self.results,
+        let mut j = Json::default();
+        j.open('{');
+        j.key("state").str(self.state.name());
+        j.key("mode");
+        match self.mode() {
+            Some(m) => j.str(m.name()),
+            None => j.null(),
         };
-        super::wire::to_text(&snapshot)
+        j.key("pool_ms").opt_f64(pool_ms);
+        j.key("ready_ms").opt_f64(ready_ms);
+        j.key("runs_total")
+            .u64(shared.map_or(0, |s| s.runs().len()) as u64);
+        j.key("runs_done").u64(self.results.len() as u64);
+        j.key("live");
+        match self.live_cell() {
+            Some(l) => {
+                j.open('{');
+                j.key("scenario").str(l.scenario.name());
+                j.key("delay_s").f64(l.delay_s);
+                j.key("count").u64(l.count);
+                j.key("elapsed_s").f64(l.elapsed_s);
+                j.close('}');
+            }
+            None => {
+                j.null();
+            }
+        }
+        j.key("results").results(&self.results);
+        j.close('}');
+        j.finish()
     }
-}
-
-/// What [`Page::snapshot`] returns.
-#[derive(Serialize)]
-struct Snapshot<'a> {
-    state: &'static str,
-    mode: Option<&'static str>,
-    pool_ms: Option<f64>,
-    ready_ms: Option<f64>,
-    runs_total: usize,
-    runs_done: usize,
-    live: Option<LiveSnapshot>,
-    results: &'a [RunResult],
-}
-
-#[derive(Serialize)]
-struct LiveSnapshot {
-    scenario: Scenario,
-    delay_s: f64,
-    count: u64,
-    elapsed_s: f64,
 }
