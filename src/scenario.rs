@@ -340,7 +340,8 @@ pub fn parse_load(s: &str) -> Result<Load, ConfigError> {
         other => Err(ConfigError(format!(
             "unknown load '{other}'; use bignum (the seed's z = z * z), short (operations of {} us) \
              or release (SHA-256 of {} MiB with the lock released, as hashlib does)",
-            DEFAULT_SHORT_OP.as_micros(),
+            // As u64: formatting a u128 would add its own routine to the page's `.wasm`.
+            DEFAULT_SHORT_OP.as_micros() as u64,
             DEFAULT_RELEASE_BYTES >> 20
         ))),
     }
@@ -354,7 +355,7 @@ pub fn parse_victim(s: &str) -> Result<Victim, ConfigError> {
         other => Err(ConfigError(format!(
             "unknown victim '{other}'; use incrementer (counts as fast as it can) or io (blocking \
              calls of {} us with the lock released, counted)",
-            DEFAULT_IO_OP.as_micros()
+            DEFAULT_IO_OP.as_micros() as u64
         ))),
     }
 }

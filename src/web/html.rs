@@ -298,7 +298,15 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
             .filter(|r| r.scenario == *s)
             .map(|r| (x(r.delay_s), y(r.count as f64)))
             .collect();
-        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // By delay, stable: an insertion sort, as there are a few points and the library's sort
+        // would add over 2 KB to the `.wasm`.
+        for i in 1..pts.len() {
+            let mut j = i;
+            while j > 0 && pts[j - 1].0.total_cmp(&pts[j].0).is_gt() {
+                pts.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         if pts.is_empty() {
             continue;
         }

@@ -3,15 +3,15 @@
 //! the comparison.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
 /// The document, and what was last written into it.
 pub struct Dom {
     doc: Document,
-    /// What `set_html` last wrote, per element id.
-    rendered: RefCell<HashMap<&'static str, String>>,
+    /// What `set_html` last wrote, per element id: a dozen ids, so a list (a `HashMap` would
+    /// add its hashing to the `.wasm`).
+    rendered: RefCell<Vec<(&'static str, String)>>,
     /// The progress bar's value as last written.
     progress: Cell<f64>,
 }
@@ -70,12 +70,16 @@ impl Dom {
     /// was last written, without reading the DOM back).
     pub fn set_html(&self, id: &'static str, html: &str) {
         let mut rendered = self.rendered.borrow_mut();
-        if rendered.get(id).map(String::as_str) == Some(html) {
+        let slot = rendered.iter().position(|(k, _)| *k == id);
+        if slot.is_some_and(|i| rendered[i].1 == html) {
             return;
         }
         if let Some(e) = self.el(id) {
             e.set_inner_html(html);
-            rendered.insert(id, html.to_string());
+            match slot {
+                Some(i) => rendered[i].1 = html.to_string(),
+                None => rendered.push((id, html.to_string())),
+            }
         }
     }
 
