@@ -30,6 +30,11 @@ commands:
       Serve DIR (default dist/) on 127.0.0.1 until Ctrl-C.
 
   --no-isolation  leave out the COOP/COEP/CORP headers (the page then has no SharedArrayBuffer)
+
+  size [--top N]
+      Where the page's .wasm goes: builds it as web-build does but with its names kept (into
+      target/size; dist/ is untouched), then prints the code and data section sizes, the N
+      largest functions (default 40) and the code of each crate, in raw bytes.
 ";
 
 pub const TEST_STEPS: [&str; 10] = [
@@ -62,6 +67,9 @@ pub enum Command {
         port: u16,
         isolation: bool,
     },
+    Size {
+        top: usize,
+    },
     Help,
 }
 
@@ -70,7 +78,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut args = args.into_iter();
     let name = args.next().unwrap_or_default();
     match name.as_str() {
-        "test" | "demo" | "serve" => {}
+        "test" | "demo" | "serve" | "size" => {}
         "help" | "--help" | "-h" => return Ok(Command::Help),
         "" => return Err("no command given; run `cargo xtask help` for the commands".into()),
         _ => {
@@ -84,6 +92,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut port = DEFAULT_PORT;
     let mut isolation = true;
     let mut dir = None;
+    let mut top = 40;
     while let Some(arg) = args.next() {
         // `--flag=value` or `--flag value`.
         let (flag, inline) = match arg.split_once('=') {
@@ -116,6 +125,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             ("demo" | "serve", "--no-isolation") => isolation = false,
             ("serve", "--dir") => dir = Some(PathBuf::from(value()?)),
+            ("size", "--top") => {
+                let value = value()?;
+                top = value
+                    .parse()
+                    .map_err(|_| format!("`{value}` is not a number of functions"))?;
+            }
             _ => {
                 return Err(format!(
                     "`cargo xtask {name}` has no option `{arg}`; run `cargo xtask help`"
@@ -126,6 +141,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     Ok(match name.as_str() {
         "test" => Command::Test { skip_web, only },
         "demo" => Command::Demo { port, isolation },
+        "size" => Command::Size { top },
         _ => Command::Serve {
             dir,
             port,
@@ -195,6 +211,9 @@ mod tests {
     fn unknown_commands_are_errors() {
         assert!(parse_line("").is_err());
         assert!(parse_line("deploy").is_err());
+        assert_eq!(parse_line("size"), Ok(Command::Size { top: 40 }));
+        assert_eq!(parse_line("size --top 5"), Ok(Command::Size { top: 5 }));
+        assert!(parse_line("size --top many").is_err());
         assert_eq!(parse_line("help"), Ok(Command::Help));
     }
 }

@@ -3,6 +3,7 @@
 //! - `cargo xtask test` runs every test of the project in order, installing what is missing.
 //! - `cargo xtask demo` builds the web page and serves it with the headers it needs.
 //! - `cargo xtask serve` is just that server.
+//! - `cargo xtask size` profiles the page's `.wasm` by function and crate.
 //!
 //! `cargo xtask help` lists the options.
 
@@ -10,6 +11,7 @@ mod cli;
 mod cmd;
 mod install;
 mod serve;
+mod size;
 mod steps;
 mod tasks;
 mod wheel;
@@ -36,6 +38,7 @@ fn run() -> Result<(), String> {
             port,
             isolation,
         } => tasks::serve(dir, port, isolation),
+        Command::Size { top } => size::run(&tasks::workspace_root(), top),
         Command::Help => {
             print!("{}", cli::USAGE);
             Ok(())

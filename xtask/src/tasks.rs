@@ -9,7 +9,7 @@ use crate::wheel;
 use std::path::{Path, PathBuf};
 
 /// The workspace root: the parent of xtask's own directory.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
     xtask.parent().unwrap_or(xtask).to_path_buf()
 }
@@ -40,7 +40,7 @@ impl Project {
 }
 
 /// Nightly with std rebuilt for shared memory, for the wasm builds only (native stays on stable).
-fn on_nightly_with_build_std(cmd: Cmd) -> Cmd {
+pub(crate) fn on_nightly_with_build_std(cmd: Cmd) -> Cmd {
     cmd.env("RUSTUP_TOOLCHAIN", "nightly")
         .env("CARGO_UNSTABLE_BUILD_STD", "panic_abort,std")
 }
