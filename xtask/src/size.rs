@@ -37,8 +37,7 @@ pub fn run(root: &Path, top: usize) -> Result<(), String> {
     println!("$ {build}");
     build.run(root)?;
     let path = root.join("target/size/wasm32-unknown-unknown/release/gil_lab.wasm");
-    let bytes =
-        std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let profile = read(&bytes)?;
     print!("{}", report(&profile, top));
     Ok(())
@@ -197,10 +196,7 @@ pub fn read(bytes: &[u8]) -> Result<Profile, String> {
 }
 
 /// The function names subsection (id 1) of a name section.
-fn read_function_names(
-    section: &[u8],
-    names: &mut BTreeMap<usize, String>,
-) -> Result<(), String> {
+fn read_function_names(section: &[u8], names: &mut BTreeMap<usize, String>) -> Result<(), String> {
     let mut i = 0;
     while i < section.len() {
         let id = section[i];
@@ -265,7 +261,10 @@ mod tests {
             ]
         );
         let text = report(&p, 1);
-        assert!(text.contains("       4  gil_lab[0123456789abcdef]::f\n"), "{text}");
+        assert!(
+            text.contains("       4  gil_lab[0123456789abcdef]::f\n"),
+            "{text}"
+        );
         assert!(!text.contains("func[1]\n"), "only the top one: {text}");
         assert!(text.contains("code by crate (bytes):\n       4  gil_lab\n       2  other\n"));
     }
@@ -273,7 +272,9 @@ mod tests {
     #[test]
     fn a_function_belongs_to_the_first_crate_in_its_name() {
         assert_eq!(
-            crate_of("<alloc[1b4812329c82bc45]::vec::Vec<u8> as core[31deb17f81c9a426]::Clone>::clone"),
+            crate_of(
+                "<alloc[1b4812329c82bc45]::vec::Vec<u8> as core[31deb17f81c9a426]::Clone>::clone"
+            ),
             "alloc"
         );
         assert_eq!(crate_of("<u128>::_fmt_inner"), "other");
