@@ -172,8 +172,12 @@ impl CoopWorker {
                     out.tick_ms = Some(0.0);
                 }
             }
+            // Named by its wire text: `{:?}` would link the Debug impls (and float formatting).
             (m, _) => self.fail(
-                format!("a worker got a message not meant for it: {m:?}"),
+                format!(
+                    "a worker got a message not meant for it: {}",
+                    wire::to_text(&m)
+                ),
                 out,
             ),
         }

@@ -154,6 +154,13 @@ export async function embedTests(browser, env) {
     context.on("request", (r) => urls.push(r.url()));
     const page = await context.newPage();
     const errors = watch(page);
+    // Idle first: the snippet as copied (no autorun), waiting for its Run button.
+    html = blogPost(snippet);
+    await page.goto(blog.url);
+    const idle = await (await page.waitForSelector("iframe")).contentFrame();
+    await until(idle, () => document.documentElement.dataset.state === "idle", null, 30_000);
+    await axe(idle, "embed, light, idle");
+    html = blogPost(withAutorun);
     const t0 = Date.now();
     await page.goto(blog.url);
     const frame = await (await page.waitForSelector("iframe")).contentFrame();

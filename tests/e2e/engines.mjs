@@ -10,7 +10,8 @@
 //
 // For each engine: the full page on a server with the isolation headers, the full page on a
 // header-less server (service-worker path), and the embed in a plain blog page on another origin
-// (cooperative mode). Each reports the mode it ran in and the phenomenon's ratios.
+// (cooperative mode). Each reports the mode it ran in and the phenomenon's ratios, and is checked
+// with axe-core once done (run.mjs checks every state and both schemes in Chromium).
 
 import { spawn } from "node:child_process";
 import net from "node:net";
@@ -201,6 +202,13 @@ const READ = () => {
 
 const FINISHED = () => ["done", "error"].includes(document.documentElement.dataset.state);
 
+/** axe-core's violations, run inside the page; `src` is axe.min.js, loaded on the first call. */
+const AXE_RUN = async (src) => {
+  if (!window.axe) (0, eval)(src);
+  const r = await window.axe.run(document, { resultTypes: ["violations"] });
+  return r.violations.map((x) => `${x.id} (${x.impact}) x${x.nodes.length}`);
+};
+
 /** Polls `fn` (through reloads and slow calls) until it is true or `ms` pass. */
 async function until(evaluate, fn, ms) {
   const end = Date.now() + ms;
@@ -259,6 +267,10 @@ export async function engineSuite(engine, env) {
         defer(`thread+load / thread <= ${THREAD_MAX}`, q.thread != null && q.thread <= THREAD_MAX, `ratio ${fmt(q.thread)}`);
         defer(`process+load / process >= ${PROCESS_MIN}`, q.process != null && q.process >= PROCESS_MIN, `ratio ${fmt(q.process)}`);
         for (const [name, ok, detail] of expect(seen)) defer(name, ok, detail);
+        if (env.axe && seen.state === "done") {
+          const v = await read.evaluate(tab)(AXE_RUN, env.axe).catch((e) => `axe could not run: ${e.message}`);
+          defer("axe: no violations (light, done)", Array.isArray(v) && v.length === 0, Array.isArray(v) ? v.slice(0, 3).join(" | ") : v);
+        }
         if (tab.errors) {
           defer("no console errors and no page errors", tab.errors.length === 0, tab.errors.slice(0, 3).join(" | "));
         }

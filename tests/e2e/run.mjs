@@ -175,6 +175,7 @@ async function main() {
           info,
           timeoutMs: DONE_TIMEOUT_MS,
           delays: 2,
+          axe: AXE,
         });
         summary.push(...rows.map((r) => ({ ...r, version: engine.version })));
         info(`${engine.name} ${engine.version}`);
