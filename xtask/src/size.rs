@@ -2,10 +2,11 @@
 //!
 //! Builds the page's module as `web-build` does (nightly, `opt-level = "z"`, the flags of
 //! `.cargo/config.toml`) but keeps its name section (`strip = false`, into `target/size`, so the
-//! shipped build and its cache are untouched), then reads the module itself: the size of every
-//! function body of the code section, named from the name section, summed by the crate at the
-//! start of its name. The figures are raw bytes before wasm-bindgen (which drops a few small
-//! describe functions), not gzip; they say where to cut, the e2e test weighs what ships.
+//! shipped build and its cache are untouched), passes it through wasm-bindgen as trunk does (which
+//! drops what only described the bindings, and demangles the names), then reads the module
+//! itself: the size of every function body of the code section, named from the name section,
+//! summed by the crate at the start of its name. The figures are raw bytes, not gzip; they say
+//! where to cut, the e2e test weighs what ships.
 
 use crate::cmd::Cmd;
 use std::collections::BTreeMap;
@@ -36,7 +37,17 @@ pub fn run(root: &Path, top: usize) -> Result<(), String> {
     .env("CARGO_TARGET_DIR", "target/size");
     println!("$ {build}");
     build.run(root)?;
-    let path = root.join("target/size/wasm32-unknown-unknown/release/gil_lab.wasm");
+    let bindgen = Cmd::new("wasm-bindgen").args(&[
+        "--target",
+        "web",
+        "--keep-debug",
+        "--out-dir",
+        "target/size/bindgen",
+        "target/size/wasm32-unknown-unknown/release/gil_lab.wasm",
+    ]);
+    println!("$ {bindgen}");
+    bindgen.run(root)?;
+    let path = root.join("target/size/bindgen/gil_lab_bg.wasm");
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let profile = read(&bytes)?;
     print!("{}", report(&profile, top));
