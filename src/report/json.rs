@@ -1,8 +1,8 @@
 //! The JSON export: top-level `config` and `results`, the same for the CLI and the web page.
 //!
 //! Written by hand rather than through serde_json: the page ships this code in its `.wasm`, and a
-//! small writer of the few shapes the contract has is a fraction of serde_json's size (README,
-//! "Page weight" in BENCHMARKS.md). The text is byte for byte what `serde_json::to_vec_pretty`
+//! small writer of the few shapes the contract has is a fraction of serde_json's size
+//! (BENCHMARKS.md, "Page weight"). The text is byte for byte what `serde_json::to_vec_pretty`
 //! makes of the same report (the `Serialize` impls stay the reference; a test compares the two).
 
 use super::Exporter;
@@ -466,9 +466,9 @@ mod tests {
             4.35,
             0.3,
             // Exactly halfway between two shortest candidates: serde_json takes the even one.
-            1889498858277455.25,
-            1889498858277455.75,
-            2251799813685248.5,
+            1_889_498_858_277_455.0 + 0.25,
+            1_889_498_858_277_455.0 + 0.75,
+            2_251_799_813_685_248.5,
         ];
         // A deterministic spread over every magnitude and digit count (xorshift over bit patterns).
         let mut bits = 0x9E37_79B9_7F4A_7C15u64;
