@@ -333,6 +333,24 @@ pub fn chart_legend(config: &SweepConfig) -> String {
         .collect()
 }
 
+/// The verdict of a finished sweep as `<li data-case>` items (the CLI's sentences), and the cases
+/// in order, space-separated, for `#verdict[data-cases]`.
+pub fn verdict(report: &crate::scenario::SweepReport) -> (String, String) {
+    let found = crate::report::verdict_cases(report);
+    let items = found
+        .iter()
+        .map(|(case, text)| {
+            format!(
+                "<li data-case=\"{}\">{}</li>",
+                case.name(),
+                escape(text)
+            )
+        })
+        .collect();
+    let cases: Vec<&str> = found.iter().map(|(c, _)| c.name()).collect();
+    (items, cases.join(" "))
+}
+
 /// The options of the timeline's run picker: "follow the live run", then one per started run.
 pub fn run_picker(started: &[RunConfig], pinned: Option<usize>) -> String {
     let selected = |on: bool| if on { " selected" } else { "" };
@@ -527,6 +545,14 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 2);
         assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
         assert!(chart_legend(&config).contains("thread+load"));
+    }
+
+    #[test]
+    fn the_verdict_names_its_cases() {
+        let (config, results) = sample();
+        let (items, cases) = verdict(&crate::scenario::SweepReport { config, results });
+        assert_eq!(cases, "move-to-process");
+        assert!(items.starts_with("<li data-case=\"move-to-process\">A CPU-bound"), "{items}");
     }
 
     #[test]

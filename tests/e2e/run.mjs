@@ -418,6 +418,8 @@ async function contractChecks(browser, base, shotPrefix, check) {
     if (snap.ready_ms != null) info(`interactive (workers ready) ${snap.ready_ms.toFixed(0)} ms after navigation`);
   }
 
+  const verdict = await page.evaluate(() => document.getElementById("verdict")?.dataset.cases || "");
+  check("the verdict says move the load to a process", verdict.split(" ").includes("move-to-process"), `cases: ${verdict}`);
   const timeline = await page.evaluate(() => {
     const c = document.getElementById("timeline");
     return c && c.width > 0 && c.height > 0;

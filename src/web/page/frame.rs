@@ -124,6 +124,7 @@ impl Page {
                     };
                     self.dom.set_text("status", &text);
                     self.render_tables();
+                    self.show_verdict();
                     self.set_state(PageState::Done);
                     self.update_buttons();
                 }
