@@ -58,6 +58,12 @@ impl Page {
         self.dom.set_html("chart", &chart);
         self.dom
             .set_html("chart-legend", &html::chart_legend(&config));
+        let heading = if config.sweeps_intervals() {
+            "Count against switch interval"
+        } else {
+            "Count against delay"
+        };
+        self.dom.set_text("chart-heading", heading);
         self.dom.show("results-empty", self.results.is_empty());
     }
 
