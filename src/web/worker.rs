@@ -18,6 +18,9 @@ use std::time::Duration;
 /// How long a worker runs before it lets messages in.
 pub const SLICE: Duration = Duration::from_millis(8);
 
+/// About the shortest wait a browser's timer gives once timers nest.
+const SHORTEST_TIMER: Duration = Duration::from_millis(4);
+
 /// How often a worker reports the live count, in milliseconds.
 const LIVE_EVERY_MS: f64 = 100.0;
 
@@ -241,6 +244,14 @@ impl CoopWorker {
                     Step::WaitIsolated => self.waiting_isolated = true,
                     Step::StopIsolated => {
                         out.peer(&PeerMessage::Stop);
+                        out.tick_ms = Some(0.0);
+                    }
+                    // A browser's timer fires no sooner than about 4 ms once timers nest (HTML's
+                    // clamping), which would stretch each 100 µs I/O call of the io victim 40
+                    // times: a short idle is slept here instead (an atomic wait, which a worker
+                    // may do; its memory is shared).
+                    Step::Idle(d) if d < SHORTEST_TIMER => {
+                        std::thread::sleep(d);
                         out.tick_ms = Some(0.0);
                     }
                     Step::Idle(d) => out.tick_ms = Some(d.as_secs_f64() * 1e3),

@@ -4,7 +4,8 @@
 // Serves the built site (GIL_LAB_DIST, default ../../dist) with the COOP/COEP headers that make the
 // page cross-origin isolated, and without them. In Chromium: opens the page through its URL
 // parameters, waits for the sweep, checks the phenomenon from the #results rows, the idle and
-// phone views, the notices for bad parameters, accessibility with axe-core (light and dark; idle,
+// phone views, the notices for bad parameters, the verdict, interval sweep and cooperative release
+// and convoy (convoy.mjs), accessibility with axe-core (light and dark; idle,
 // running and done), the embed in a blog page and the header-less paths (embed.mjs). In Firefox
 // and WebKit: the full page with and without the headers and the embed. Checks the weight of the
 // built site against its budget, saves screenshots to ./screenshots/, and prints the Browsers
@@ -24,6 +25,7 @@ import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { embedTests, blogServer, blogPost } from "./embed.mjs";
 import { firefox, webkit, engineSuite, ratios } from "./engines.mjs";
+import { convoySuite, chromiumEngine } from "./convoy.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(process.env.GIL_LAB_DIST || path.join(here, "..", "..", "dist"));
@@ -180,6 +182,11 @@ async function main() {
           delays: 2,
         });
         summary.push(...rows.map((r) => ({ ...r, version: engine.version })));
+        // WebKit's full page runs cooperatively (no SharedArrayBuffer): the release load and the
+        // convoy there.
+        if (name === "webkit") {
+          await convoySuite(engine, { threadsUrl: null, coopUrl: isolatedServer.url, check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS });
+        }
         info(`${engine.name} ${engine.version}`);
       } catch (e) {
         check(`${name} starts and runs its suite`, false, e && e.message);
@@ -224,6 +231,10 @@ async function inChromium(isolatedServer, plainServer) {
     await idleAndPhone(browser, isolatedServer.url);
     await darkAndAccessible(browser, isolatedServer.url);
     await invalidParams(browser, isolatedServer.url);
+    const convoyEnv = { check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS };
+    await convoySuite(chromiumEngine(browser), { ...convoyEnv, threadsUrl: isolatedServer.url, coopUrl: null });
+    // Service workers blocked: the header-less page runs cooperatively.
+    await convoySuite(chromiumEngine(browser, { serviceWorkers: "block" }), { ...convoyEnv, threadsUrl: null, coopUrl: plainServer.url });
     await embedTests(browser, {
       plainUrl: plainServer.url,
       dist: DIST,
