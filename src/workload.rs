@@ -321,7 +321,7 @@ impl LoadThread {
         worker: WorkerId,
     ) {
         if let Some(log) = log {
-            log.push(EventKind::OpStart, worker, worker);
+            log.push(EventKind::ReleaseStart, worker, worker);
         }
         let started = Instant::now();
         let data = &self.data;

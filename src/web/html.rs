@@ -440,6 +440,10 @@ pub fn timeline_summary(cfg: &RunConfig, t: &Timeline, result: Option<&RunResult
         if s.no_lock_s > 0.0 {
             parts.push(format!("ran with no lock {}", percent(s.no_lock_s / total)));
         }
+        if s.runs_released_s > 0.0 {
+            let share = percent(s.runs_released_s / total);
+            parts.push(format!("ran C code with the lock released {share}"));
+        }
         if s.holding_s + s.asked_s > 0.0 {
             let held = (s.holding_s + s.asked_s) / total;
             parts.push(format!("held the lock {}", percent(held)));

@@ -229,7 +229,19 @@ impl CoopWorker {
                 }
             }
             Part::Interpreter(i) => {
-                let step = i.step(SLICE);
+                let end = web_time::Instant::now() + SLICE;
+                let mut step = i.step(SLICE);
+                // Short idles (the I/O victim's calls) are slept here, within the slice: a
+                // browser's timer waits at least about 4 ms once timers nest, and even a message
+                // to itself costs a round through the event loop per 100 µs call.
+                while let Step::Idle(d) = step {
+                    let left = end.saturating_duration_since(web_time::Instant::now());
+                    if d >= SHORTEST_TIMER || d >= left {
+                        break;
+                    }
+                    std::thread::sleep(d);
+                    step = i.step(left.saturating_sub(d));
+                }
                 self.flush(now_ms, counts_here, step == Step::Done, out);
                 match step {
                     Step::Done => {
@@ -246,10 +258,8 @@ impl CoopWorker {
                         out.peer(&PeerMessage::Stop);
                         out.tick_ms = Some(0.0);
                     }
-                    // A browser's timer fires no sooner than about 4 ms once timers nest (HTML's
-                    // clamping), which would stretch each 100 µs I/O call of the io victim 40
-                    // times: a short idle is slept here instead (an atomic wait, which a worker
-                    // may do; its memory is shared).
+                    // A short idle at the end of the slice: slept too (an atomic wait, which a
+                    // worker may do; its memory is shared), then the next slice at once.
                     Step::Idle(d) if d < SHORTEST_TIMER => {
                         std::thread::sleep(d);
                         out.tick_ms = Some(0.0);
