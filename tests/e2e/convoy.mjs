@@ -34,6 +34,7 @@ const READ = () => {
     axis: document.querySelector("#chart svg")?.textContent.includes("switch interval (ms)") || false,
     share: document.getElementById("share-url").value,
     interval: document.getElementById("interval").value,
+    timelineSummary: document.getElementById("timeline-summary").textContent,
   };
 };
 
@@ -175,6 +176,8 @@ export async function convoySuite(engine, env) {
     check("runs in the cooperative mode", s.mode === "cooperative", `mode=${s.mode}`);
     check("thread+load / thread >= 0.5 (the hashing runs beside the interpreter)", r != null && r >= 0.5, `ratio ${fmt(r)}`);
     check("a verdict at the end", s.cases.length > 0, `cases: ${s.cases.join(" ")}`);
+    check("the load's lane shows C code running with the lock released",
+      s.timelineSummary.includes("ran C code with the lock released"), s.timelineSummary.slice(0, 160));
   }, (s) => (ratio(s.rows) ?? 0) >= 0.5);
   await measured("cooperative, io beside short", coop("victim=io&load=short"), async (s, check) => {
     const r = ratio(s.rows);
