@@ -33,6 +33,8 @@ pub enum Case {
     IntervalShares,
     /// C code that releases the GIL: threads are fine.
     ReleaseFine,
+    /// C code that releases the GIL, and still the thread slowed: the cores, not the GIL.
+    ReleaseBusy,
     /// An I/O thread beside a CPU-bound one: the convoy effect.
     Convoy,
     /// A CPU-bound thread starves this one: use a process.
@@ -55,6 +57,7 @@ impl Case {
         match self {
             Case::IntervalShares => "interval-shares",
             Case::ReleaseFine => "release-fine",
+            Case::ReleaseBusy => "release-busy",
             Case::Convoy => "convoy",
             Case::MoveToProcess => "move-to-process",
             Case::Shared => "shared",
@@ -142,6 +145,10 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
         let case_and_sentence = match (loaded, config.load, config.victim) {
             (Scenario::ThreadLoad, Load::Release { .. }, _) if ratio >= FINE => (Case::ReleaseFine, format!(
                 "C code that releases the GIL beside {what}: threads are fine ({what} kept {share} of its speed)."
+            )),
+            (Scenario::ThreadLoad, Load::Release { .. }, _) => (Case::ReleaseBusy, format!(
+                "C code that releases the GIL beside {what}: {what} kept only {share} of its speed, \
+                 though the GIL was free while it ran: the cores were busy, not the GIL."
             )),
             (Scenario::ThreadLoad, _, Victim::Io { .. }) if ratio < FINE => (Case::Convoy, format!(
                 "I/O beside a CPU-bound thread: convoy ({} ops/s against {} alone, {share}); \
@@ -282,6 +289,13 @@ mod tests {
         let cases: Vec<Case> = verdict_cases(&convoy).iter().map(|(c, _)| *c).collect();
         assert_eq!(cases, [Case::Convoy, Case::ProcessFine]);
         assert_eq!(Case::MoveToProcess.name(), "move-to-process");
+        let busy = report(
+            Load::RELEASE,
+            Victim::Incrementer,
+            &[(Scenario::Thread, 100.0), (Scenario::ThreadLoad, 30.0)],
+        );
+        assert_eq!(verdict_cases(&busy)[0].0, Case::ReleaseBusy);
+        assert!(verdict(&busy)[0].contains("the cores were busy, not the GIL"));
     }
 
     #[test]
