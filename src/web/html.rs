@@ -588,6 +588,31 @@ mod tests {
     }
 
     #[test]
+    fn the_timeline_summary_says_when_c_code_ran_without_the_lock() {
+        let cfg = RunConfig::new(ThreadLoad, Duration::from_secs(1));
+        let mut t = Timeline::new(ThreadLoad);
+        for (t_us, kind) in [
+            (0, EventKind::Take),
+            (0, EventKind::ReleaseStart),
+            (0, EventKind::Drop),
+            (750_000, EventKind::Take),
+        ] {
+            t.apply(&Event {
+                t_us,
+                kind,
+                worker: 3,
+                by: 3,
+            });
+        }
+        t.advance(1_000_000);
+        let summary = timeline_summary(&cfg, &t, None);
+        assert!(
+            summary.contains("ran C code with the lock released 75%"),
+            "{summary}"
+        );
+    }
+
+    #[test]
     fn the_chart_has_a_point_per_result_and_balanced_markup() {
         let (config, results) = sample();
         let svg = chart_svg(&config, &results, 600.0);

@@ -7,7 +7,8 @@
 // phone views, the notices for bad parameters, the verdict, interval sweep and cooperative release
 // and convoy (convoy.mjs), accessibility with axe-core (light and dark; idle,
 // running and done), the embed in a blog page and the header-less paths (embed.mjs). In Firefox
-// and WebKit: the full page with and without the headers and the embed. Checks the weight of the
+// and WebKit: the full page with and without the headers and the embed, and the cooperative
+// release and convoy (Firefox with service workers off; WebKit's full page). Checks the weight of the
 // built site against its budget, saves screenshots to ./screenshots/, and prints the Browsers
 // table (engine, version, mode, ratios) for the README.
 //
@@ -184,8 +185,16 @@ async function main() {
         summary.push(...rows.map((r) => ({ ...r, version: engine.version })));
         // WebKit's full page runs cooperatively (no SharedArrayBuffer): the release load and the
         // convoy there.
-        if (name === "webkit") {
-          await convoySuite(engine, { threadsUrl: null, coopUrl: isolatedServer.url, check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS });
+        const convoyEnv = { threadsUrl: null, check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS };
+        if (name === "webkit") await convoySuite(engine, { ...convoyEnv, coopUrl: isolatedServer.url });
+        // Firefox with service workers off: the header-less page runs cooperatively.
+        if (name === "firefox") {
+          const coop = await firefox({ serviceWorkers: false });
+          try {
+            await convoySuite(coop, { ...convoyEnv, coopUrl: plainServer.url });
+          } finally {
+            await coop.close();
+          }
         }
         info(`${engine.name} ${engine.version}`);
       } catch (e) {
