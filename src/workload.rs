@@ -306,8 +306,7 @@ impl LoadThread {
             load,
             z: PyLong::from_u32(10),
             data: match load {
-                // Bytes that are not all alike, so no hashing shortcut could apply.
-                Load::Release { bytes } => (0..bytes).map(|i| (i * 131 % 251) as u8).collect(),
+                Load::Release { bytes } => release_buffer(bytes),
                 _ => Vec::new(),
             },
             report: LoadReport::default(),
@@ -322,7 +321,7 @@ impl LoadThread {
         worker: WorkerId,
     ) {
         if let Some(log) = log {
-            log.push(EventKind::OpStart, worker, worker);
+            log.push(EventKind::ReleaseStart, worker, worker);
         }
         let started = Instant::now();
         let data = &self.data;
@@ -385,6 +384,12 @@ impl LoadThread {
 #[inline(never)]
 pub fn square(z: &PyLong) -> PyLong {
     z.square()
+}
+
+/// The release load's buffer of `bytes` bytes: bytes that are not all alike, so no hashing
+/// shortcut could apply. Shared with the cooperative mode's hashing worker.
+pub fn release_buffer(bytes: usize) -> Vec<u8> {
+    (0..bytes).map(|i| (i * 131 % 251) as u8).collect()
 }
 
 /// One operation of the release load: the SHA-256 digest of `data`.

@@ -2,11 +2,17 @@
 // instantiates the page's wasm module with a memory of its own and runs one part of a run (the
 // interpreter, or an incrementer in an interpreter of its own) as a `CoopWorker`. No logic here:
 // Rust decides what to do with each input; this file hands inputs in and carries out what comes
-// back (messages for the page, for the run's other worker over a MessagePort, the next tick).
+// back (messages for the page, for the run's other worker over a MessagePort, the next tick, and
+// the release load's hashing for the hashing worker).
+//
+// The same file is the hashing worker: an interpreter whose load releases the lock starts one
+// beside it (C code that released the GIL runs beside the interpreter's threads), which hashes
+// one buffer per message and answers.
 
 let wasm;
 let me;
 let port;
+let hasher;
 let dead = false;
 
 const now = () => performance.timeOrigin + performance.now();
@@ -31,6 +37,8 @@ function run(input) {
     out = input();
     for (const m of out.toPage()) postMessage(m);
     for (const m of out.toPeer()) port.postMessage(m);
+    const bytes = out.offload();
+    if (bytes !== undefined) hasher.postMessage(bytes);
     const ms = out.tick();
     out.free();
     if (ms === undefined) return;
@@ -41,12 +49,52 @@ function run(input) {
   }
 }
 
+/** Starts the hashing worker and resolves once it has its buffer. */
+function startHasher(data, bytes) {
+  return new Promise((resolve, reject) => {
+    hasher = new Worker(new URL(import.meta.url), { type: "module", name: "gil-lab hasher" });
+    hasher.onerror = (e) => {
+      e.preventDefault();
+      reject(new Error(e.message || "the hashing Web Worker could not start"));
+    };
+    hasher.onmessage = ({ data: m }) => {
+      if (m && m.failed) return reject(new Error(m.failed));
+      hasher.onmessage = ({ data: m }) =>
+        m && m.failed ? fail(m.failed) : run(() => me.offloadDone(now()));
+      resolve();
+    };
+    hasher.postMessage({ type: "gil-lab:hasher", mainJS: data.mainJS, module: data.module, bytes });
+  });
+}
+
 onmessage = async ({ data }) => {
+  if (data && data.type === "gil-lab:hasher") {
+    try {
+      wasm = await import(data.mainJS);
+      await wasm.default({ module_or_path: data.module });
+      const h = new wasm.ReleaseHasher(data.bytes);
+      onmessage = () => {
+        try {
+          h.hash();
+          postMessage("done");
+        } catch (e) {
+          fail(e);
+        }
+      };
+      postMessage("ready");
+    } catch (e) {
+      fail(e);
+    }
+    return;
+  }
   if (!data || data.type !== "gil-lab:init") return;
   try {
     port = data.port;
     wasm = await import(data.mainJS);
     await wasm.default({ module_or_path: data.module });
+    // The hashing worker is ready before this worker's clock starts, so the run waits for nothing.
+    const bytes = wasm.coopHasherBytes(data.job, data.kind);
+    if (bytes !== undefined) await startHasher(data, bytes);
     me = new wasm.CoopWorker(data.job, data.kind, now());
     port.onmessage = ({ data: m }) => run(() => me.fromPeer(m, now()));
     run(() => me.first());

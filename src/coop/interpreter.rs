@@ -139,7 +139,7 @@ impl LoadWorker {
             return Next::Exit;
         }
         if let Load::Release { .. } = self.thread.load() {
-            self.log.push(EventKind::OpStart, LOAD, LOAD);
+            self.log.push(EventKind::ReleaseStart, LOAD, LOAD);
             self.offloaded_at = Some(Instant::now());
             return Next::Offload;
         }

@@ -25,6 +25,10 @@ pub enum EventKind {
     OpStart = 5,
     /// `worker` finished its work and left.
     Exit = 6,
+    /// `worker` began one operation of a load that runs with the lock released (C code that
+    /// releases the GIL, as `hashlib` does): its next drop is around that work. Logged by the
+    /// workload, not the lock, whose protocol it leaves as it is.
+    ReleaseStart = 7,
 }
 
 impl EventKind {
@@ -37,6 +41,7 @@ impl EventKind {
             4 => Self::Request,
             5 => Self::OpStart,
             6 => Self::Exit,
+            7 => Self::ReleaseStart,
             _ => return None,
         })
     }

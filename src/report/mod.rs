@@ -24,7 +24,7 @@ pub use self::svg::svg_chart;
 pub use self::table::TableExporter;
 pub use self::timeline_svg::svg_timeline;
 pub use self::trace::chrome_trace;
-pub use self::verdict::verdict;
+pub use self::verdict::{verdict, verdict_cases, Case};
 
 use crate::scenario::{ConfigError, SweepReport};
 use std::fmt;

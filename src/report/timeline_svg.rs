@@ -239,6 +239,7 @@ fn draw_lane(out: &mut String, lane: &Lane, top: f64, x: &impl Fn(u64) -> f64) {
             LaneState::AskedToDrop => (palette::ASK, LANE_BAR),
             LaneState::Waiting => (palette::WAIT, LANE_BAR * 0.5),
             LaneState::NoLock => (palette::NO_LOCK, LANE_BAR),
+            LaneState::RunsReleased => (palette::RUNS_RELEASED, LANE_BAR),
             LaneState::Released => continue,
         };
         let _ = writeln!(
@@ -382,6 +383,13 @@ fn legend_items(timeline: &Timeline, mode: LockMode) -> Vec<LegendItem> {
     }
     if mode == LockMode::Free {
         items.push(item("runs, no lock", Swatch::Bar(palette::NO_LOCK, 12.0)));
+    }
+    let runs_released = |l: &Lane| l.spans.iter().any(|s| s.state == LaneState::RunsReleased);
+    if timeline.lanes.iter().any(runs_released) {
+        items.push(item(
+            "runs C code, lock released",
+            Swatch::Bar(palette::RUNS_RELEASED, 12.0),
+        ));
     }
     items.push(item("sleeping or done", Swatch::Track));
     if timeline.lanes.iter().any(|l| !l.op_starts.is_empty()) {
@@ -541,6 +549,26 @@ mod tests {
             assert!(w > 0.0);
         }
         assert!(svg.contains(&format!(r#"fill="{}""#, palette::ASK)));
+    }
+
+    #[test]
+    fn a_release_operation_has_its_own_colour_and_legend_entry() {
+        let mut t = Timeline::uncapped(Scenario::ThreadLoad);
+        for e in [
+            ev(0, Take, LOAD),
+            ev(10, ReleaseStart, LOAD),
+            ev(20, Drop, LOAD),
+            ev(900_000, Take, LOAD),
+        ] {
+            t.apply(&e);
+        }
+        t.advance(1_000_000);
+        let run = RunConfig::new(Scenario::ThreadLoad, Duration::from_secs(1));
+        let svg = svg_timeline(&t, &run);
+        assert!(svg.contains(">runs C code, lock released</text>"), "{svg}");
+        assert!(svg.contains(&format!(r#"fill="{}""#, palette::RUNS_RELEASED)));
+        let (plain, run) = thread_load();
+        assert!(!svg_timeline(&plain, &run).contains("runs C code"));
     }
 
     #[test]

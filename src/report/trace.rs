@@ -281,6 +281,12 @@ fn push_spans(events: &mut Vec<TraceEvent>, lane: &Lane, at: (u32, u32)) {
                 span.start_us,
                 span.end_us,
             )),
+            LaneState::RunsReleased => events.push(TraceEvent::slice(
+                "runs C code, lock released",
+                at,
+                span.start_us,
+                span.end_us,
+            )),
             LaneState::Released => {}
         }
         open_hold = None;
@@ -377,6 +383,24 @@ mod tests {
 "displayTimeUnit":"ms",
 "otherData":{"generator":"gil-lab","scenario":"thread+load","delay_s":0.005,"load":"bignum","switch_interval_ms":5.0,"count":42,"elapsed_s":0.006,"stop_lag_s":0.0,"time_origin":"microseconds since the run's event log was created","events":11,"events_lost":0}}
 "#;
+
+    #[test]
+    fn a_release_operation_is_a_slice_of_c_code_without_the_lock() {
+        let events = [
+            ev(0, Take, LOAD, LOAD),
+            ev(10, ReleaseStart, LOAD, LOAD),
+            ev(20, Drop, LOAD, LOAD),
+            ev(4_020, Wait, LOAD, LOAD),
+        ];
+        let r = result(Scenario::ThreadLoad, 0.005, 0.006, 0.0);
+        let run = RunConfig::new(Scenario::ThreadLoad, Duration::from_millis(5));
+        let t = finished(Scenario::ThreadLoad, &events, &r);
+        let trace = chrome_trace(&t, &run, &r);
+        assert!(
+            trace.contains(r#"{"name":"runs C code, lock released","cat":"lock","ph":"X","ts":20,"dur":4000,"pid":1,"tid":3}"#),
+            "{trace}"
+        );
+    }
 
     #[test]
     fn an_isolated_incrementer_gets_a_process_of_its_own() {

@@ -25,9 +25,58 @@ const STARVED: f64 = 0.2;
 /// From this share on, a victim counts as unaffected.
 const FINE: f64 = 0.6;
 
+/// Which reading of the ratios a verdict sentence gives: a stable name for scripts and tests
+/// (the page's `data-case`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Case {
+    /// The thread's share beside the load at each switch interval.
+    IntervalShares,
+    /// C code that releases the GIL: threads are fine.
+    ReleaseFine,
+    /// C code that releases the GIL, and still the thread slowed: the cores, not the GIL.
+    ReleaseBusy,
+    /// An I/O thread beside a CPU-bound one: the convoy effect.
+    Convoy,
+    /// A CPU-bound thread starves this one: use a process.
+    MoveToProcess,
+    /// The load takes a large share of the thread's speed.
+    Shared,
+    /// The thread kept most of its speed beside the load.
+    ThreadFine,
+    /// In a process the victim kept its speed.
+    ProcessFine,
+    /// In a process the victim slowed: the cores were busy, no lock is shared.
+    ProcessBusy,
+    /// With no GIL.
+    FreeThreaded,
+}
+
+impl Case {
+    /// Its name: `convoy`, `move-to-process`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Case::IntervalShares => "interval-shares",
+            Case::ReleaseFine => "release-fine",
+            Case::ReleaseBusy => "release-busy",
+            Case::Convoy => "convoy",
+            Case::MoveToProcess => "move-to-process",
+            Case::Shared => "shared",
+            Case::ThreadFine => "thread-fine",
+            Case::ProcessFine => "process-fine",
+            Case::ProcessBusy => "process-busy",
+            Case::FreeThreaded => "free-threaded",
+        }
+    }
+}
+
 /// The verdict sentences for `report`, most telling first; empty when no set-up was measured
 /// both with and without the load.
 pub fn verdict(report: &SweepReport) -> Vec<String> {
+    verdict_cases(report).into_iter().map(|(_, s)| s).collect()
+}
+
+/// [`verdict`] with the case each sentence states.
+pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
     let config = &report.config;
     let Some(delay) = config.delays.iter().max() else {
         return Vec::new();
@@ -69,9 +118,12 @@ pub fn verdict(report: &SweepReport) -> Vec<String> {
             })
             .collect();
         if !shares.is_empty() {
-            out.push(format!(
-                "Share {what} kept beside the load, by switch interval: {}.",
-                shares.join(", ")
+            out.push((
+                Case::IntervalShares,
+                format!(
+                    "Share {what} kept beside the load, by switch interval: {}.",
+                    shares.join(", ")
+                ),
             ));
         }
     }
@@ -90,36 +142,38 @@ pub fn verdict(report: &SweepReport) -> Vec<String> {
             0.0
         };
         let share = percent(ratio);
-        let sentence = match (loaded, config.load, config.victim) {
-            (Scenario::ThreadLoad, Load::Release { .. }, _) if ratio >= FINE => format!(
+        let case_and_sentence = match (loaded, config.load, config.victim) {
+            (Scenario::ThreadLoad, Load::Release { .. }, _) if ratio >= FINE => (Case::ReleaseFine, format!(
                 "C code that releases the GIL beside {what}: threads are fine ({what} kept {share} of its speed)."
-            ),
-            (Scenario::ThreadLoad, _, Victim::Io { .. }) if ratio < FINE => format!(
+            )),
+            (Scenario::ThreadLoad, Load::Release { .. }, _) => (Case::ReleaseBusy, format!(
+                "C code that releases the GIL beside {what}: {what} kept only {share} of its speed, \
+                 though the GIL was free while it ran: the cores were busy, not the GIL."
+            )),
+            (Scenario::ThreadLoad, _, Victim::Io { .. }) if ratio < FINE => (Case::Convoy, format!(
                 "I/O beside a CPU-bound thread: convoy ({} ops/s against {} alone, {share}); \
                  a shorter switch interval or a process helps.",
                 thousands(with.rate_per_s.round() as u64),
                 thousands(alone.rate_per_s.round() as u64)
-            ),
-            (Scenario::ThreadLoad, _, _) if ratio < STARVED => format!(
+            )),
+            (Scenario::ThreadLoad, _, _) if ratio < STARVED => (Case::MoveToProcess, format!(
                 "A CPU-bound Python thread beside {what}: move it to a process ({what} kept {share} of its speed)."
-            ),
-            (Scenario::ThreadLoad, _, _) if ratio < FINE => format!(
+            )),
+            (Scenario::ThreadLoad, _, _) if ratio < FINE => (Case::Shared, format!(
                 "The load shares the GIL with {what}, which kept {share} of its speed; a process would keep all of it."
-            ),
-            (Scenario::ThreadLoad, _, _) => {
-                format!("Beside this load {what} kept {share} of its speed: threads are fine.")
-            }
-            (Scenario::ProcessLoad, ..) if ratio >= FINE => format!(
+            )),
+            (Scenario::ThreadLoad, _, _) => (Case::ThreadFine, format!("Beside this load {what} kept {share} of its speed: threads are fine.")),
+            (Scenario::ProcessLoad, ..) if ratio >= FINE => (Case::ProcessFine, format!(
                 "In a process of its own the same code kept {share} of its speed: the load's GIL is not its GIL."
-            ),
-            (Scenario::ProcessLoad, ..) => format!(
+            )),
+            (Scenario::ProcessLoad, ..) => (Case::ProcessBusy, format!(
                 "In a process of its own it kept {share} of its speed: the cores were busy (no GIL is shared)."
-            ),
-            _ => format!(
+            )),
+            _ => (Case::FreeThreaded, format!(
                 "With no GIL (free-threaded Python) the thread kept {share} of its speed."
-            ),
+            )),
         };
-        out.push(sentence);
+        out.push(case_and_sentence);
     }
     out
 }
@@ -218,6 +272,30 @@ mod tests {
             verdict(&r)[0],
             "Share this I/O thread kept beside the load, by switch interval: 0.1 ms 20 %, 5 ms 1.0 %."
         );
+    }
+
+    #[test]
+    fn each_sentence_names_its_case() {
+        let convoy = report(
+            Load::SHORT,
+            Victim::IO,
+            &[
+                (Scenario::Thread, 5000.0),
+                (Scenario::Process, 5000.0),
+                (Scenario::ThreadLoad, 200.0),
+                (Scenario::ProcessLoad, 4900.0),
+            ],
+        );
+        let cases: Vec<Case> = verdict_cases(&convoy).iter().map(|(c, _)| *c).collect();
+        assert_eq!(cases, [Case::Convoy, Case::ProcessFine]);
+        assert_eq!(Case::MoveToProcess.name(), "move-to-process");
+        let busy = report(
+            Load::RELEASE,
+            Victim::Incrementer,
+            &[(Scenario::Thread, 100.0), (Scenario::ThreadLoad, 30.0)],
+        );
+        assert_eq!(verdict_cases(&busy)[0].0, Case::ReleaseBusy);
+        assert!(verdict(&busy)[0].contains("the cores were busy, not the GIL"));
     }
 
     #[test]

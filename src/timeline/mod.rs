@@ -27,6 +27,9 @@ pub enum LaneState {
     AskedToDrop,
     /// Running in an interpreter with no lock at all (free-threaded).
     NoLock,
+    /// Running C code with the lock released (an operation of the release load): it runs
+    /// beside the interpreter's other threads.
+    RunsReleased,
 }
 
 impl LaneState {
@@ -76,6 +79,8 @@ pub struct Lane {
     pub requests: Vec<DropRequest>,
     /// Whether the worker has left.
     pub exited: bool,
+    /// An operation that releases the lock began: the next drop is around it.
+    release_next: bool,
     /// When the lane reached its span limit; later changes are not recorded.
     pub capped_at_us: Option<u64>,
     /// Whether the spans come from the run's result rather than the log: a native child
@@ -93,6 +98,7 @@ impl Lane {
             op_starts: Vec::new(),
             requests: Vec::new(),
             exited: false,
+            release_next: false,
             capped_at_us: None,
             inferred: false,
             max_spans,
@@ -147,6 +153,7 @@ impl Lane {
                 LaneState::Waiting => s.waiting_s += d,
                 LaneState::AskedToDrop => s.asked_s += d,
                 LaneState::NoLock => s.no_lock_s += d,
+                LaneState::RunsReleased => s.runs_released_s += d,
                 LaneState::Released => {}
             }
         }
@@ -184,6 +191,8 @@ pub struct Shares {
     pub asked_s: f64,
     /// Running with no lock.
     pub no_lock_s: f64,
+    /// Running C code with the lock released.
+    pub runs_released_s: f64,
 }
 
 impl Shares {
@@ -307,6 +316,9 @@ impl Timeline {
         match e.kind {
             EventKind::Take => lane.enter(LaneState::Holding, e.t_us),
             EventKind::Wait => lane.enter(LaneState::Waiting, e.t_us),
+            EventKind::Drop if std::mem::take(&mut lane.release_next) => {
+                lane.enter(LaneState::RunsReleased, e.t_us)
+            }
             EventKind::Drop => lane.enter(LaneState::Released, e.t_us),
             EventKind::Request => {
                 if lane.state() == LaneState::Holding {
@@ -317,7 +329,14 @@ impl Timeline {
                 lane.op_starts.push(e.t_us)
             }
             EventKind::OpStart => {}
+            EventKind::ReleaseStart => {
+                lane.release_next = true;
+                if lane.op_starts.len() < lane.max_spans {
+                    lane.op_starts.push(e.t_us);
+                }
+            }
             EventKind::Exit => {
+                lane.release_next = false;
                 lane.enter(LaneState::Released, e.t_us);
                 lane.exited = true;
             }
@@ -466,6 +485,8 @@ pub mod palette {
     pub const WAIT: &str = "#f08c00";
     /// Running with no lock.
     pub const NO_LOCK: &str = "#1c7ed6";
+    /// Running C code with the lock released.
+    pub const RUNS_RELEASED: &str = "#9c36b5";
     /// The track of a lane: sleeping, or done.
     pub const RELEASED: &str = "#c7ccd3";
     /// Where an operation of a load began, drawn over the holding colour.

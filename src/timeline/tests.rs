@@ -341,3 +341,36 @@ fn lane_titles_name_the_interpreter_of_each_worker() {
         "load: short operations (thread, no lock)"
     );
 }
+
+#[test]
+fn a_release_operation_is_drawn_as_c_code_running_with_the_lock_released() {
+    let t = timeline(
+        Scenario::ThreadLoad,
+        &[
+            ev(100, Take, LOAD, LOAD),
+            ev(100, ReleaseStart, LOAD, LOAD),
+            ev(110, Drop, LOAD, LOAD),
+            ev(5_000, Wait, LOAD, LOAD),
+            ev(6_000, Take, LOAD, LOAD),
+            // A plain drop (a sleep) after that is not C code.
+            ev(7_000, Drop, LOAD, LOAD),
+            ev(8_000, Take, LOAD, LOAD),
+        ],
+    );
+    use LaneState::*;
+    assert_eq!(
+        t.lanes[2].spans,
+        [
+            span(Holding, 100, 110),
+            span(RunsReleased, 110, 5_000),
+            span(Waiting, 5_000, 6_000),
+            span(Holding, 6_000, 7_000),
+            span(Released, 7_000, 8_000),
+            span(Holding, 8_000, 8_000),
+        ]
+    );
+    assert_eq!(t.lanes[2].op_starts, [100], "one operation");
+    let shares = t.lanes[2].shares(8_000);
+    assert!((shares.runs_released_s - 0.00489).abs() < 1e-9);
+    assert!(!RunsReleased.holds_lock());
+}

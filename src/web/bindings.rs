@@ -188,6 +188,44 @@ impl CoopWorker {
     pub fn from_peer(&mut self, message: &str, now_ms: f64) -> Outbox {
         Outbox(self.inner.handle_peer(message, now_ms))
     }
+
+    /// The hashing worker finished the operation asked for by [`Outbox::offload`].
+    #[wasm_bindgen(js_name = offloadDone)]
+    pub fn offload_done(&mut self, now_ms: f64) -> Outbox {
+        Outbox(self.inner.offload_done(now_ms))
+    }
+}
+
+/// The release load's buffer size when the worker of `kind` for `job` needs a hashing worker
+/// beside it ([`worker::CoopWorker::hasher_bytes`]).
+#[wasm_bindgen(js_name = coopHasherBytes)]
+pub fn coop_hasher_bytes(job: &str, kind: &str) -> Option<usize> {
+    worker::CoopWorker::hasher_bytes(job, WorkerKind::from_name(kind)?)
+}
+
+/// The cooperative mode's hashing worker: the release load's operation (SHA-256 of its buffer,
+/// [`crate::workload::release_op`]) run on a Web Worker of its own, beside the interpreter, as
+/// C code that released the GIL runs beside Python's threads.
+#[wasm_bindgen]
+pub struct ReleaseHasher {
+    data: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl ReleaseHasher {
+    /// A hasher of a buffer of `bytes` bytes (the load's, [`crate::workload::release_buffer`]).
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: usize) -> ReleaseHasher {
+        crate::platform::web::install_panic_hook();
+        Self {
+            data: crate::workload::release_buffer(bytes),
+        }
+    }
+
+    /// One operation: hashes the whole buffer.
+    pub fn hash(&self) {
+        core::hint::black_box(crate::workload::release_op(&self.data));
+    }
 }
 
 /// What a cooperative worker must send after one input: [`worker::Outbox`].
@@ -212,5 +250,10 @@ impl Outbox {
     /// `undefined` to wait for a message.
     pub fn tick(&self) -> Option<f64> {
         self.0.tick_ms
+    }
+
+    /// Bytes for the hashing worker to hash now (one release operation), or `undefined`.
+    pub fn offload(&self) -> Option<usize> {
+        self.0.offload
     }
 }

@@ -14,6 +14,7 @@ pub struct Palette {
     wait: String,
     ask: String,
     no_lock: String,
+    runs_released: String,
     released: String,
     ink: String,
     muted: String,
@@ -38,6 +39,7 @@ impl Palette {
             wait: get("--tl-wait", "#e8a33d"),
             ask: get("--tl-ask", "#d6453d"),
             no_lock: get("--tl-free", "#3f7fd6"),
+            runs_released: get("--tl-c", "#9c36b5"),
             released: get("--tl-released", "#c9ccd1"),
             ink: get("--ink", "#1b1e23"),
             muted: get("--muted", "#5f6670"),
@@ -136,6 +138,7 @@ pub fn draw(
                 LaneState::AskedToDrop => (&palette.ask, LANE_BAR),
                 LaneState::Waiting => (&palette.wait, LANE_BAR * 0.5),
                 LaneState::NoLock => (&palette.no_lock, LANE_BAR),
+                LaneState::RunsReleased => (&palette.runs_released, LANE_BAR),
             };
             let w = (x1 - x0).max(0.75);
             ctx.set_fill_style_str(colour);

@@ -5,6 +5,7 @@
 //! anyway so a future free-text field cannot inject markup.
 
 use super::timeline::{lane_titles, LaneState, Timeline, LOG_CAPACITY, MAX_SPANS};
+use crate::report::grid::{rows, RowAxis};
 pub use crate::report::markup::escape;
 use crate::report::markup::nice_step;
 use crate::report::numbers::{abbreviate, trim_float};
@@ -27,6 +28,25 @@ pub struct LiveCell {
     pub count: u64,
     /// Seconds since its start signal.
     pub elapsed_s: f64,
+    /// Its switch interval in milliseconds.
+    pub interval_ms: f64,
+}
+
+/// Whether `r` is the run of `scenario` at `delay_s` and `interval_ms`.
+fn is_at(r: &RunResult, scenario: Scenario, delay_s: f64, interval_ms: f64) -> bool {
+    r.scenario == scenario
+        && (r.delay_s - delay_s).abs() < 1e-9
+        && (r.switch_interval_ms - interval_ms).abs() < 1e-9
+}
+
+/// ` · 0.1 ms` when `interval_ms` is not CPython's default, else nothing.
+fn interval_note(interval_ms: f64) -> String {
+    let default_ms = crate::gil::DEFAULT_INTERVAL.as_secs_f64() * 1e3;
+    if (interval_ms - default_ms).abs() < 1e-9 {
+        String::new()
+    } else {
+        format!(" · {} ms", short_number(interval_ms))
+    }
 }
 
 /// `12,345,678`: the exporters' grouping, so the page and the downloads agree.
@@ -61,7 +81,7 @@ fn ratio_note(results: &[RunResult], r: &RunResult) -> Option<(f64, Scenario)> {
     }
     let base = results
         .iter()
-        .find(|b| b.scenario == alone && (b.delay_s - r.delay_s).abs() < 1e-9)?;
+        .find(|b| is_at(b, alone, r.delay_s, r.switch_interval_ms))?;
     (base.rate_per_s > 0.0).then(|| (r.rate_per_s / base.rate_per_s, alone))
 }
 
@@ -79,9 +99,10 @@ pub fn results_rows(results: &[RunResult], shown: Option<usize>) -> String {
         let _ = write!(
             out,
             "<tr data-scenario=\"{sc}\" data-delay-s=\"{d}\" data-count=\"{c}\" \
-             data-elapsed-s=\"{e}\" data-stop-lag-s=\"{l}\" data-rate-per-s=\"{rate}\"{current}>\
+             data-elapsed-s=\"{e}\" data-stop-lag-s=\"{l}\" data-rate-per-s=\"{rate}\" \
+             data-switch-interval-ms=\"{ims}\"{current}>\
              <th scope=\"row\"><span class=\"dot {cls}\"></span>{sc_h}</th>\
-             <td><span class=\"k\">delay</span> {dl}</td>\
+             <td><span class=\"k\">delay</span> {dl}{inote}</td>\
              <td class=\"num\"><span class=\"visually-hidden\">count </span>{cg}</td>\
              <td><span class=\"k\">counted</span> {el}</td>\
              <td><span class=\"k\">late stop</span> {lag}</td>\
@@ -96,6 +117,8 @@ pub fn results_rows(results: &[RunResult], shown: Option<usize>) -> String {
             e = r.elapsed_s,
             l = r.stop_lag_s,
             rate = r.rate_per_s,
+            ims = r.switch_interval_ms,
+            inote = interval_note(r.switch_interval_ms),
             dl = delay_label(r.delay_s),
             cg = grouped(r.count),
             el = seconds(r.elapsed_s),
@@ -106,9 +129,15 @@ pub fn results_rows(results: &[RunResult], shown: Option<usize>) -> String {
     out
 }
 
-/// The seed's table: one row per delay, one column per scenario, filling in as runs finish.
+/// The seed's table: one row per delay (or per switch interval, in a sweep of intervals), one
+/// column per scenario, filling in as runs finish.
 pub fn seed_table(config: &SweepConfig, results: &[RunResult], live: Option<LiveCell>) -> String {
-    let mut out = String::from("<thead><tr><th scope=\"col\">delay</th>");
+    let axis = RowAxis::of(config);
+    let head = match axis {
+        RowAxis::Delay => "delay",
+        RowAxis::Interval => "interval",
+    };
+    let mut out = format!("<thead><tr><th scope=\"col\">{head}</th>");
     for s in &config.scenarios {
         // `<wbr>` lets `thread+load` break after the `+` in a narrow column.
         let _ = write!(
@@ -119,18 +148,24 @@ pub fn seed_table(config: &SweepConfig, results: &[RunResult], live: Option<Live
         );
     }
     out.push_str("</tr></thead><tbody>");
-    for d in &config.delays {
-        let d = d.as_secs_f64();
-        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", delay_label(d));
+    for row in rows(config) {
+        let (d, ms) = (row.delay_s, row.interval.as_secs_f64() * 1e3);
+        let label = match axis {
+            RowAxis::Delay => delay_label(d),
+            RowAxis::Interval => format!("{} ms", short_number(ms)),
+        };
+        let _ = write!(out, "<tr><th scope=\"row\">{label}</th>");
         for s in &config.scenarios {
-            let done = results
-                .iter()
-                .find(|r| r.scenario == *s && (r.delay_s - d).abs() < 1e-9);
+            let done = results.iter().find(|r| is_at(r, *s, d, ms));
             match (done, live) {
                 (Some(r), _) => {
                     let _ = write!(out, "<td class=\"num\">{}</td>", both_forms(r.count));
                 }
-                (None, Some(l)) if l.scenario == *s && (l.delay_s - d).abs() < 1e-9 => {
+                (None, Some(l))
+                    if l.scenario == *s
+                        && (l.delay_s - d).abs() < 1e-9
+                        && (l.interval_ms - ms).abs() < 1e-9 =>
+                {
                     let _ = write!(
                         out,
                         "<td class=\"num live\" aria-live=\"off\">{}</td>",
@@ -170,7 +205,11 @@ pub fn counters(config: &SweepConfig, results: &[RunResult], live: Option<LiveCe
                 } else {
                     "starting".into()
                 },
-                format!("running · delay {}", delay_label(l.delay_s)),
+                format!(
+                    "running · delay {}{}",
+                    delay_label(l.delay_s),
+                    interval_note(l.interval_ms)
+                ),
                 " running",
             ),
             (None, Some(r)) => (
@@ -178,12 +217,17 @@ pub fn counters(config: &SweepConfig, results: &[RunResult], live: Option<LiveCe
                 format!("{}/s", abbreviate(r.rate_per_s)),
                 match ratio_note(results, r) {
                     Some((ratio, alone)) => format!(
-                        "rate {} of {} · delay {}",
+                        "rate {} of {} · delay {}{}",
                         percent(ratio),
                         alone.name(),
-                        delay_label(r.delay_s)
+                        delay_label(r.delay_s),
+                        interval_note(r.switch_interval_ms)
                     ),
-                    None => format!("delay {}", delay_label(r.delay_s)),
+                    None => format!(
+                        "delay {}{}",
+                        delay_label(r.delay_s),
+                        interval_note(r.switch_interval_ms)
+                    ),
                 },
                 "",
             ),
@@ -214,8 +258,9 @@ pub fn percent(ratio: f64) -> String {
     }
 }
 
-/// The seed's chart: final count against delay, one line per scenario, as inline SVG coloured by
-/// the page's CSS (so it follows the light or dark scheme). `width` is the container's width in
+/// The seed's chart: final count against delay (or, in a sweep of intervals, against the switch
+/// interval), one line per scenario, as inline SVG coloured by the page's CSS (so it follows the
+/// light or dark scheme). `width` is the container's width in
 /// CSS pixels: one SVG unit is one pixel, so the text keeps its size on a phone.
 pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> String {
     let w = width.clamp(260.0, 1200.0).round();
@@ -224,18 +269,16 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
     const R: f64 = 16.0;
     const T: f64 = 16.0;
     const B: f64 = 44.0;
-    let max_delay = config
-        .delays
-        .iter()
-        .map(|d| d.as_secs_f64())
-        .fold(0.0, f64::max);
+    let axis = RowAxis::of(config);
+    let grid = rows(config);
+    let max_delay = grid.iter().map(|r| r.x).fold(0.0, f64::max);
     let max_delay = if max_delay > 0.0 { max_delay } else { 1.0 };
     // Until something finished, a 0 to 100 M frame with a word on what will appear.
     let max_count = results.iter().map(|r| r.count).max().unwrap_or(0).max(100) as f64;
     let max_count = if results.is_empty() { 1e8 } else { max_count };
     let y_step = nice_step(max_count, ((h - T - B) / 45.0) as usize);
     let y_top = (max_count / y_step).ceil() * y_step;
-    // Whole seconds on the delay axis unless every delay is under a second.
+    // Whole units on the axis unless every value is under one.
     let min_x_step = if max_delay >= 1.0 { 1.0 } else { 0.0 };
     let x_step = nice_step(max_delay, ((w - L - R) / 60.0) as usize).max(min_x_step);
     let x = |d: f64| L + d / max_delay * (w - L - R);
@@ -244,7 +287,8 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
     let mut out = format!(
         "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"chart-title\" \
          xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-title\">Final count against \
-         delay, one line per scenario</title><g class=\"grid\">"
+         {}, one line per scenario</title><g class=\"grid\">",
+        axis.title()
     );
     let mut v = 0.0;
     while v <= y_top + y_step / 2.0 {
@@ -274,7 +318,7 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
     let _ = write!(
         out,
         "</g><line class=\"axis\" x1=\"{L}\" x2=\"{x2}\" y1=\"{y0}\" y2=\"{y0}\"/>\
-         <text class=\"label\" x=\"{cx}\" y=\"{ly}\" text-anchor=\"middle\">delay (s)</text>\
+         <text class=\"label\" x=\"{cx}\" y=\"{ly}\" text-anchor=\"middle\">{title}</text>\
          <text class=\"label\" x=\"14\" y=\"{cy}\" text-anchor=\"middle\" \
          transform=\"rotate(-90 14 {cy})\">final count</text>",
         x2 = w - R,
@@ -282,6 +326,7 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
         cx = (L + w - R) / 2.0,
         ly = h - 6.0,
         cy = (T + h - B) / 2.0,
+        title = axis.title(),
     );
     if results.is_empty() {
         let _ = write!(
@@ -293,10 +338,13 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
         );
     }
     for s in &config.scenarios {
-        let mut pts: Vec<(f64, f64)> = results
+        let mut pts: Vec<(f64, f64)> = grid
             .iter()
-            .filter(|r| r.scenario == *s)
-            .map(|r| (x(r.delay_s), y(r.count as f64)))
+            .filter_map(|row| {
+                let ms = row.interval.as_secs_f64() * 1e3;
+                let r = results.iter().find(|r| is_at(r, *s, row.delay_s, ms))?;
+                Some((x(row.x), y(r.count as f64)))
+            })
             .collect();
         // By delay, stable: an insertion sort, as there are a few points and the library's sort
         // would add over 2 KB to the `.wasm`.
@@ -341,6 +389,18 @@ pub fn chart_legend(config: &SweepConfig) -> String {
         .collect()
 }
 
+/// The verdict of a finished sweep as `<li data-case>` items (the CLI's sentences), and the cases
+/// in order, space-separated, for `#verdict[data-cases]`.
+pub fn verdict(report: &crate::scenario::SweepReport) -> (String, String) {
+    let found = crate::report::verdict_cases(report);
+    let items = found
+        .iter()
+        .map(|(case, text)| format!("<li data-case=\"{}\">{}</li>", case.name(), escape(text)))
+        .collect();
+    let cases: Vec<&str> = found.iter().map(|(c, _)| c.name()).collect();
+    (items, cases.join(" "))
+}
+
 /// The options of the timeline's run picker: "follow the live run", then one per started run.
 pub fn run_picker(started: &[RunConfig], pinned: Option<usize>) -> String {
     let selected = |on: bool| if on { " selected" } else { "" };
@@ -351,11 +411,12 @@ pub fn run_picker(started: &[RunConfig], pinned: Option<usize>) -> String {
     for (i, cfg) in started.iter().enumerate() {
         let _ = write!(
             out,
-            "<option value=\"{i}\"{}>{}: {} at {} s</option>",
+            "<option value=\"{i}\"{}>{}: {} at {} s{}</option>",
             selected(pinned == Some(i)),
             i + 1,
             escape(cfg.scenario.name()),
-            short_number(cfg.delay.as_secs_f64())
+            short_number(cfg.delay.as_secs_f64()),
+            interval_note(cfg.interval.as_secs_f64() * 1e3)
         );
     }
     out
@@ -364,9 +425,10 @@ pub fn run_picker(started: &[RunConfig], pinned: Option<usize>) -> String {
 /// The timeline's caption: `thread+load · delay 2 s`, and `· live` while it runs.
 pub fn timeline_title(cfg: &RunConfig, finished: bool) -> String {
     format!(
-        "{} · delay {} s{}",
+        "{} · delay {} s{}{}",
         cfg.scenario,
         short_number(cfg.delay.as_secs_f64()),
+        interval_note(cfg.interval.as_secs_f64() * 1e3),
         if finished { "" } else { " · live" }
     )
 }
@@ -385,6 +447,10 @@ pub fn timeline_summary(cfg: &RunConfig, t: &Timeline, result: Option<&RunResult
         let mut parts = Vec::new();
         if s.no_lock_s > 0.0 {
             parts.push(format!("ran with no lock {}", percent(s.no_lock_s / total)));
+        }
+        if s.runs_released_s > 0.0 {
+            let share = percent(s.runs_released_s / total);
+            parts.push(format!("ran C code with the lock released {share}"));
         }
         if s.holding_s + s.asked_s > 0.0 {
             let held = (s.holding_s + s.asked_s) / total;
@@ -472,6 +538,7 @@ mod tests {
             delay_s: 1.0,
             count: 1234,
             elapsed_s: 0.5,
+            interval_ms: 5.0,
         };
         let table = seed_table(&config, &results[..1], Some(live));
         assert!(table.contains("thread+<wbr>load"));
@@ -529,12 +596,70 @@ mod tests {
     }
 
     #[test]
+    fn the_timeline_summary_says_when_c_code_ran_without_the_lock() {
+        let cfg = RunConfig::new(ThreadLoad, Duration::from_secs(1));
+        let mut t = Timeline::new(ThreadLoad);
+        for (t_us, kind) in [
+            (0, EventKind::Take),
+            (0, EventKind::ReleaseStart),
+            (0, EventKind::Drop),
+            (750_000, EventKind::Take),
+        ] {
+            t.apply(&Event {
+                t_us,
+                kind,
+                worker: 3,
+                by: 3,
+            });
+        }
+        t.advance(1_000_000);
+        let summary = timeline_summary(&cfg, &t, None);
+        assert!(
+            summary.contains("ran C code with the lock released 75%"),
+            "{summary}"
+        );
+    }
+
+    #[test]
     fn the_chart_has_a_point_per_result_and_balanced_markup() {
         let (config, results) = sample();
         let svg = chart_svg(&config, &results, 600.0);
         assert_eq!(svg.matches("<circle").count(), 2);
         assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
         assert!(chart_legend(&config).contains("thread+load"));
+    }
+
+    #[test]
+    fn the_verdict_names_its_cases() {
+        let (config, results) = sample();
+        let (items, cases) = verdict(&crate::scenario::SweepReport { config, results });
+        assert_eq!(cases, "move-to-process");
+        assert!(
+            items.starts_with("<li data-case=\"move-to-process\">A CPU-bound"),
+            "{items}"
+        );
+    }
+
+    #[test]
+    fn an_interval_sweep_has_a_row_and_a_point_per_interval() {
+        let (mut config, _) = sample();
+        config.intervals = vec![Duration::from_micros(100), Duration::from_millis(20)];
+        let at = |s, ms, count| RunResult {
+            switch_interval_ms: ms,
+            ..result(s, 1.0, count)
+        };
+        let results = [at(Thread, 0.1, 10), at(ThreadLoad, 20.0, 5)];
+        let table = seed_table(&config, &results, None);
+        assert!(table.contains("<th scope=\"col\">interval</th>"), "{table}");
+        assert!(table
+            .contains("<th scope=\"row\">0.1 ms</th><td class=\"num\"><span class=\"full\">10<"));
+        assert_eq!(table.matches("pending").count(), 2);
+        let svg = chart_svg(&config, &results, 600.0);
+        assert!(svg.contains("switch interval (ms)"));
+        assert_eq!(svg.matches("<circle").count(), 2);
+        let rows = results_rows(&results, None);
+        assert!(rows.contains("data-switch-interval-ms=\"0.1\""), "{rows}");
+        assert!(rows.contains("1 s · 20 ms"), "{rows}");
     }
 
     #[test]

@@ -1,22 +1,23 @@
 //! The page's settings and its URL parameters (`scenarios`, `delays`, `load`, `victim`,
-//! `interval_ms`, `autorun`, `embed`), checked with the same parsers as the command line: a bad value becomes a
-//! notice and its default, never a crash.
+//! `interval_ms`, `intervals`, `autorun`, `embed`), checked with the same parsers and rules as the
+//! command line: a bad value becomes a notice and its default, never a crash.
 
 use crate::gil::DEFAULT_INTERVAL;
 use crate::scenario::{
-    parse_delays, parse_interval_ms, parse_load, parse_scenarios, parse_victim, Scenario,
-    SweepConfig,
+    parse_delays, parse_interval_ms, parse_intervals, parse_load, parse_scenarios, parse_victim,
+    Scenario, SweepConfig,
 };
 use crate::workload::{Load, Victim};
 use std::time::Duration;
 
 /// The parameters the page understands.
-pub const KNOWN: [&str; 7] = [
+pub const KNOWN: [&str; 8] = [
     "scenarios",
     "delays",
     "load",
     "victim",
     "interval_ms",
+    "intervals",
     "autorun",
     "embed",
 ];
@@ -31,6 +32,9 @@ pub fn default_config() -> SweepConfig {
         scenarios: Scenario::SEED.to_vec(),
     }
 }
+
+/// The delay of a sweep over switch intervals when no delay is given (the command line's too).
+pub const INTERVAL_SWEEP_DELAY: Duration = Duration::from_secs(2);
 
 /// What the compact view for blogs (`embed=1`) runs when nothing else is asked: one comparison,
 /// the counting thread against the counting process beside the seed's load, for 2 s.
@@ -78,6 +82,8 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
         embed,
         notices: Vec::new(),
     };
+    let mut delays_given = false;
+    let mut one_interval = None;
     for (key, value) in pairs {
         let problem = match key {
             "scenarios" => parse_scenarios(value)
@@ -85,7 +91,10 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 .err()
                 .map(|e| format!("{e}. Using {}.", scenario_list(&defaults.scenarios))),
             "delays" => parse_delays(value)
-                .map(|d| out.config.delays = d)
+                .map(|d| {
+                    out.config.delays = d;
+                    delays_given = true;
+                })
                 .err()
                 .map(|e| format!("{e}. Using {} s.", delay_list(&defaults.delays))),
             "load" => parse_load(value)
@@ -97,7 +106,14 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 .err()
                 .map(|e| format!("{e}. Using {}.", defaults.victim.name())),
             "interval_ms" => parse_interval_ms(value)
-                .map(|i| out.config.intervals = vec![i])
+                .map(|i| {
+                    out.config.intervals = vec![i];
+                    one_interval = Some(i);
+                })
+                .err()
+                .map(|e| format!("{e}. Using {} ms.", ms(defaults.interval()))),
+            "intervals" => parse_intervals(value)
+                .map(|i| out.config.intervals = i)
                 .err()
                 .map(|e| format!("{e}. Using {} ms.", ms(defaults.interval()))),
             "autorun" if is_yes(value) => {
@@ -124,19 +140,46 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
         out.notices
             .extend(problem.map(|p| crate::report::markup::capitalise(p.as_str())));
     }
+    if out.config.sweeps_intervals() && out.config.delays.len() > 1 {
+        if delays_given {
+            let fallback = one_interval.unwrap_or(defaults.interval());
+            out.notices.push(format!(
+                "With several switch intervals give one delay (e.g. delays=2): the table then has \
+                 one row per switch interval. Using the interval {} ms.",
+                ms(fallback)
+            ));
+            out.config.intervals = vec![fallback];
+        } else {
+            // As on the command line: a sweep of intervals without a delay runs each for 2 s.
+            out.config.delays = vec![INTERVAL_SWEEP_DELAY];
+        }
+    }
     out
 }
 
 /// The query string (without `?`) that reproduces `config`.
 pub fn to_query(config: &SweepConfig) -> String {
+    let interval = if config.sweeps_intervals() {
+        format!("intervals={}", interval_list(&config.intervals))
+    } else {
+        format!("interval_ms={}", ms(config.interval()))
+    };
     format!(
-        "scenarios={}&delays={}&load={}&victim={}&interval_ms={}",
+        "scenarios={}&delays={}&load={}&victim={}&{interval}",
         scenario_list(&config.scenarios).replace('+', "%2B"),
         delay_list(&config.delays),
         config.load.name(),
         config.victim.name(),
-        ms(config.interval())
     )
+}
+
+/// `0.1,1,5,20`: milliseconds, shortest form.
+pub fn interval_list(intervals: &[Duration]) -> String {
+    intervals
+        .iter()
+        .map(|&d| ms(d))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `thread,process` as the URL and the command line write it.
@@ -160,4 +203,48 @@ pub fn delay_list(delays: &[Duration]) -> String {
 /// A duration in milliseconds, shortest form.
 pub fn ms(d: Duration) -> String {
     super::html::short_number(d.as_secs_f64() * 1e3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interval_sweep_comes_from_the_url_and_goes_back_into_the_link() {
+        let u = from_pairs([("intervals", "0.1,1,5,20"), ("victim", "io")]);
+        assert!(u.notices.is_empty(), "{:?}", u.notices);
+        assert_eq!(u.config.intervals.len(), 4);
+        assert_eq!(
+            u.config.delays,
+            [INTERVAL_SWEEP_DELAY],
+            "no delay given: one delay, as on the command line"
+        );
+        assert!(to_query(&u.config).ends_with("&victim=io&intervals=0.1,1,5,20"));
+        let back = from_pairs(
+            to_query(&u.config)
+                .split('&')
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, v)| (k, if k == "scenarios" { "thread" } else { v })),
+        );
+        assert_eq!(back.config.intervals, u.config.intervals);
+    }
+
+    #[test]
+    fn several_intervals_with_several_delays_is_a_notice_and_one_interval() {
+        let u = from_pairs([
+            ("interval_ms", "1"),
+            ("delays", "1,2"),
+            ("intervals", "1,5"),
+        ]);
+        assert_eq!(u.notices.len(), 1, "{:?}", u.notices);
+        assert!(u.notices[0].contains("give one delay (e.g. delays=2)"));
+        assert_eq!(u.config.intervals, [Duration::from_millis(1)]);
+        let bad = from_pairs([("intervals", "0.1,x")]);
+        assert!(
+            bad.notices[0].contains("'x' is not a number"),
+            "{:?}",
+            bad.notices
+        );
+        assert_eq!(bad.config, default_config());
+    }
 }

@@ -222,6 +222,7 @@ impl WireEvent {
             4 => EventKind::Request,
             5 => EventKind::OpStart,
             6 => EventKind::Exit,
+            7 => EventKind::ReleaseStart,
             _ => return None,
         };
         Some(Event {

@@ -12,10 +12,14 @@
 
 use super::wire::{self, Job, PageMessage, PeerMessage, WireEvent, WorkerInput, WorkerKind};
 use crate::coop::{Interpreter, IsolatedIncrementer, Step};
+use crate::workload::Load;
 use std::time::Duration;
 
 /// How long a worker runs before it lets messages in.
 pub const SLICE: Duration = Duration::from_millis(8);
+
+/// About the shortest wait a browser's timer gives once timers nest.
+const SHORTEST_TIMER: Duration = Duration::from_millis(4);
 
 /// How often a worker reports the live count, in milliseconds.
 const LIVE_EVERY_MS: f64 = 100.0;
@@ -30,6 +34,9 @@ pub struct Outbox {
     /// Hand [`WorkerInput::Tick`] back after this many milliseconds (0: as soon as the event
     /// loop has let other messages in); `None`: wait for a message.
     pub tick_ms: Option<f64>,
+    /// The load has dropped the lock around one release operation: hash a buffer of this many
+    /// bytes on the hashing worker, then call [`CoopWorker::offload_done`].
+    pub offload: Option<usize>,
 }
 
 impl Outbox {
@@ -135,6 +142,32 @@ impl CoopWorker {
         }
     }
 
+    /// The size of the release load's buffer when the worker of `kind` for `job` (JSON text of
+    /// [`Job`]) needs a hashing worker beside it (the interpreter of a run whose load releases
+    /// the lock), else `None`. Asked before the worker is made, so that its clock starts once the
+    /// hashing worker is ready.
+    pub fn hasher_bytes(job: &str, kind: WorkerKind) -> Option<usize> {
+        let cfg = wire::from_text::<Job>(job, "job").ok()?.config().ok()?;
+        match (kind, cfg.load) {
+            (WorkerKind::Interpreter, Load::Release { bytes }) if cfg.scenario.has_load() => {
+                Some(bytes)
+            }
+            _ => None,
+        }
+    }
+
+    /// The hashing worker has finished the operation of the last [`Outbox::offload`] at
+    /// `now_ms`: the load takes the lock back. No tick is asked for: one is always pending while
+    /// the load is away.
+    pub fn offload_done(&mut self, _now_ms: f64) -> Outbox {
+        if let Part::Interpreter(i) = &mut self.part {
+            if !self.failed {
+                i.offload_done();
+            }
+        }
+        Outbox::default()
+    }
+
     /// The page message saying this worker failed with `message` (a panic, a worker error).
     pub fn failure(run: usize, message: String) -> String {
         wire::to_text(&PageMessage::Failed { run, message })
@@ -200,7 +233,19 @@ impl CoopWorker {
                 }
             }
             Part::Interpreter(i) => {
-                let step = i.step(SLICE);
+                let end = web_time::Instant::now() + SLICE;
+                let mut step = i.step(SLICE);
+                // Short idles (the I/O victim's calls) are slept here, within the slice: a
+                // browser's timer waits at least about 4 ms once timers nest, and even a message
+                // to itself costs a round through the event loop per 100 µs call.
+                while let Step::Idle(d) = step {
+                    let left = end.saturating_duration_since(web_time::Instant::now());
+                    if d >= SHORTEST_TIMER || d >= left {
+                        break;
+                    }
+                    std::thread::sleep(d);
+                    step = i.step(left.saturating_sub(d));
+                }
                 self.flush(now_ms, counts_here, step == Step::Done, out);
                 match step {
                     Step::Done => {
@@ -217,19 +262,20 @@ impl CoopWorker {
                         out.peer(&PeerMessage::Stop);
                         out.tick_ms = Some(0.0);
                     }
+                    // A short idle at the end of the slice: slept too (an atomic wait, which a
+                    // worker may do; its memory is shared), then the next slice at once.
+                    Step::Idle(d) if d < SHORTEST_TIMER => {
+                        std::thread::sleep(d);
+                        out.tick_ms = Some(0.0);
+                    }
                     Step::Idle(d) => out.tick_ms = Some(d.as_secs_f64() * 1e3),
                     Step::Again => out.tick_ms = Some(0.0),
-                    // The hashing would have to run on a worker of its own beside this one;
-                    // this mode starts none, so it says so rather than hash here and stall the
-                    // interpreter (which would show the opposite of what the load is for).
-                    Step::Offload(_) => out.page(&PageMessage::Failed {
-                        run: self.job.run,
-                        message: "the release load (C code that drops the GIL) needs shared \
-                                  memory: this browser runs the cooperative mode, so choose \
-                                  the bignum or short load here, or open the page in Chromium \
-                                  or Firefox from a server that sends the isolation headers"
-                            .into(),
-                    }),
+                    // The hashing runs on a worker of its own (as C code that released the GIL
+                    // runs beside Python's threads) while this one goes on with the others.
+                    Step::Offload(bytes) => {
+                        out.offload = Some(bytes);
+                        out.tick_ms = Some(0.0);
+                    }
                 }
             }
         }
@@ -285,13 +331,16 @@ mod tests {
     }
 
     /// The run's workers, each with its next tick (`None`: waiting for a message), driven as
-    /// the browser would: ticks in time order, peer messages delivered at once. Time passes for
-    /// real while they count; idle time is slept.
+    /// the browser would: ticks in time order, peer messages delivered at once, release
+    /// operations hashed on a thread of their own (the hashing worker). Time passes for real
+    /// while they count; idle time is slept.
     fn drive(mut workers: Vec<(CoopWorker, Outbox)>) -> Vec<PageMessage> {
         let start = std::time::Instant::now();
         let now = || start.elapsed().as_secs_f64() * 1e3;
         let mut page = Vec::new();
         let mut due: Vec<Option<f64>> = vec![None; workers.len()];
+        let (hashed, hashes) = std::sync::mpsc::channel();
+        let mut hashing = 0;
         for _ in 0..1_000_000 {
             // Deliver everything pending, in order.
             let mut delivered = true;
@@ -305,6 +354,15 @@ mod tests {
                     if let Some(ms) = out.tick_ms {
                         due[i] = Some(now() + ms);
                     }
+                    if let Some(bytes) = out.offload {
+                        hashing += 1;
+                        let done = hashed.clone();
+                        std::thread::spawn(move || {
+                            let data = crate::workload::release_buffer(bytes);
+                            std::hint::black_box(crate::workload::release_op(&data));
+                            let _ = done.send(i);
+                        });
+                    }
                     for m in out.to_peer {
                         let other = (i + 1) % workers.len();
                         let o = workers[other].0.handle_peer(&m, now());
@@ -317,13 +375,24 @@ mod tests {
             if result_of(&page).is_some() {
                 return page;
             }
+            if let Ok(i) = hashes.try_recv() {
+                hashing -= 1;
+                let o = workers[i].0.offload_done(now());
+                merge(&mut workers[i].1, o);
+                continue;
+            }
             let Some((i, at)) = due
                 .iter()
                 .enumerate()
                 .filter_map(|(i, d)| d.map(|d| (i, d)))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
             else {
-                panic!("every worker waits: the run is stuck");
+                assert!(hashing > 0, "every worker waits: the run is stuck");
+                let i = hashes.recv().expect("a hashing thread answers");
+                hashing -= 1;
+                let o = workers[i].0.offload_done(now());
+                merge(&mut workers[i].1, o);
+                continue;
             };
             if at > now() {
                 std::thread::sleep(Duration::from_secs_f64((at - now()) / 1e3));
@@ -339,6 +408,33 @@ mod tests {
         into.to_page.extend(o.to_page);
         into.to_peer.extend(o.to_peer);
         into.tick_ms = into.tick_ms.or(o.tick_ms);
+        into.offload = into.offload.or(o.offload);
+    }
+
+    #[test]
+    fn a_release_load_hashes_beside_the_interpreter_which_goes_on_counting() {
+        let cfg = RunConfig {
+            load: crate::workload::Load::RELEASE,
+            ..RunConfig::new(Scenario::ThreadLoad, Duration::from_millis(150))
+        };
+        let j = wire::to_text(&Job::new(0, &cfg));
+        let (w, out) = CoopWorker::new(&j, WorkerKind::Interpreter, 0.0).expect("a valid job");
+        let bytes = CoopWorker::hasher_bytes(&j, WorkerKind::Interpreter);
+        assert_eq!(bytes, Some(crate::workload::DEFAULT_RELEASE_BYTES));
+        assert_eq!(CoopWorker::hasher_bytes(&j, WorkerKind::Isolated), None);
+        let page = drive(vec![(w, out)]);
+        let r = result_of(&page).expect("the run ends with its result");
+        let ops = r.load.as_ref().map_or(0, |l| l.ops);
+        assert!(
+            ops >= 1,
+            "the load finished operations hashed elsewhere: {ops}"
+        );
+        assert!(r.count > 0, "the incrementer counted meanwhile");
+        let plain = job(Scenario::ThreadLoad);
+        assert_eq!(
+            CoopWorker::hasher_bytes(&plain, WorkerKind::Interpreter),
+            None
+        );
     }
 
     #[test]

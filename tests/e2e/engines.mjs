@@ -40,10 +40,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- Firefox ------------------------------------------------------------------------------------
 
-export async function firefox() {
+/** `serviceWorkers: false` turns them off (a header-less page then runs cooperatively). */
+export async function firefox({ serviceWorkers = true } = {}) {
   const { default: puppeteer } = await import("puppeteer-core");
+  const extraPrefsFirefox = serviceWorkers ? {} : { "dom.serviceWorkers.enabled": false };
   const browser = await limit(
-    puppeteer.launch({ browser: "firefox", executablePath: FIREFOX, headless: true }),
+    puppeteer.launch({ browser: "firefox", executablePath: FIREFOX, headless: true, extraPrefsFirefox }),
     60_000,
     "starting Firefox",
   );

@@ -4,9 +4,11 @@
 // Serves the built site (GIL_LAB_DIST, default ../../dist) with the COOP/COEP headers that make the
 // page cross-origin isolated, and without them. In Chromium: opens the page through its URL
 // parameters, waits for the sweep, checks the phenomenon from the #results rows, the idle and
-// phone views, the notices for bad parameters, accessibility with axe-core (light and dark; idle,
+// phone views, the notices for bad parameters, the verdict, interval sweep and cooperative release
+// and convoy (convoy.mjs), accessibility with axe-core (light and dark; idle,
 // running and done), the embed in a blog page and the header-less paths (embed.mjs). In Firefox
-// and WebKit: the full page with and without the headers and the embed. Checks the weight of the
+// and WebKit: the full page with and without the headers and the embed, and the cooperative
+// release and convoy (Firefox with service workers off; WebKit's full page). Checks the weight of the
 // built site against its budget, saves screenshots to ./screenshots/, and prints the Browsers
 // table (engine, version, mode, ratios) for the README.
 //
@@ -24,6 +26,7 @@ import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { embedTests, blogServer, blogPost } from "./embed.mjs";
 import { firefox, webkit, engineSuite, ratios } from "./engines.mjs";
+import { convoySuite, chromiumEngine } from "./convoy.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(process.env.GIL_LAB_DIST || path.join(here, "..", "..", "dist"));
@@ -178,6 +181,19 @@ async function main() {
           axe: AXE,
         });
         summary.push(...rows.map((r) => ({ ...r, version: engine.version })));
+        // WebKit's full page runs cooperatively (no SharedArrayBuffer): the release load and the
+        // convoy there.
+        const convoyEnv = { threadsUrl: null, check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS };
+        if (name === "webkit") await convoySuite(engine, { ...convoyEnv, coopUrl: isolatedServer.url });
+        // Firefox with service workers off: the header-less page runs cooperatively.
+        if (name === "firefox") {
+          const coop = await firefox({ serviceWorkers: false });
+          try {
+            await convoySuite(coop, { ...convoyEnv, coopUrl: plainServer.url });
+          } finally {
+            await coop.close();
+          }
+        }
         info(`${engine.name} ${engine.version}`);
       } catch (e) {
         check(`${name} starts and runs its suite`, false, e && e.message);
@@ -222,6 +238,10 @@ async function inChromium(isolatedServer, plainServer) {
     await idleAndPhone(browser, isolatedServer.url);
     await darkAndAccessible(browser, isolatedServer.url);
     await invalidParams(browser, isolatedServer.url);
+    const convoyEnv = { check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS };
+    await convoySuite(chromiumEngine(browser), { ...convoyEnv, threadsUrl: isolatedServer.url, coopUrl: null });
+    // Service workers blocked: the header-less page runs cooperatively.
+    await convoySuite(chromiumEngine(browser, { serviceWorkers: "block" }), { ...convoyEnv, threadsUrl: null, coopUrl: plainServer.url });
     await embedTests(browser, {
       plainUrl: plainServer.url,
       dist: DIST,
@@ -415,6 +435,8 @@ async function contractChecks(browser, base, shotPrefix, check) {
     if (snap.ready_ms != null) info(`interactive (workers ready) ${snap.ready_ms.toFixed(0)} ms after navigation`);
   }
 
+  const verdict = await page.evaluate(() => document.getElementById("verdict")?.dataset.cases || "");
+  check("the verdict says move the load to a process", verdict.split(" ").includes("move-to-process"), `cases: ${verdict}`);
   const timeline = await page.evaluate(() => {
     const c = document.getElementById("timeline");
     return c && c.width > 0 && c.height > 0;

@@ -85,6 +85,7 @@ impl Page {
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
         }
         self.set_state(PageState::Running);
+        self.show_verdict();
         self.sync_run_picker();
         self.render_tables();
         self.update_buttons();

@@ -3,7 +3,7 @@
 
 use super::super::{html, params};
 use super::{Page, PageState};
-use crate::scenario::{parse_delays, parse_interval_ms, parse_load, parse_victim, Scenario};
+use crate::scenario::{parse_delays, parse_intervals, parse_load, parse_victim, Scenario};
 
 impl Page {
     pub(super) fn fill_form(&self) {
@@ -24,7 +24,7 @@ impl Page {
             s.set_value(self.config.victim.name());
         }
         if let Some(i) = self.dom.input("interval") {
-            i.set_value(&params::ms(self.config.interval()));
+            i.set_value(&params::interval_list(&self.config.intervals).replace(',', ", "));
         }
     }
 
@@ -75,10 +75,17 @@ impl Page {
             }
         }
         if let Some(i) = self.dom.input("interval") {
-            match parse_interval_ms(&i.value()) {
-                Ok(d) => self.config.intervals = vec![d],
+            match parse_intervals(&i.value()) {
+                Ok(d) => self.config.intervals = d,
                 Err(e) => errors.push(e.0),
             }
+        }
+        if self.config.sweeps_intervals() && self.config.delays.len() > 1 {
+            errors.push(
+                "with several switch intervals give one delay (e.g. 2): the table then has one \
+                 row per switch interval"
+                    .into(),
+            );
         }
         self.form_error = (!errors.is_empty()).then(|| errors.join("; "));
         match &self.form_error {
@@ -94,7 +101,9 @@ impl Page {
             "estimate",
             &format!(
                 "{} runs, about {} s (more with a load: see the late stop).",
-                self.config.scenarios.len() * self.config.delays.len(),
+                self.config.scenarios.len()
+                    * self.config.delays.len()
+                    * self.config.intervals.len(),
                 html::short_number(est.round())
             ),
         );

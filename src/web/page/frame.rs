@@ -84,10 +84,18 @@ impl Page {
                         let cfg = &shared.runs()[l.run];
                         let delay = cfg.delay.as_secs_f64();
                         format!(
-                            "Run {} of {total}: {} with a {} s delay, {}.",
+                            "Run {} of {total}: {} with a {} s delay{}, {}.",
                             l.run + 1,
                             cfg.scenario,
                             html::short_number(delay),
+                            if shared.config.sweeps_intervals() {
+                                format!(
+                                    " and a {} ms switch interval",
+                                    html::short_number(cfg.interval.as_secs_f64() * 1e3)
+                                )
+                            } else {
+                                String::new()
+                            },
                             if l.elapsed_s > delay {
                                 "waiting for the controller to stop it".to_string()
                             } else {
@@ -125,6 +133,7 @@ impl Page {
                     self.dom.set_text("status", &text);
                     self.render_tables();
                     self.set_state(PageState::Done);
+                    self.show_verdict();
                     self.update_buttons();
                 }
             }
@@ -159,6 +168,7 @@ impl Page {
             delay_s: cfg.delay.as_secs_f64(),
             count: live.count,
             elapsed_s: live.elapsed_s,
+            interval_ms: cfg.interval.as_secs_f64() * 1e3,
         })
     }
 }

@@ -176,6 +176,7 @@ impl Page {
         page.show_notices(&notices);
         page.update_share();
         page.render_tables();
+        page.show_verdict();
         page.dom.set_text("status", "Starting the Web Workers…");
         page.update_buttons();
         Some(page)

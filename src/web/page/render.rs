@@ -58,7 +58,43 @@ impl Page {
         self.dom.set_html("chart", &chart);
         self.dom
             .set_html("chart-legend", &html::chart_legend(&config));
+        let heading = if config.sweeps_intervals() {
+            "Count against switch interval"
+        } else {
+            "Count against delay"
+        };
+        self.dom.set_text("chart-heading", heading);
         self.dom.show("results-empty", self.results.is_empty());
+    }
+
+    /// What the finished sweep means, in the CLI's words; a placeholder until a sweep ends.
+    pub(super) fn show_verdict(&self) {
+        let report = crate::scenario::SweepReport {
+            config: self.sweep_config(),
+            results: self.results.clone(),
+        };
+        let (items, cases) = html::verdict(&report);
+        let done = !self.results.is_empty() && self.state != super::PageState::Running;
+        let (items, cases) = if done && !items.is_empty() {
+            (items, cases)
+        } else if done {
+            (
+                "<li data-case=\"none\">Nothing to compare: run a scenario both with and without \
+                 the load (e.g. thread and thread+load).</li>"
+                    .to_string(),
+                "none".to_string(),
+            )
+        } else {
+            // The live region stays in place (a region that appears is often not read out).
+            (
+                "<li class=\"hint\">When the sweep ends, what it means for a Python program \
+                 appears here.</li>"
+                    .to_string(),
+                String::new(),
+            )
+        };
+        self.dom.set_html("verdict-list", &items);
+        self.dom.set_attr("verdict", "data-cases", &cases);
     }
 
     /// The list of runs whose timeline can be shown.
