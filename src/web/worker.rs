@@ -142,7 +142,7 @@ impl CoopWorker {
         }
     }
 
-    /// The size of the release load's buffer when the worker of `kind` for `job` (JSON text of
+    /// The size of the release load's buffer when the worker of `kind` for `job` (the wire text of
     /// [`Job`]) needs a hashing worker beside it (the interpreter of a run whose load releases
     /// the lock), else `None`. Asked before the worker is made, so that its clock starts once the
     /// hashing worker is ready.
