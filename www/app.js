@@ -139,7 +139,7 @@ function openInPerfetto(page) {
   const text = page.traceJson();
   if (!text) return;
   const url = "https://ui.perfetto.dev";
-  const tab = window.open(url);
+  const tab = window.open(url, "_blank");
   const fallback = (why) => {
     page.action("download-trace");
     say(`${why} The trace was downloaded instead: open it in Perfetto with “Open trace file”.`);
@@ -152,7 +152,7 @@ function openInPerfetto(page) {
     removeEventListener("message", answer);
   };
   const answer = (e) => {
-    if (e.source !== tab || e.data !== "PONG") return;
+    if (e.origin !== url || e.data !== "PONG") return;
     stop();
     const buffer = new TextEncoder().encode(text).buffer;
     const title = `gil-lab: ${document.getElementById("timeline-title").textContent}`;
