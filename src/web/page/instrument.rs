@@ -49,8 +49,18 @@ impl Page {
             .fold(0.2, f64::max)
     }
 
+    /// Keeps the shown run on screen while the reader zooms, pans or pauses: without this, the
+    /// next run of the sweep would replace it.
+    fn hold_run(&mut self) {
+        if self.pinned.is_none() && self.state == PageState::Running {
+            self.pinned = self.shown_run();
+            self.sync_run_picker();
+        }
+    }
+
     /// Zooms by `factor` around the pixel `x` (negative: the middle).
     pub fn timeline_zoom(&mut self, factor: f64, x: f64) {
+        self.hold_run();
         let anchor = match (self.instrument.scale, x >= 0.0) {
             (Some(s), true) => s.fraction(x),
             _ => 0.5,
@@ -61,6 +71,7 @@ impl Page {
 
     /// Pans by `dx` CSS pixels, as a drag does (dragging right shows earlier times).
     pub fn timeline_pan(&mut self, dx: f64) {
+        self.hold_run();
         let width = self.instrument.scale.map_or(1.0, |s| s.width);
         let whole = self.instrument.whole_s;
         self.instrument.view.pan(-dx / width.max(1.0), whole);
@@ -83,6 +94,12 @@ impl Page {
 
     /// A key pressed on the focused canvas. Returns whether it was the timeline's.
     pub fn timeline_key(&mut self, key: &str) -> bool {
+        if matches!(
+            key,
+            "+" | "=" | "-" | "_" | "ArrowLeft" | "ArrowRight" | "Home" | "End"
+        ) {
+            self.hold_run();
+        }
         let whole = self.instrument.whole_s;
         let view = &mut self.instrument.view;
         match key {
@@ -113,6 +130,7 @@ impl Page {
                 self.sync_run_picker();
             }
         } else {
+            self.hold_run();
             let now = self
                 .drawn_runs()
                 .iter()
