@@ -4,9 +4,28 @@
 
 use super::super::canvas;
 use super::super::html::{escape, short_number};
+use super::super::timeline::{DropRequest, Span, Timeline};
 use super::super::view::{describe, span_at, whole_run_s, Scale, View};
 use super::{Page, PageState};
 use std::fmt::Write;
+
+/// Memory the page keeps for the lanes of a sweep's runs. Each run keeps at most
+/// [`super::super::timeline::MAX_SPANS`] spans, operation starts and drop requests per lane
+/// (about 7 MB at worst, far less at the default interval: a few hundred spans a second); past
+/// this sum, the oldest finished runs not on screen let their lanes go and keep their results.
+pub(super) const KEPT_BYTES: usize = 48 << 20;
+
+/// Bytes the lanes of `t` hold.
+fn lane_bytes(t: &Timeline) -> usize {
+    t.lanes
+        .iter()
+        .map(|l| {
+            l.spans.len() * std::mem::size_of::<Span>()
+                + l.op_starts.len() * 8
+                + l.requests.len() * std::mem::size_of::<DropRequest>()
+        })
+        .sum()
+}
 
 /// What the reader set on the timeline.
 #[derive(Default)]
@@ -55,6 +74,33 @@ impl Page {
         if self.pinned.is_none() && self.state == PageState::Running {
             self.pinned = self.shown_run();
             self.sync_run_picker();
+        }
+    }
+
+    /// Lets the lanes of the oldest finished runs go, keeping their results and moments, until
+    /// the lanes kept fit in [`KEPT_BYTES`]. The runs on screen keep theirs.
+    pub(super) fn bound_memory(&mut self) {
+        let mut total: usize = self.runs.iter().map(|r| lane_bytes(&r.timeline)).sum();
+        let on_screen = self.drawn_runs();
+        for i in 0..self.runs.len() {
+            if total <= KEPT_BYTES {
+                break;
+            }
+            let run = &mut self.runs[i];
+            if run.forgotten || !run.timeline.finished || on_screen.contains(&i) {
+                continue;
+            }
+            total -= lane_bytes(&run.timeline);
+            let old = &run.timeline;
+            let mut kept = Timeline::new(old.scenario);
+            kept.lanes.iter_mut().for_each(|l| l.spans.clear());
+            kept.now_us = old.now_us;
+            kept.go_us = old.go_us;
+            kept.woke_us = old.woke_us;
+            kept.flag_cleared_us = old.flag_cleared_us;
+            kept.finished = true;
+            run.timeline = kept;
+            run.forgotten = true;
         }
     }
 

@@ -82,6 +82,8 @@ struct RunView {
     log: Arc<EventLog>,
     cursor: u64,
     timeline: Timeline,
+    /// Its spans were let go to keep the page's memory bounded ([`instrument::KEPT_BYTES`]).
+    forgotten: bool,
 }
 
 /// Everything the main thread holds.

@@ -209,7 +209,13 @@ impl Page {
             self.dom.set_html("timeline-summary", &summary);
             let title = cfg.map_or_else(
                 || "Nothing has run yet".to_string(),
-                |c| html::timeline_title(&c, result.is_some()),
+                |c| {
+                    let title = html::timeline_title(&c, result.is_some());
+                    match shown.is_some_and(|i| self.runs[i].forgotten) {
+                        true => format!("{title} · its lanes were let go to save memory"),
+                        false => title,
+                    }
+                },
             );
             self.dom.set_text("timeline-title", &title);
         }
