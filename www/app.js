@@ -93,10 +93,12 @@ function timelineInput(page, canvas) {
     return [e.clientX - r.left, e.clientY - r.top];
   };
   canvas.addEventListener("wheel", (e) => {
+    // The plain wheel scrolls the page until the timeline has focus (a click, a tap, Tab); a
+    // trackpad pinch arrives as a wheel with ctrlKey and small steps.
+    if (!e.ctrlKey && document.activeElement !== canvas) return;
     e.preventDefault();
     const dy = e.deltaMode ? e.deltaY * 16 : e.deltaY;
     if (Math.abs(e.deltaX) > Math.abs(dy)) return page.timelinePan(-e.deltaX);
-    // A trackpad pinch arrives as a wheel with ctrlKey and small steps.
     page.timelineZoom(Math.exp(dy * (e.ctrlKey ? 0.01 : 0.002)), at(e)[0]);
   }, { passive: false });
   const down = new Map();

@@ -279,14 +279,12 @@ fn draw_row(
     // The controller's wake-up, and, once known, the moment it cleared the flag.
     let lanes_h = 3.0 * LANE - LANE_GAP;
     let in_view = |t: u64| t <= view_end_us && scale.x(t) >= left && scale.x(t) <= right;
-    let woke = row
-        .timeline
-        .woke_us
-        .unwrap_or(row.timeline.go_us + row.run.delay.as_micros() as u64);
+    let woke = row.run.delay.as_micros() as u64;
     if in_view(woke) {
         marker(ctx, scale.x(woke), top, lanes_h, &palette.ink, &[4.0, 3.0]);
     }
-    if let (Some(_), Some(stop)) = (row.result, row.timeline.flag_cleared_us) {
+    if let Some(r) = row.result {
+        let stop = woke + (r.stop_lag_s * 1e6) as u64;
         if in_view(stop) && scale.x(stop) - scale.x(woke) >= 2.0 {
             marker(ctx, scale.x(stop), top, lanes_h, &palette.ask, &[2.0, 2.0]);
         }

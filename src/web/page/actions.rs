@@ -30,8 +30,7 @@ impl Page {
             "tl-whole" => self.instrument.view.whole(),
             "show-run" => {
                 self.pinned = arg.and_then(|a| a.parse().ok());
-                self.instrument.selected = None;
-                self.update_readout();
+                self.reset_view();
                 self.sync_run_picker();
                 self.render_tables();
                 if let Some(c) = self.dom.el("timeline-figure") {
@@ -51,8 +50,7 @@ impl Page {
                 .map(|s| s.value())
                 .unwrap_or_default();
             self.pinned = v.parse().ok();
-            self.instrument.selected = None;
-            self.update_readout();
+            self.reset_view();
             self.redraw_timeline();
             self.render_tables();
             return;

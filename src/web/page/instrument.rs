@@ -167,6 +167,15 @@ impl Page {
         true
     }
 
+    /// Another run is shown: from its start, whole, not paused.
+    pub(super) fn reset_view(&mut self) {
+        self.instrument.view.resume();
+        self.instrument.selected = None;
+        self.dom.set_text("tl-pause", "Pause");
+        self.dom.set_attr("tl-pause", "aria-pressed", "false");
+        self.update_readout();
+    }
+
     /// Pauses the picture, or resumes: back to the whole run, following the live one.
     pub(super) fn toggle_pause(&mut self) {
         if self.instrument.view.paused_at_us().is_some() {
