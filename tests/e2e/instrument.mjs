@@ -268,6 +268,7 @@ export async function instrumentSuite(open, env) {
     await tab.eval(KEYS, ["0"]);
     const back = await tab.eval(VIEW);
     say("0 shows the whole run again", back.start === 0 && back.end === whole.end);
+    await shot(tab, "zoomed-out");
     // Stack process+load under it.
     await tab.eval(async () => {
       const s = document.getElementById("timeline-compare");
