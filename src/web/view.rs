@@ -404,6 +404,29 @@ mod tests {
     }
 
     #[test]
+    fn an_open_span_says_so_far_and_a_pause_cuts_it() {
+        let mut t = handoff();
+        t.apply(&ev(9_000, LOAD, EventKind::Wait, LOAD));
+        t.advance(12_000);
+        let k = span_at(&t.lanes[2], 10_000).expect("the load's wait");
+        let live = describe(&t, 2, k, u64::MAX).expect("a sentence");
+        assert_eq!(
+            live,
+            "load waits 3.0 ms so far for the lock from 0.009 s, while incrementer holds it"
+        );
+        let paused = describe(&t, 2, k, 10_000).expect("a sentence");
+        assert!(paused.starts_with("load waits 1.0 ms"), "{paused}");
+    }
+
+    #[test]
+    fn figures_shorten_for_a_narrow_lane() {
+        let t = handoff();
+        let f = Figures::of(&t.lanes[1], t.now_us);
+        assert_eq!(f.text(true), "43% held · 56% wait");
+        assert!(Figures::of(&t.lanes[0], t.now_us).is_empty());
+    }
+
+    #[test]
     fn figures_count_hand_offs_and_the_longest_hold() {
         let t = handoff();
         let inc = Figures::of(&t.lanes[1], t.now_us);
