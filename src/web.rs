@@ -4,6 +4,7 @@
 //! - [`params`]: the URL parameters and the settings form, checked with the CLI's parsers;
 //! - [`html`]: tables, counters, chart and the timeline's summary as HTML strings;
 //! - [`timeline`]: a run's lock events turned into per-worker lanes;
+//! - [`view`]: the timeline as an instrument: zoom, pause, the time-to-pixel scale, hover texts;
 //! - [`wire`]: the messages of the cooperative mode, and [`worker`]: one of its Web Workers.
 //!
 //! In the browser only:
@@ -18,6 +19,7 @@
 pub mod html;
 pub mod params;
 pub mod timeline;
+pub mod view;
 pub mod wire;
 pub mod worker;
 

@@ -86,6 +86,90 @@ function coopDriver(page, wasm) {
   };
 }
 
+/** The timeline canvas: the wheel or a pinch zooms, a drag pans, hover or tap reads a span, keys. */
+function timelineInput(page, canvas) {
+  const at = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return [e.clientX - r.left, e.clientY - r.top];
+  };
+  canvas.addEventListener("wheel", (e) => {
+    // The plain wheel scrolls the page until the timeline has focus (a click, a tap, Tab); a
+    // trackpad pinch arrives as a wheel with ctrlKey and small steps.
+    if (!e.ctrlKey && document.activeElement !== canvas) return;
+    e.preventDefault();
+    const dy = e.deltaMode ? e.deltaY * 16 : e.deltaY;
+    if (Math.abs(e.deltaX) > Math.abs(dy)) return page.timelinePan(-e.deltaX);
+    page.timelineZoom(Math.exp(dy * (e.ctrlKey ? 0.01 : 0.002)), at(e)[0]);
+  }, { passive: false });
+  const down = new Map();
+  let travel = 0;
+  canvas.addEventListener("pointerdown", (e) => {
+    canvas.setPointerCapture?.(e.pointerId);
+    down.set(e.pointerId, at(e));
+    travel = 0;
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    const p = at(e);
+    const last = down.get(e.pointerId);
+    if (!last) return void (e.pointerType === "mouse" && page.timelinePoint(p[0], p[1]));
+    travel += Math.abs(p[0] - last[0]) + Math.abs(p[1] - last[1]);
+    const other = [...down].find(([id]) => id !== e.pointerId)?.[1];
+    if (other) {
+      // Two pointers: a pinch, around the point between them.
+      const before = Math.abs(last[0] - other[0]);
+      const after = Math.abs(p[0] - other[0]);
+      if (before > 8 && after > 8) page.timelineZoom(before / after, (p[0] + other[0]) / 2);
+    } else if (travel > 4) page.timelinePan(p[0] - last[0]);
+    down.set(e.pointerId, p);
+  });
+  canvas.addEventListener("pointerup", (e) => {
+    const p = at(e);
+    if (down.delete(e.pointerId) && down.size === 0 && travel <= 4) page.timelinePoint(p[0], p[1]);
+  });
+  canvas.addEventListener("pointercancel", (e) => down.delete(e.pointerId));
+  canvas.addEventListener("keydown", (e) => {
+    if (!e.ctrlKey && !e.metaKey && !e.altKey && page.timelineKey(e.key)) e.preventDefault();
+  });
+}
+
+/**
+ * Opens Perfetto UI in a new tab and hands it the shown run's trace, as Perfetto's "deep
+ * linking" documentation describes: PING until it answers PONG, then post the trace's bytes.
+ */
+function openInPerfetto(page) {
+  const say = (text) => (document.getElementById("timeline-readout").textContent = text);
+  const text = page.traceJson();
+  if (!text) return;
+  const url = "https://ui.perfetto.dev";
+  const tab = window.open(url, "_blank");
+  const fallback = (why) => {
+    page.action("download-trace");
+    say(`${why} The trace was downloaded instead: open it in Perfetto with “Open trace file”.`);
+  };
+  if (!tab) return fallback("The browser blocked the new tab.");
+  say("Waiting for Perfetto to answer…");
+  let tries = 0;
+  const stop = () => {
+    clearInterval(ping);
+    removeEventListener("message", answer);
+  };
+  const answer = (e) => {
+    if (e.origin !== url || e.data !== "PONG") return;
+    stop();
+    const buffer = new TextEncoder().encode(text).buffer;
+    const title = `gil-lab: ${document.getElementById("timeline-title").textContent}`;
+    tab.postMessage({ perfetto: { buffer, title, fileName: page.traceName() } }, url, [buffer]);
+    say("The trace is in the Perfetto tab.");
+  };
+  const ping = setInterval(() => {
+    // A cross-origin isolated page loses its handle on a tab of another origin once it loads.
+    if (tab.closed) return stop(), fallback("This page is cross-origin isolated (for shared memory), which cuts it off from the tabs it opens.");
+    if (++tries > 150) return stop(), fallback("Perfetto did not answer within 30 s.");
+    tab.postMessage("PING", url);
+  }, 200);
+  addEventListener("message", answer);
+}
+
 /** The compact view tells its parent page its height (see embed-host.js). */
 function reportHeight() {
   if (window.parent === window) return;
@@ -120,11 +204,14 @@ async function start() {
     if (!el || el.disabled) return;
     if (el.dataset.action === "copy-link") return copyButton(el, page.shareUrl(), "share-url");
     if (el.dataset.action === "copy-embed") return copyButton(el, page.embedCode(), "embed-code");
+    if (el.dataset.action === "open-perfetto") return openInPerfetto(page);
     page.action(el.dataset.action, el.dataset.run);
   });
   const onInput = (e) => page.input(e.target.name === "scenario" ? "scenario" : e.target.id);
   document.addEventListener("input", onInput);
   document.addEventListener("change", onInput);
+  const canvas = document.getElementById("timeline");
+  if (canvas) timelineInput(page, canvas);
 
   let pump = null;
   const frame = () => {

@@ -12,8 +12,8 @@ use crate::gil::WorkerId;
 use crate::runner::{CONTROLLER, INCREMENTER, LOAD};
 use crate::scenario::{LockMode, RunConfig, RunResult};
 use crate::timeline::{lane_titles, operation_name, Lane, LaneState, Timeline};
+use serde::ser::SerializeMap;
 use serde::Serialize;
-use serde_json::{json, Value};
 
 /// The process of the parent interpreter: the controller, its threads, the load.
 pub const PARENT_PID: u32 = 1;
@@ -37,11 +37,11 @@ struct TraceEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     s: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    args: Option<Value>,
+    args: Option<Arg>,
 }
 
 impl TraceEvent {
-    fn metadata(name: &str, pid: u32, tid: u32, args: Value) -> Self {
+    fn metadata(name: &str, pid: u32, tid: u32, args: Arg) -> Self {
         Self {
             name: name.into(),
             cat: None,
@@ -83,9 +83,48 @@ impl TraceEvent {
         }
     }
 
-    fn with_args(mut self, args: Value) -> Self {
+    fn with_args(mut self, args: Arg) -> Self {
         self.args = Some(args);
         self
+    }
+}
+
+/// An event's `args`: one key and its value. A map of one entry, written without a JSON value
+/// type, which the web page would otherwise carry for these few objects.
+struct Arg(&'static str, ArgValue);
+
+/// The value of an [`Arg`].
+enum ArgValue {
+    Text(String),
+    Number(u32),
+}
+
+impl From<String> for ArgValue {
+    fn from(s: String) -> Self {
+        ArgValue::Text(s)
+    }
+}
+
+impl From<&str> for ArgValue {
+    fn from(s: &str) -> Self {
+        ArgValue::Text(s.into())
+    }
+}
+
+impl From<u32> for ArgValue {
+    fn from(n: u32) -> Self {
+        ArgValue::Number(n)
+    }
+}
+
+impl Serialize for Arg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        match &self.1 {
+            ArgValue::Text(t) => map.serialize_entry(self.0, t)?,
+            ArgValue::Number(n) => map.serialize_entry(self.0, n)?,
+        }
+        map.end()
     }
 }
 
@@ -154,13 +193,13 @@ pub fn chrome_trace(timeline: &Timeline, run: &RunConfig, result: &RunResult) ->
             "process_name",
             pid,
             pid,
-            json!({ "name": name }),
+            Arg("name", name.into()),
         ));
         events.push(TraceEvent::metadata(
             "process_sort_index",
             pid,
             pid,
-            json!({ "sort_index": pid }),
+            Arg("sort_index", pid.into()),
         ));
     }
     let titles = lane_titles(run);
@@ -174,13 +213,13 @@ pub fn chrome_trace(timeline: &Timeline, run: &RunConfig, result: &RunResult) ->
             "thread_name",
             pid,
             tid,
-            json!({ "name": title }),
+            Arg("name", title.into()),
         ));
         events.push(TraceEvent::metadata(
             "thread_sort_index",
             pid,
             tid,
-            json!({ "sort_index": tid }),
+            Arg("sort_index", tid.into()),
         ));
     }
 
@@ -190,7 +229,7 @@ pub fn chrome_trace(timeline: &Timeline, run: &RunConfig, result: &RunResult) ->
         for r in &lane.requests {
             events.push(
                 TraceEvent::instant("drop request", at, r.t_us, "t")
-                    .with_args(json!({ "holder": role(r.holder) })),
+                    .with_args(Arg("holder", role(r.holder).into())),
             );
         }
         for &t in &lane.op_starts {
@@ -256,7 +295,7 @@ fn push_spans(events: &mut Vec<TraceEvent>, lane: &Lane, at: (u32, u32)) {
                     None => {
                         let mut hold = TraceEvent::slice("holding", at, span.start_us, span.end_us);
                         if lane.inferred {
-                            hold = hold.with_args(json!({ "source": "run result" }));
+                            hold = hold.with_args(Arg("source", "run result".into()));
                         }
                         events.push(hold);
                         open_hold = Some(events.len() - 1);
@@ -443,7 +482,7 @@ mod tests {
         assert!(text.contains(r#"{"name":"running, no lock","cat":"lock","ph":"X","ts":50,"dur":500000,"pid":1,"tid":2}"#), "{text}");
         assert!(text.contains(r#"{"name":"process_name","ph":"M","ts":0,"pid":1,"tid":1,"args":{"name":"parent interpreter, no lock (free-thread), 7 earliest events lost"}}"#), "{text}");
         assert!(text.contains(r#""events_lost":7,"note":"the log kept the last 3 events of the run and lost the 7 before them"#), "{text}");
-        let parsed: Value = serde_json::from_str(&text).expect("the trace is JSON");
+        let parsed: serde_json::Value = serde_json::from_str(&text).expect("the trace is JSON");
         assert_eq!(parsed["displayTimeUnit"], "ms");
     }
 }

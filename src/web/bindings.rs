@@ -102,6 +102,43 @@ impl Page {
     pub fn embed_code(&self) -> String {
         self.0.embed_code()
     }
+
+    /// Zooms the timeline by `factor` (below 1: in) around the canvas pixel `x` (negative: the
+    /// middle): the wheel and pinches.
+    #[wasm_bindgen(js_name = timelineZoom)]
+    pub fn timeline_zoom(&mut self, factor: f64, x: f64) {
+        self.0.timeline_zoom(factor, x);
+    }
+
+    /// Pans the timeline by `dx` CSS pixels: a drag.
+    #[wasm_bindgen(js_name = timelinePan)]
+    pub fn timeline_pan(&mut self, dx: f64) {
+        self.0.timeline_pan(dx);
+    }
+
+    /// Picks the span at the canvas pixel (`x`, `y`): hover or tap.
+    #[wasm_bindgen(js_name = timelinePoint)]
+    pub fn timeline_point(&mut self, x: f64, y: f64) {
+        self.0.timeline_point(x, y);
+    }
+
+    /// A key pressed on the focused timeline; `true` if it was used.
+    #[wasm_bindgen(js_name = timelineKey)]
+    pub fn timeline_key(&mut self, key: &str) -> bool {
+        self.0.timeline_key(key)
+    }
+
+    /// The shown run's Chrome trace (JSON), once it has finished.
+    #[wasm_bindgen(js_name = traceJson)]
+    pub fn trace_json(&self) -> Option<String> {
+        self.0.trace_json()
+    }
+
+    /// A file name for that trace.
+    #[wasm_bindgen(js_name = traceName)]
+    pub fn trace_name(&self) -> String {
+        self.0.trace_name()
+    }
 }
 
 /// A run for the cooperative mode's Web Workers: the job to hand each, and which workers.

@@ -1,7 +1,10 @@
 //! Paints a [`Timeline`] on a canvas: one lane per worker, coloured by lock state, a time axis,
-//! the controller's wake-up (`delay`) and the moment it really cleared the flag (the late stop).
+//! the controller's wake-up (`delay`) and the moment it really cleared the flag (the late stop),
+//! each lane's figures beside it. One or more runs share one time axis, mapped to pixels by a
+//! [`Scale`] (see [`super::view`]): a new kind of span only needs its colour here.
 
 use super::timeline::{lane_titles, LaneState, Timeline};
+use super::view::{Figures, Scale};
 use crate::report::markup::nice_step;
 use crate::scenario::{RunConfig, RunResult};
 use wasm_bindgen::JsCast;
@@ -52,46 +55,88 @@ impl Palette {
 const LANE_LABEL: f64 = 16.0;
 const LANE_BAR: f64 = 22.0;
 const LANE_GAP: f64 = 10.0;
+const LANE: f64 = LANE_LABEL + LANE_BAR + LANE_GAP;
+const BLOCK: f64 = 3.0 * LANE;
 const AXIS: f64 = 26.0;
 const TOP: f64 = 4.0;
+const SIDE: f64 = 6.0;
 
-/// The canvas height in CSS pixels.
-pub fn css_height() -> f64 {
-    TOP + 3.0 * (LANE_LABEL + LANE_BAR + LANE_GAP) + AXIS
+/// The canvas height in CSS pixels for `rows` runs stacked on one time axis.
+pub fn css_height(rows: usize) -> f64 {
+    TOP + rows.max(1) as f64 * BLOCK + AXIS
 }
 
-/// Draws `timeline` for `run` (and its result once finished) on a canvas `css_width` CSS pixels
-/// wide.
+/// The run and lane drawn at height `y` (CSS pixels from the canvas's top), if any.
+pub fn lane_at(y: f64, rows: usize) -> Option<(usize, usize)> {
+    let y = y - TOP;
+    if y < 0.0 || y >= rows as f64 * BLOCK {
+        return None;
+    }
+    let row = (y / BLOCK) as usize;
+    Some((row, ((y - row as f64 * BLOCK) / LANE) as usize))
+}
+
+/// One run on the canvas.
+pub struct Row<'a> {
+    /// Its lanes.
+    pub timeline: &'a Timeline,
+    /// Its settings.
+    pub run: &'a RunConfig,
+    /// Its result, once finished.
+    pub result: Option<&'a RunResult>,
+    /// The figures written beside each lane.
+    pub figures: [Figures; 3],
+}
+
+/// What to draw: the runs, stacked on one time axis, the range of it shown, the latest moment
+/// drawn (a paused view stops there), and the span the reader picked, as (row, lane, span).
+pub struct Picture<'a> {
+    /// The runs, top to bottom.
+    pub rows: &'a [Row<'a>],
+    /// The time range shown, in seconds.
+    pub range: (f64, f64),
+    /// Nothing after this is drawn.
+    pub clip_us: u64,
+    /// The span outlined.
+    pub selected: Option<(usize, usize, usize)>,
+}
+
+/// Draws `picture` on a canvas `css_width` CSS pixels wide; returns the time-to-pixel scale it
+/// used, for pointing at spans.
 pub fn draw(
     window: &Window,
     canvas: &HtmlCanvasElement,
     css_width: i32,
     palette: &Palette,
-    timeline: Option<(&Timeline, &RunConfig)>,
-    result: Option<&RunResult>,
-) {
-    let Some(ctx) = canvas
+    picture: &Picture,
+) -> Option<Scale> {
+    let ctx = canvas
         .get_context("2d")
         .ok()
         .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
-        return;
-    };
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())?;
     let dpr = window.device_pixel_ratio().max(1.0);
     let css_w = f64::from(css_width.max(200));
-    let css_h = css_height();
+    let rows = picture.rows.len().max(1);
+    let css_h = css_height(rows);
     let (pw, ph) = ((css_w * dpr).round() as u32, (css_h * dpr).round() as u32);
     if canvas.width() != pw || canvas.height() != ph {
         canvas.set_width(pw);
         canvas.set_height(ph);
+        let _ = canvas.style().set_property("height", &format!("{css_h}px"));
     }
     let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     ctx.clear_rect(0.0, 0.0, css_w, css_h);
     ctx.set_font("12px system-ui, -apple-system, 'Segoe UI', sans-serif");
     ctx.set_text_baseline("alphabetic");
 
-    let Some((tl, run)) = timeline else {
+    let scale = Scale {
+        start_s: picture.range.0,
+        end_s: picture.range.1,
+        left: SIDE,
+        width: css_w - 2.0 * SIDE,
+    };
+    if picture.rows.is_empty() {
         ctx.set_fill_style_str(&palette.muted);
         ctx.set_text_align("center");
         let _ = ctx.fill_text(
@@ -99,33 +144,80 @@ pub fn draw(
             css_w / 2.0,
             css_h / 2.0,
         );
-        return;
-    };
+        return None;
+    }
+    let stacked = picture.rows.len() > 1;
+    for (r, row) in picture.rows.iter().enumerate() {
+        let top = TOP + r as f64 * BLOCK;
+        if r > 0 {
+            ctx.set_fill_style_str(&palette.grid);
+            ctx.fill_rect(0.0, top - LANE_GAP / 2.0, css_w, 1.0);
+        }
+        draw_row(&ctx, palette, &scale, picture, r, row, top, stacked);
+    }
+    let axis_y = TOP + rows as f64 * BLOCK;
+    draw_axis(&ctx, palette, &scale, axis_y);
+    Some(scale)
+}
 
-    let left = 6.0;
-    let right = css_w - 6.0;
-    let width = right - left;
-    let delay_s = run.delay.as_secs_f64();
-    let now_s = tl.now_us as f64 / 1e6;
-    // The window: the whole run, at least the delay plus a margin for the late stop.
-    let span_s = (delay_s * 1.15).max(now_s).max(0.2);
-    let x = |t_us: u64| left + (t_us as f64 / 1e6) / span_s * width;
-
-    let titles = lane_titles(run);
-    for (i, lane) in tl.lanes.iter().enumerate() {
-        let top = TOP + i as f64 * (LANE_LABEL + LANE_BAR + LANE_GAP);
+#[allow(clippy::too_many_arguments)]
+fn draw_row(
+    ctx: &CanvasRenderingContext2d,
+    palette: &Palette,
+    scale: &Scale,
+    picture: &Picture,
+    r: usize,
+    row: &Row,
+    top: f64,
+    stacked: bool,
+) {
+    let (left, right) = (scale.left, scale.left + scale.width);
+    let clip = picture.clip_us.min(row.timeline.now_us);
+    let view_start_us = (scale.start_s.max(0.0) * 1e6) as u64;
+    let view_end_us = ((scale.end_s * 1e6) as u64).min(clip);
+    let x = |t_us: u64| scale.x(t_us).clamp(left - 1.0, right + 1.0);
+    let mut titles = lane_titles(row.run);
+    if stacked {
+        titles[0] = format!(
+            "{} · {} s · {}",
+            row.run.scenario,
+            super::html::short_number(row.run.delay.as_secs_f64()),
+            titles[0]
+        );
+    }
+    for (i, lane) in row.timeline.lanes.iter().enumerate() {
+        let top = top + i as f64 * LANE;
         let bar = top + LANE_LABEL;
         ctx.set_fill_style_str(&palette.ink);
         ctx.set_text_align("left");
         let _ = ctx.fill_text(&titles[i], left, top + 12.0);
+        let label_w = ctx.measure_text(&titles[i]).map_or(0.0, |m| m.width());
+        figures(
+            ctx,
+            palette,
+            &row.figures[i],
+            left + label_w + 12.0,
+            right,
+            top + 12.0,
+        );
         // The lane's track: "released" unless a span says otherwise.
         ctx.set_fill_style_str(&palette.released);
-        ctx.fill_rect(left, bar + LANE_BAR / 2.0 - 1.0, width, 2.0);
-        // Each pixel column takes the first span that reaches it, so a lane that switched
-        // thousands of times costs at most a few rectangles per pixel, not one per switch.
+        let track_end = x(clip).min(right);
+        ctx.fill_rect(
+            left,
+            bar + LANE_BAR / 2.0 - 1.0,
+            (track_end - left).max(0.0),
+            2.0,
+        );
+        // Only the spans in view; each pixel column takes the first span that reaches it, so a
+        // lane that switched thousands of times costs at most a few rectangles per pixel.
+        let first = lane.spans.partition_point(|s| s.end_us < view_start_us);
         let mut next_px = f64::NEG_INFINITY;
-        for span in &lane.spans {
-            let (x0, x1) = (x(span.start_us).max(next_px), x(span.end_us));
+        for span in lane.spans[first..]
+            .iter()
+            .take_while(|s| s.start_us <= view_end_us)
+        {
+            let (x0, x1) = (x(span.start_us).max(next_px), x(span.end_us.min(clip)));
             if x1 < next_px {
                 continue;
             }
@@ -145,58 +237,112 @@ pub fn draw(
             ctx.fill_rect(x0, bar + (LANE_BAR - h) / 2.0, w, h);
             next_px = x0 + w;
         }
-        if let Some(c) = lane.capped_at_us {
+        if let Some(c) = lane.capped_at_us.filter(|&c| c <= view_end_us) {
             // Past the cap: too many switches to keep; say so rather than draw a wrong state.
-            let x0 = x(c);
+            let x0 = x(c).max(left);
             ctx.set_fill_style_str(&palette.muted);
-            ctx.fill_rect(x0, bar + LANE_BAR / 2.0 - 3.0, (right - x0).max(0.0), 6.0);
+            ctx.fill_rect(
+                x0,
+                bar + LANE_BAR / 2.0 - 3.0,
+                (track_end - x0).max(0.0),
+                6.0,
+            );
         }
         // Where each uninterruptible operation began, unless they are too dense to tell apart.
         ctx.set_fill_style_str(&palette.op);
         let mut last_x = f64::NEG_INFINITY;
-        for &t in &lane.op_starts {
+        let first = lane.op_starts.partition_point(|&t| t < view_start_us);
+        for &t in lane.op_starts[first..]
+            .iter()
+            .take_while(|&&t| t <= view_end_us)
+        {
             let ox = x(t);
             if ox - last_x >= 3.0 {
                 ctx.fill_rect(ox - 0.5, bar, 1.0, LANE_BAR);
                 last_x = ox;
             }
         }
+        if let Some(span) = picture
+            .selected
+            .filter(|&(sr, sl, _)| sr == r && sl == i)
+            .and_then(|(_, _, k)| lane.spans.get(k))
+        {
+            let x0 = x(span.start_us).max(left);
+            let x1 = x(span.end_us.min(clip)).min(right);
+            ctx.set_stroke_style_str(&palette.ink);
+            ctx.set_line_width(2.0);
+            ctx.stroke_rect(
+                x0 - 1.0,
+                bar - 2.0,
+                (x1 - x0).max(1.0) + 2.0,
+                LANE_BAR + 4.0,
+            );
+        }
     }
+    // The controller's wake-up, and, once known, the moment it cleared the flag.
+    let lanes_h = 3.0 * LANE - LANE_GAP;
+    let in_view = |t: u64| t <= view_end_us && scale.x(t) >= left && scale.x(t) <= right;
+    let woke = row.run.delay.as_micros() as u64;
+    if in_view(woke) {
+        marker(ctx, scale.x(woke), top, lanes_h, &palette.ink, &[4.0, 3.0]);
+    }
+    if let Some(r) = row.result {
+        let stop = woke + (r.stop_lag_s * 1e6) as u64;
+        if in_view(stop) && scale.x(stop) - scale.x(woke) >= 2.0 {
+            marker(ctx, scale.x(stop), top, lanes_h, &palette.ask, &[2.0, 2.0]);
+        }
+    }
+}
 
-    // Time axis.
-    let axis_y = TOP + 3.0 * (LANE_LABEL + LANE_BAR + LANE_GAP);
-    ctx.set_fill_style_str(&palette.grid);
-    ctx.fill_rect(left, axis_y, width, 1.0);
-    let step = nice_step(span_s, ((width / 70.0) as usize).clamp(2, 10));
+/// The lane's figures, right-aligned on its label line; shorter, or left out, when the label
+/// leaves too little room.
+fn figures(
+    ctx: &CanvasRenderingContext2d,
+    palette: &Palette,
+    f: &Figures,
+    from: f64,
+    right: f64,
+    y: f64,
+) {
+    if f.is_empty() {
+        return;
+    }
     ctx.set_fill_style_str(&palette.muted);
-    let mut t = 0.0;
-    while t <= span_s + 1e-9 {
-        let tx = left + t / span_s * width;
+    ctx.set_text_align("right");
+    for compact in [false, true] {
+        let text = f.text(compact);
+        let w = ctx.measure_text(&text).map_or(f64::MAX, |m| m.width());
+        if from + w <= right {
+            let _ = ctx.fill_text(&text, right, y);
+            return;
+        }
+    }
+}
+
+/// The time axis under the lanes, its ticks as fine as the zoom.
+fn draw_axis(ctx: &CanvasRenderingContext2d, palette: &Palette, scale: &Scale, axis_y: f64) {
+    let (left, right) = (scale.left, scale.left + scale.width);
+    ctx.set_fill_style_str(&palette.grid);
+    ctx.fill_rect(left, axis_y, scale.width, 1.0);
+    let span_s = (scale.end_s - scale.start_s).max(1e-9);
+    let step = nice_step(span_s, ((scale.width / 70.0) as usize).clamp(2, 10));
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    ctx.set_fill_style_str(&palette.muted);
+    let mut k = (scale.start_s / step).ceil();
+    loop {
+        let t = k * step;
+        if t > scale.end_s + step * 1e-6 {
+            break;
+        }
+        let tx = scale.x_s(t);
         ctx.fill_rect(tx, axis_y, 1.0, 4.0);
-        ctx.set_text_align(if t == 0.0 { "left" } else { "center" });
+        ctx.set_text_align(if tx - left < 12.0 { "left" } else { "center" });
         let _ = ctx.fill_text(
-            &format!("{} s", super::html::short_number(t)),
-            tx.min(right - 12.0),
+            &format!("{t:.decimals$} s"),
+            tx.min(right - 16.0),
             axis_y + 17.0,
         );
-        t += step;
-    }
-
-    // The controller's wake-up, and, once known, the moment it cleared the flag.
-    let lanes_h = axis_y - TOP;
-    marker(
-        &ctx,
-        x((delay_s * 1e6) as u64),
-        TOP,
-        lanes_h,
-        &palette.ink,
-        &[4.0, 3.0],
-    );
-    if let Some(r) = result {
-        let stop = x(((delay_s + r.stop_lag_s) * 1e6) as u64);
-        if stop - x((delay_s * 1e6) as u64) >= 2.0 {
-            marker(&ctx, stop, TOP, lanes_h, &palette.ask, &[2.0, 2.0]);
-        }
+        k += 1.0;
     }
 }
 

@@ -8,8 +8,9 @@
 // and convoy (convoy.mjs), accessibility with axe-core (light and dark; idle,
 // running and done), the embed in a blog page and the header-less paths (embed.mjs). In Firefox
 // and WebKit: the full page with and without the headers and the embed, and the cooperative
-// release and convoy (Firefox with service workers off; WebKit's full page). Checks the weight of the
-// built site against its budget, saves screenshots to ./screenshots/, and prints the Browsers
+// release and convoy (Firefox with service workers off; WebKit's full page). In all three: the
+// timeline as an instrument (instrument.mjs: pause, zoom, hover, stacked runs, trace). Checks the
+// weight of the built site against its budget, saves screenshots to ./screenshots/, and prints the Browsers
 // table (engine, version, mode, ratios) for the README.
 //
 //   GIL_LAB_DIST=/abs/path/to/dist CHROMIUM=/usr/bin/chromium node tests/e2e/run.mjs
@@ -27,6 +28,7 @@ import { createRequire } from "node:module";
 import { embedTests, blogServer, blogPost } from "./embed.mjs";
 import { firefox, webkit, engineSuite, ratios } from "./engines.mjs";
 import { convoySuite, chromiumEngine } from "./convoy.mjs";
+import { instrumentSuite } from "./instrument.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(process.env.GIL_LAB_DIST || path.join(here, "..", "..", "dist"));
@@ -195,6 +197,9 @@ async function main() {
           }
         }
         info(`${engine.name} ${engine.version}`);
+        await instrumentSuite((url, size) => engine.open(url, size), {
+          url: isolatedServer.url, check, info, shots: SHOTS, tag: name, label: engine.name, phone: true,
+        }).catch((e) => check(`${engine.name}, timeline: the suite ran to the end`, false, e && e.message));
       } catch (e) {
         check(`${name} starts and runs its suite`, false, e && e.message);
       } finally {
@@ -235,6 +240,10 @@ async function inChromium(isolatedServer, plainServer) {
   try {
     const out = await contractRun(browser, isolatedServer.url);
     summary.push({ engine: "Chromium", version, page: "full page, isolated", mode: out.mode, ...out.q });
+    await instrumentSuite(chromiumTab(browser), {
+      url: isolatedServer.url, check, info, shots: SHOTS, tag: "chromium", label: "Chromium", phone: true,
+    }).catch((e) => check("Chromium, timeline: the suite ran to the end", false, e && e.message));
+    await perfettoPopup(browser, isolatedServer.url);
     await idleAndPhone(browser, isolatedServer.url);
     await darkAndAccessible(browser, isolatedServer.url);
     await invalidParams(browser, isolatedServer.url);
@@ -459,6 +468,60 @@ async function contractChecks(browser, base, shotPrefix, check) {
   check("no console errors and no page errors", errors.length === 0, errors.slice(0, 3).join(" | "));
   await context.close();
   return { ratiosOk, detail, mode, q: ratios(rows) };
+}
+
+/** Opens a tab for instrument.mjs: a context of its own, at laptop or phone size. */
+function chromiumTab(browser) {
+  return async (url, { width = 1280, height = 900, phone = false } = {}) => {
+    const context = await browser.newContext({
+      viewport: { width, height },
+      ...(phone ? { deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {}),
+    });
+    const page = await context.newPage();
+    const errors = watch(page);
+    await page.goto(url);
+    return {
+      errors,
+      eval: (fn, arg) => page.evaluate(fn, arg),
+      shot: (file) => page.screenshot({ path: file }),
+      close: () => context.close(),
+    };
+  };
+}
+
+/** What Perfetto UI does on its side of the handshake, served at its address (no internet here). */
+const PERFETTO_STAND_IN = `<!doctype html><title>stand-in</title><script>
+addEventListener("message", (e) => {
+  if (e.data === "PING") return void e.source.postMessage("PONG", "*");
+  if (e.data && e.data.perfetto) document.title = "received " + e.data.perfetto.buffer.byteLength;
+});
+</script>`;
+
+/**
+ * "Open in Perfetto" with a real tab, Perfetto's address answered by a stand-in. The page is
+ * cross-origin isolated (COOP same-origin), which cuts it off from a tab of another origin: the
+ * button must then say so and download the trace instead of waiting forever.
+ */
+async function perfettoPopup(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.route("https://ui.perfetto.dev/**", (route) =>
+    route.fulfill({ status: 200, contentType: "text/html", body: PERFETTO_STAND_IN }));
+  const page = await context.newPage();
+  const errors = watch(page);
+  await page.goto(base + "?scenarios=thread&delays=0.5&autorun=1");
+  await page.waitForFunction(() => document.documentElement.dataset.state === "done", null, { timeout: 60_000 }).catch(() => {});
+  const popup = context.waitForEvent("page", { timeout: 10_000 }).catch(() => null);
+  const download = page.waitForEvent("download", { timeout: 15_000 }).catch(() => null);
+  await page.click("#open-perfetto").catch(() => {});
+  const tab = await popup;
+  const file = await download;
+  const said = await page.textContent("#timeline-readout");
+  const isolated = await page.evaluate(() => self.crossOriginIsolated);
+  check("Open in Perfetto opens Perfetto's address in a new tab", !!tab && tab.url().startsWith("https://ui.perfetto.dev"), tab ? tab.url() : "no tab");
+  check("isolated, Open in Perfetto falls back to downloading the trace, and says why",
+    isolated && !!file && /cross-origin isolated/.test(said) && file.suggestedFilename().endsWith(".json"), said);
+  check("no errors around Open in Perfetto", errors.length === 0, errors.slice(0, 3).join(" | "));
+  await context.close();
 }
 
 /** Before a run, at laptop and phone widths; a short run started from the keyboard on a phone. */

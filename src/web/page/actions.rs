@@ -23,8 +23,14 @@ impl Page {
             }
             "download-csv" => self.download(Format::Csv),
             "download-json" => self.download(Format::Json),
+            "download-trace" => self.download_trace(),
+            "tl-pause" => self.toggle_pause(),
+            "tl-zoom-in" => self.timeline_zoom(0.5, -1.0),
+            "tl-zoom-out" => self.timeline_zoom(2.0, -1.0),
+            "tl-whole" => self.instrument.view.whole(),
             "show-run" => {
                 self.pinned = arg.and_then(|a| a.parse().ok());
+                self.reset_view();
                 self.sync_run_picker();
                 self.render_tables();
                 if let Some(c) = self.dom.el("timeline-figure") {
@@ -44,8 +50,21 @@ impl Page {
                 .map(|s| s.value())
                 .unwrap_or_default();
             self.pinned = v.parse().ok();
+            self.reset_view();
             self.redraw_timeline();
             self.render_tables();
+            return;
+        }
+        if id == "timeline-compare" {
+            let v = self
+                .dom
+                .select("timeline-compare")
+                .map(|s| s.value())
+                .unwrap_or_default();
+            self.instrument.compare = v.parse().ok();
+            self.instrument.selected = None;
+            self.update_readout();
+            self.redraw_timeline();
             return;
         }
         self.read_form();
@@ -74,6 +93,9 @@ impl Page {
         self.runs.clear();
         self.results.clear();
         self.pinned = None;
+        self.instrument = Default::default();
+        self.dom.set_text("tl-pause", "Pause");
+        self.dom.set_attr("tl-pause", "aria-pressed", "false");
         self.last_live = None;
         self.redraw_timeline();
         let url = format!(
@@ -170,7 +192,7 @@ impl Page {
         let _ = self.save(&text, &name, mime);
     }
 
-    fn save(&self, text: &str, name: &str, mime: &str) -> Result<(), JsValue> {
+    pub(super) fn save(&self, text: &str, name: &str, mime: &str) -> Result<(), JsValue> {
         // A string part, not a view of wasm memory: Blob refuses views of shared memory.
         let parts = js_sys::Array::of1(&JsValue::from_str(text));
         let opts = web_sys::BlobPropertyBag::new();

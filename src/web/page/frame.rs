@@ -42,6 +42,7 @@ impl Page {
                 log,
                 cursor: 0,
                 timeline: Timeline::new(shared.runs()[i].scenario),
+                forgotten: false,
             });
             self.sync_run_picker();
         }
@@ -61,6 +62,9 @@ impl Page {
                     changed = true;
                 }
             }
+        }
+        if changed {
+            self.bound_memory();
         }
         if let Some(live) = shared.live() {
             // A run's time axis starts at its start signal: in cooperative mode that is a while

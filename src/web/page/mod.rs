@@ -4,6 +4,7 @@
 //! - this file: start-up, how the page runs (its [`Mode`]), the snapshot for scripts;
 //! - [`frame`]: the animation-frame loop, reading the run source;
 //! - [`render`]: tables, chart and timeline;
+//! - [`instrument`]: pause, zoom, pan, pointing at spans, stacked runs, the trace;
 //! - [`actions`]: buttons, the run, downloads and links, the cooperative workers' messages;
 //! - [`form`]: the settings form;
 //! - [`dom`]: the DOM writes, skipped when nothing changed.
@@ -12,6 +13,7 @@ mod actions;
 mod dom;
 mod form;
 mod frame;
+mod instrument;
 mod render;
 
 use super::canvas::Palette;
@@ -80,6 +82,8 @@ struct RunView {
     log: Arc<EventLog>,
     cursor: u64,
     timeline: Timeline,
+    /// Its spans were let go to keep the page's memory bounded ([`instrument::KEPT_BYTES`]).
+    forgotten: bool,
 }
 
 /// Everything the main thread holds.
@@ -104,6 +108,8 @@ pub struct Page {
     canvas_width: i32,
     last_live: Option<(usize, u64)>,
     timeline_drawn_for: Option<render::DrawKey>,
+    /// What the reader set on the timeline: zoom, pause, the picked span, a stacked run.
+    instrument: instrument::Instrument,
     /// The window width at the last layout check.
     window_width: f64,
 }
@@ -169,6 +175,7 @@ impl Page {
             canvas_width: 0,
             last_live: None,
             timeline_drawn_for: None,
+            instrument: instrument::Instrument::default(),
             window_width: 0.0,
         };
         page.fill_form();

@@ -2,6 +2,8 @@
 
 use super::super::canvas;
 use super::super::html;
+use super::super::timeline::Timeline;
+use super::super::view::Figures;
 use super::Page;
 use crate::scenario::SweepConfig;
 use wasm_bindgen::JsCast;
@@ -14,12 +16,14 @@ const FRAME_US: u64 = 33_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct DrawKey {
     run: Option<usize>,
+    compare: Option<usize>,
     now_us: u64,
     finished: bool,
+    view: u32,
 }
 
 impl Page {
-    fn shown_run(&self) -> Option<usize> {
+    pub(super) fn shown_run(&self) -> Option<usize> {
         self.pinned
             .filter(|&i| i < self.runs.len())
             .or_else(|| self.runs.len().checked_sub(1))
@@ -104,6 +108,7 @@ impl Page {
         let options = html::run_picker(&runs[..self.runs.len().min(runs.len())], self.pinned);
         self.dom.set_html("timeline-run", &options);
         self.dom.show("timeline-run", true);
+        self.sync_compare_picker();
     }
 
     /// Forgets what the timeline last showed, so the next frame draws it again.
@@ -133,12 +138,22 @@ impl Page {
             self.timeline_drawn_for = None;
         }
         let shown = self.shown_run();
+        let drawn = self.drawn_runs();
+        let view = self.instrument.view;
+        // The latest moment drawn: the live clock, or the pause.
+        let now = drawn
+            .iter()
+            .map(|&i| view.clip_us(self.runs[i].timeline.now_us))
+            .max()
+            .unwrap_or(0);
         // A live timeline is redrawn about 30 times a second: smooth enough for a growing bar,
-        // and half the painting of every frame.
+        // and half the painting of every frame. A paused one not at all.
         let key = DrawKey {
             run: shown,
-            now_us: shown.map_or(0, |i| self.runs[i].timeline.now_us / FRAME_US * FRAME_US),
+            compare: drawn.get(1).copied(),
+            now_us: now / FRAME_US * FRAME_US,
             finished: shown.is_some_and(|i| self.results.get(i).is_some()),
+            view: view.version,
         };
         if self.timeline_drawn_for == Some(key) {
             return;
@@ -148,28 +163,95 @@ impl Page {
                 || k.finished != key.finished
                 || key.now_us / 250_000 != k.now_us / 250_000
         });
+        if self
+            .timeline_drawn_for
+            .is_none_or(|k| k.finished != key.finished || k.run != key.run)
+        {
+            self.dom.set_disabled("download-trace", !key.finished);
+            self.dom.set_disabled("open-perfetto", !key.finished);
+        }
         self.timeline_drawn_for = Some(key);
         let shared = self.source.as_ref().map(|s| s.shared().clone());
-        let cfg = shown.and_then(|i| shared.as_ref()?.runs().get(i).copied());
-        let data = shown
-            .zip(cfg.as_ref())
-            .map(|(i, c)| (&self.runs[i].timeline, c));
-        let result = shown.and_then(|i| self.results.get(i));
-        canvas::draw(
+        let configs = shared.as_ref().map_or(&[][..], |s| s.runs());
+        let rows: Vec<canvas::Row> = drawn
+            .iter()
+            .filter_map(|&i| {
+                let timeline = &self.runs[i].timeline;
+                let result = self.results.get(i);
+                let end = view.clip_us(timeline.now_us);
+                let figures = std::array::from_fn(|l| {
+                    let lane = &timeline.lanes[l];
+                    let mut f = Figures::of(lane, end);
+                    // A finished run, seen whole: the lock's own statistics.
+                    let stats = result
+                        .filter(|_| view.paused_at_us().is_none())
+                        .and_then(|r| Timeline::lock_stats(r, lane.worker));
+                    if let Some(s) = stats {
+                        f.held_s = s.held_s;
+                        f.waiting_s = s.waited_s;
+                        f.hand_offs = s.switches;
+                        f.longest_hold_s = s.longest_hold_s;
+                    }
+                    f
+                });
+                Some(canvas::Row {
+                    timeline,
+                    run: configs.get(i)?,
+                    result,
+                    figures,
+                })
+            })
+            .collect();
+        let whole_s = self.whole_s(&drawn);
+        let range = view.range(whole_s);
+        let picture = canvas::Picture {
+            rows: &rows,
+            range,
+            clip_us: view.paused_at_us().unwrap_or(u64::MAX),
+            selected: self.instrument.selected,
+        };
+        let scale = canvas::draw(
             &self.window,
             &canvas,
             self.canvas_width,
             &self.palette,
-            data,
-            result,
+            &picture,
         );
+        drop(rows);
+        self.instrument.scale = scale;
+        self.instrument.whole_s = whole_s;
+        let _ = canvas.set_attribute("data-view-start-s", &format!("{:.6}", range.0));
+        let _ = canvas.set_attribute("data-view-end-s", &format!("{:.6}", range.1));
+        let _ = canvas.set_attribute(
+            "data-paused",
+            if view.paused_at_us().is_some() {
+                "true"
+            } else {
+                "false"
+            },
+        );
+        let _ = canvas.set_attribute("data-rows", &drawn.len().to_string());
+        if self.instrument.selected.is_some() {
+            self.update_readout();
+        }
+        let cfg = shown.and_then(|i| configs.get(i).copied());
+        let data = shown
+            .zip(cfg.as_ref())
+            .map(|(i, c)| (&self.runs[i].timeline, c));
+        let result = shown.and_then(|i| self.results.get(i));
         if summary_due {
             let summary =
                 data.map_or_else(String::new, |(t, c)| html::timeline_summary(c, t, result));
             self.dom.set_html("timeline-summary", &summary);
             let title = cfg.map_or_else(
                 || "Nothing has run yet".to_string(),
-                |c| html::timeline_title(&c, result.is_some()),
+                |c| {
+                    let title = html::timeline_title(&c, result.is_some());
+                    match shown.is_some_and(|i| self.runs[i].forgotten) {
+                        true => format!("{title} · its lanes were let go to save memory"),
+                        false => title,
+                    }
+                },
             );
             self.dom.set_text("timeline-title", &title);
         }

@@ -1,0 +1,338 @@
+//! The timeline as an instrument: pause, zoom, pan, pointing at spans (pointer and keyboard),
+//! a second run stacked on the same axis, and the shown run's trace for download or Perfetto.
+//! The view's arithmetic lives in [`crate::web::view`]; this is what the page does with it.
+
+use super::super::canvas;
+use super::super::html::{escape, short_number};
+use super::super::timeline::{DropRequest, Span, Timeline};
+use super::super::view::{describe, span_at, whole_run_s, Scale, View};
+use super::{Page, PageState};
+use std::fmt::Write;
+
+/// Memory the page keeps for the lanes of a sweep's runs. Each run keeps at most
+/// [`super::super::timeline::MAX_SPANS`] spans, operation starts and drop requests per lane
+/// (about 7 MB at worst, far less at the default interval: a few hundred spans a second); past
+/// this sum, the oldest finished runs not on screen let their lanes go and keep their results.
+pub(super) const KEPT_BYTES: usize = 48 << 20;
+
+/// Bytes the lanes of `t` hold.
+fn lane_bytes(t: &Timeline) -> usize {
+    t.lanes
+        .iter()
+        .map(|l| {
+            l.spans.len() * std::mem::size_of::<Span>()
+                + l.op_starts.len() * 8
+                + l.requests.len() * std::mem::size_of::<DropRequest>()
+        })
+        .sum()
+}
+
+/// What the reader set on the timeline.
+#[derive(Default)]
+pub(super) struct Instrument {
+    pub(super) view: View,
+    /// A run drawn under the shown one, on the same time axis.
+    pub(super) compare: Option<usize>,
+    /// The span picked, as (row, lane, span index).
+    pub(super) selected: Option<(usize, usize, usize)>,
+    /// The scale and whole-run extent of the last drawing, to turn pixels into times.
+    pub(super) scale: Option<Scale>,
+    pub(super) whole_s: f64,
+}
+
+impl Page {
+    /// The runs drawn, top to bottom: the shown one, then the one stacked under it.
+    pub(super) fn drawn_runs(&self) -> Vec<usize> {
+        let shown = self.shown_run();
+        let compare = self
+            .instrument
+            .compare
+            .filter(|&c| c < self.runs.len() && Some(c) != shown);
+        shown.into_iter().chain(compare).collect()
+    }
+
+    /// The extent of the time axis: the longest of the runs drawn, up to the pause.
+    pub(super) fn whole_s(&self, runs: &[usize]) -> f64 {
+        let Some(source) = &self.source else {
+            return 0.2;
+        };
+        let configs = source.shared().runs();
+        runs.iter()
+            .filter_map(|&i| {
+                let now = self
+                    .instrument
+                    .view
+                    .clip_us(self.runs.get(i)?.timeline.now_us);
+                Some(whole_run_s(configs.get(i)?.delay.as_secs_f64(), now))
+            })
+            .fold(0.2, f64::max)
+    }
+
+    /// Keeps the shown run on screen while the reader zooms, pans or pauses: without this, the
+    /// next run of the sweep would replace it.
+    fn hold_run(&mut self) {
+        if self.pinned.is_none() && self.state == PageState::Running {
+            self.pinned = self.shown_run();
+            self.sync_run_picker();
+        }
+    }
+
+    /// Lets the lanes of the oldest finished runs go, keeping their results and moments, until
+    /// the lanes kept fit in [`KEPT_BYTES`]. The runs on screen keep theirs.
+    pub(super) fn bound_memory(&mut self) {
+        let mut total: usize = self.runs.iter().map(|r| lane_bytes(&r.timeline)).sum();
+        let on_screen = self.drawn_runs();
+        for i in 0..self.runs.len() {
+            if total <= KEPT_BYTES {
+                break;
+            }
+            let run = &mut self.runs[i];
+            if run.forgotten || !run.timeline.finished || on_screen.contains(&i) {
+                continue;
+            }
+            total -= lane_bytes(&run.timeline);
+            let old = &run.timeline;
+            let mut kept = Timeline::new(old.scenario);
+            kept.lanes.iter_mut().for_each(|l| l.spans.clear());
+            kept.now_us = old.now_us;
+            kept.go_us = old.go_us;
+            kept.woke_us = old.woke_us;
+            kept.flag_cleared_us = old.flag_cleared_us;
+            kept.finished = true;
+            run.timeline = kept;
+            run.forgotten = true;
+        }
+    }
+
+    /// Zooms by `factor` around the pixel `x` (negative: the middle).
+    pub fn timeline_zoom(&mut self, factor: f64, x: f64) {
+        self.hold_run();
+        let anchor = match (self.instrument.scale, x >= 0.0) {
+            (Some(s), true) => s.fraction(x),
+            _ => 0.5,
+        };
+        let whole = self.instrument.whole_s;
+        self.instrument.view.zoom(factor, anchor, whole);
+    }
+
+    /// Pans by `dx` CSS pixels, as a drag does (dragging right shows earlier times).
+    pub fn timeline_pan(&mut self, dx: f64) {
+        self.hold_run();
+        let width = self.instrument.scale.map_or(1.0, |s| s.width);
+        let whole = self.instrument.whole_s;
+        self.instrument.view.pan(-dx / width.max(1.0), whole);
+    }
+
+    /// Picks the span under the pixel (`x`, `y`) and says what it is.
+    pub fn timeline_point(&mut self, x: f64, y: f64) {
+        let runs = self.drawn_runs();
+        let Some(scale) = self.instrument.scale else {
+            return;
+        };
+        let picked = canvas::lane_at(y, runs.len()).and_then(|(row, lane)| {
+            let tl = &self.runs.get(*runs.get(row)?)?.timeline;
+            let t_us = (scale.t_s(x).max(0.0) * 1e6) as u64;
+            let t_us = t_us.min(self.instrument.view.clip_us(tl.now_us));
+            Some((row, lane, span_at(&tl.lanes[lane], t_us)?))
+        });
+        self.select(picked);
+    }
+
+    /// A key pressed on the focused canvas. Returns whether it was the timeline's.
+    pub fn timeline_key(&mut self, key: &str) -> bool {
+        if matches!(
+            key,
+            "+" | "=" | "-" | "_" | "ArrowLeft" | "ArrowRight" | "Home" | "End"
+        ) {
+            self.hold_run();
+        }
+        let whole = self.instrument.whole_s;
+        let view = &mut self.instrument.view;
+        match key {
+            "+" | "=" => view.zoom(0.5, 0.5, whole),
+            "-" | "_" => view.zoom(2.0, 0.5, whole),
+            "0" => view.whole(),
+            "ArrowLeft" => view.pan(-0.2, whole),
+            "ArrowRight" => view.pan(0.2, whole),
+            "Home" => view.pan(-1e9, whole),
+            "End" => view.pan(1e9, whole),
+            " " | "p" | "k" => self.toggle_pause(),
+            "ArrowUp" => self.step_lane(-1),
+            "ArrowDown" => self.step_lane(1),
+            "," | "[" => self.step_span(-1),
+            "." | "]" => self.step_span(1),
+            "Escape" => self.select(None),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Another run is shown: from its start, whole, not paused.
+    pub(super) fn reset_view(&mut self) {
+        self.instrument.view.resume();
+        self.instrument.selected = None;
+        self.dom.set_text("tl-pause", "Pause");
+        self.dom.set_attr("tl-pause", "aria-pressed", "false");
+        self.update_readout();
+    }
+
+    /// Pauses the picture, or resumes: back to the whole run, following the live one.
+    pub(super) fn toggle_pause(&mut self) {
+        if self.instrument.view.paused_at_us().is_some() {
+            self.instrument.view.resume();
+            if self.state == PageState::Running && self.pinned.is_some() {
+                self.pinned = None;
+                self.sync_run_picker();
+            }
+        } else {
+            self.hold_run();
+            let now = self
+                .drawn_runs()
+                .iter()
+                .map(|&i| self.runs[i].timeline.now_us)
+                .max()
+                .unwrap_or(0);
+            self.instrument.view.pause(now);
+        }
+        let paused = self.instrument.view.paused_at_us().is_some();
+        self.dom
+            .set_text("tl-pause", if paused { "Resume" } else { "Pause" });
+        self.dom.set_attr(
+            "tl-pause",
+            "aria-pressed",
+            if paused { "true" } else { "false" },
+        );
+    }
+
+    /// The next lane up or down (over the stacked runs too), at the span in the middle of view.
+    fn step_lane(&mut self, by: i64) {
+        let runs = self.drawn_runs();
+        let lanes = runs.len() as i64 * 3;
+        if lanes == 0 {
+            return;
+        }
+        let (r, l, _) = self.instrument.selected.unwrap_or((0, 0, 0));
+        let mut at = r as i64 * 3 + l as i64;
+        let (a, b) = self.instrument.view.range(self.instrument.whole_s);
+        let mid_us = ((a + b) / 2.0 * 1e6) as u64;
+        for _ in 0..lanes {
+            at = (at + by).rem_euclid(lanes);
+            let (row, lane) = ((at / 3) as usize, (at % 3) as usize);
+            let tl = &self.runs[runs[row]].timeline;
+            let mid = mid_us.min(self.instrument.view.clip_us(tl.now_us));
+            let found = span_at(&tl.lanes[lane], mid).or_else(|| {
+                // Nothing there yet: the lane's last span before it.
+                let spans = &tl.lanes[lane].spans;
+                spans.partition_point(|s| s.start_us <= mid).checked_sub(1)
+            });
+            if let Some(k) = found {
+                return self.select(Some((row, lane, k)));
+            }
+        }
+    }
+
+    /// The previous or next span of the picked lane, brought into view.
+    fn step_span(&mut self, by: i64) {
+        let Some((row, lane, k)) = self.instrument.selected else {
+            return self.step_lane(1);
+        };
+        let runs = self.drawn_runs();
+        let Some(tl) = runs.get(row).map(|&i| &self.runs[i].timeline) else {
+            return;
+        };
+        let clip = self.instrument.view.clip_us(tl.now_us);
+        let n = tl.lanes[lane].spans.partition_point(|s| s.start_us < clip);
+        let k = (k as i64 + by).clamp(0, n.max(1) as i64 - 1) as usize;
+        if let Some(s) = tl.lanes[lane].spans.get(k) {
+            let (t0, t1) = (s.start_us as f64 / 1e6, s.end_us.min(clip) as f64 / 1e6);
+            let whole = self.instrument.whole_s;
+            self.instrument.view.reveal(t0, t1, whole);
+        }
+        self.select(Some((row, lane, k)));
+    }
+
+    fn select(&mut self, picked: Option<(usize, usize, usize)>) {
+        self.instrument.selected = picked;
+        self.instrument.view.version += 1;
+        self.update_readout();
+    }
+
+    /// Writes what the picked span is into the live region the screen reader announces.
+    pub(super) fn update_readout(&self) {
+        let runs = self.drawn_runs();
+        let text = self.instrument.selected.and_then(|(row, lane, k)| {
+            let tl = &self.runs.get(*runs.get(row)?)?.timeline;
+            let mut text = describe(tl, lane, k, self.instrument.view.clip_us(tl.now_us))?;
+            if runs.len() > 1 {
+                text = format!(
+                    "{} ({}): {text}",
+                    tl.scenario,
+                    if row == 0 { "top" } else { "bottom" }
+                );
+            }
+            Some(text + ".")
+        });
+        self.dom.set_text(
+            "timeline-readout",
+            text.as_deref()
+                .unwrap_or("Point at a span, or focus the timeline and use the arrow keys."),
+        );
+    }
+
+    /// The list of runs that can be stacked under the shown one.
+    pub(super) fn sync_compare_picker(&self) {
+        let Some(source) = &self.source else { return };
+        let runs = source.shared().runs();
+        let selected = |on: bool| if on { " selected" } else { "" };
+        let mut out = format!(
+            "<option value=\"none\"{}>No second run</option>",
+            selected(self.instrument.compare.is_none())
+        );
+        for (i, cfg) in runs[..self.runs.len().min(runs.len())].iter().enumerate() {
+            let _ = write!(
+                out,
+                "<option value=\"{i}\"{}>{}: {} at {} s</option>",
+                selected(self.instrument.compare == Some(i)),
+                i + 1,
+                escape(cfg.scenario.name()),
+                short_number(cfg.delay.as_secs_f64())
+            );
+        }
+        self.dom.set_html("timeline-compare", &out);
+    }
+
+    /// The Chrome trace of the shown run, once it has finished.
+    pub fn trace_json(&self) -> Option<String> {
+        let i = self.shown_run()?;
+        let result = self.results.get(i)?;
+        let cfg = *self.source.as_ref()?.shared().runs().get(i)?;
+        Some(crate::report::chrome_trace(
+            &self.runs[i].timeline,
+            &cfg,
+            result,
+        ))
+    }
+
+    /// A file name for the shown run's trace: `gil-lab-thread-load-2s.json`.
+    pub fn trace_name(&self) -> String {
+        let cfg = self
+            .shown_run()
+            .and_then(|i| self.source.as_ref()?.shared().runs().get(i).copied());
+        cfg.map_or_else(
+            || "gil-lab-trace.json".into(),
+            |c| {
+                format!(
+                    "gil-lab-{}-{}s.json",
+                    c.scenario.name().replace('+', "-"),
+                    short_number(c.delay.as_secs_f64())
+                )
+            },
+        )
+    }
+
+    pub(super) fn download_trace(&self) {
+        if let Some(text) = self.trace_json() {
+            let _ = self.save(&text, &self.trace_name(), "application/json");
+        }
+    }
+}
