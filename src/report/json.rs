@@ -56,9 +56,19 @@ pub struct Json {
     depth: usize,
     /// Nothing written since the last `[` or `{`.
     empty: bool,
+    /// On one line with no spaces, as serde_json's `to_string` writes (see [`Json::compact`]).
+    compact: bool,
 }
 
 impl Json {
+    /// A writer of compact JSON: no newlines, no space after `:`, as serde_json's `to_string`.
+    pub fn compact() -> Self {
+        Self {
+            compact: true,
+            ..Self::default()
+        }
+    }
+
     /// The text written.
     pub fn finish(self) -> String {
         self.out
@@ -84,6 +94,9 @@ impl Json {
     }
 
     fn newline(&mut self) {
+        if self.compact {
+            return;
+        }
         self.out.push('\n');
         for _ in 0..self.depth {
             self.out.push_str("  ");
@@ -103,7 +116,7 @@ impl Json {
     /// A member's key; its value comes next.
     pub fn key(&mut self, key: &str) -> &mut Self {
         self.item().str(key);
-        self.out.push_str(": ");
+        self.out.push_str(if self.compact { ":" } else { ": " });
         self
     }
 

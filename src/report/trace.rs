@@ -12,8 +12,7 @@ use crate::gil::WorkerId;
 use crate::runner::{CONTROLLER, INCREMENTER, LOAD};
 use crate::scenario::{LockMode, RunConfig, RunResult};
 use crate::timeline::{lane_titles, operation_name, Lane, LaneState, Timeline};
-use serde::ser::SerializeMap;
-use serde::Serialize;
+use super::Json;
 
 /// The process of the parent interpreter: the controller, its threads, the load.
 pub const PARENT_PID: u32 = 1;
@@ -22,21 +21,16 @@ pub const ISOLATED_PID: u32 = 2;
 
 /// One entry of `traceEvents`. Fields in the order the format's documentation lists them, so the
 /// file reads the same every time.
-#[derive(Serialize)]
 struct TraceEvent {
     name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     cat: Option<&'static str>,
     ph: &'static str,
     ts: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     dur: Option<u64>,
     pid: u32,
     tid: u32,
     /// The scope of an instant event: `t` thread, `p` process, `g` global.
-    #[serde(skip_serializing_if = "Option::is_none")]
     s: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     args: Option<Arg>,
 }
 
@@ -87,10 +81,39 @@ impl TraceEvent {
         self.args = Some(args);
         self
     }
+
+    /// The event as one line of compact JSON; absent fields are left out.
+    fn to_json(&self) -> String {
+        let mut j = Json::compact();
+        j.open('{');
+        j.key("name").str(&self.name);
+        if let Some(cat) = self.cat {
+            j.key("cat").str(cat);
+        }
+        j.key("ph").str(self.ph);
+        j.key("ts").u64(self.ts);
+        if let Some(dur) = self.dur {
+            j.key("dur").u64(dur);
+        }
+        j.key("pid").u64(self.pid.into());
+        j.key("tid").u64(self.tid.into());
+        if let Some(s) = self.s {
+            j.key("s").str(s);
+        }
+        if let Some(Arg(key, value)) = &self.args {
+            j.key("args").open('{').key(key);
+            match value {
+                ArgValue::Text(t) => j.str(t),
+                ArgValue::Number(n) => j.u64((*n).into()),
+            };
+            j.close('}');
+        }
+        j.close('}');
+        j.finish()
+    }
 }
 
-/// An event's `args`: one key and its value. A map of one entry, written without a JSON value
-/// type, which the web page would otherwise carry for these few objects.
+/// An event's `args`: one key and its value.
 struct Arg(&'static str, ArgValue);
 
 /// The value of an [`Arg`].
@@ -117,19 +140,7 @@ impl From<u32> for ArgValue {
     }
 }
 
-impl Serialize for Arg {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
-        match &self.1 {
-            ArgValue::Text(t) => map.serialize_entry(self.0, t)?,
-            ArgValue::Number(n) => map.serialize_entry(self.0, n)?,
-        }
-        map.end()
-    }
-}
-
 /// The run described in `otherData`, which chrome://tracing shows under "Metadata".
-#[derive(Serialize)]
 struct OtherData<'a> {
     generator: &'static str,
     scenario: &'a str,
@@ -142,8 +153,31 @@ struct OtherData<'a> {
     time_origin: &'static str,
     events: u64,
     events_lost: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+}
+
+impl OtherData<'_> {
+    /// The object as compact JSON; no `note` when there is none.
+    fn to_json(&self) -> String {
+        let mut j = Json::compact();
+        j.open('{');
+        j.key("generator").str(self.generator);
+        j.key("scenario").str(self.scenario);
+        j.key("delay_s").f64(self.delay_s);
+        j.key("load").str(self.load);
+        j.key("switch_interval_ms").f64(self.switch_interval_ms);
+        j.key("count").u64(self.count);
+        j.key("elapsed_s").f64(self.elapsed_s);
+        j.key("stop_lag_s").f64(self.stop_lag_s);
+        j.key("time_origin").str(self.time_origin);
+        j.key("events").u64(self.events);
+        j.key("events_lost").u64(self.events_lost);
+        if let Some(note) = &self.note {
+            j.key("note").str(note);
+        }
+        j.close('}');
+        j.finish()
+    }
 }
 
 /// A worker's role, as the trace names it in arguments.
@@ -268,16 +302,13 @@ pub fn chrome_trace(timeline: &Timeline, run: &RunConfig, result: &RunResult) ->
         note,
     };
 
-    // Only strings, integers and finite floats (a non-finite one becomes null): serialising
-    // cannot fail.
-    let lines: Vec<String> = events
-        .iter()
-        .map(|e| serde_json::to_string(e).unwrap_or_default())
-        .collect();
+    // Written by hand rather than by serde: the web page carries this exporter and has a weight
+    // budget. A non-finite float becomes null, as serde_json writes it.
+    let lines: Vec<String> = events.iter().map(TraceEvent::to_json).collect();
     format!(
         "{{\"traceEvents\":[\n{}\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{}}}\n",
         lines.join(",\n"),
-        serde_json::to_string(&other).unwrap_or_else(|_| "{}".into())
+        other.to_json()
     )
 }
 
