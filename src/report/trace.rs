@@ -8,11 +8,11 @@
 //! Drop requests, the load's operations, the controller's wake-up and the moment it cleared the
 //! running flag are instant (`i`) events. Times are microseconds since the run's log began.
 
+use super::Json;
 use crate::gil::WorkerId;
 use crate::runner::{CONTROLLER, INCREMENTER, LOAD};
 use crate::scenario::{LockMode, RunConfig, RunResult};
 use crate::timeline::{lane_titles, operation_name, Lane, LaneState, Timeline};
-use super::Json;
 
 /// The process of the parent interpreter: the controller, its threads, the load.
 pub const PARENT_PID: u32 = 1;

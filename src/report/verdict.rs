@@ -173,7 +173,14 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
                 "With no GIL (free-threaded Python) the thread kept {share} of its speed."
             )),
         };
-        out.push(case_and_sentence);
+        let (case, sentence) = case_and_sentence;
+        if config.sweeps_intervals() {
+            // Say which of the swept intervals the figures come from.
+            let ms = super::numbers::trim_float(interval.as_secs_f64() * 1e3, 3);
+            out.push((case, format!("At a switch interval of {ms} ms: {sentence}")));
+        } else {
+            out.push((case, sentence));
+        }
     }
     out
 }
@@ -271,6 +278,12 @@ mod tests {
         assert_eq!(
             verdict(&r)[0],
             "Share this I/O thread kept beside the load, by switch interval: 0.1 ms 20 %, 5 ms 1.0 %."
+        );
+        // The next sentence speaks of the interval nearest CPython's default, and says so.
+        assert!(
+            verdict(&r)[1].starts_with("At a switch interval of 5 ms: I/O beside a CPU-bound"),
+            "{}",
+            verdict(&r)[1]
         );
     }
 
