@@ -104,7 +104,11 @@ function timelineInput(page, canvas) {
   const down = new Map();
   let travel = 0;
   canvas.addEventListener("pointerdown", (e) => {
-    canvas.setPointerCapture?.(e.pointerId);
+    // Keeps a drag or pinch that leaves the canvas. Throws for a pointer the browser does not
+    // track (a script's synthetic event): the gesture still works inside the canvas.
+    try {
+      canvas.setPointerCapture(e.pointerId);
+    } catch {}
     down.set(e.pointerId, at(e));
     travel = 0;
   });

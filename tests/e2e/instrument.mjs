@@ -66,6 +66,23 @@ const POINT = async ({ type, fx, y, deltaY = 0 }) => {
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
 };
 
+/**
+ * A gesture of touch pointers on the canvas, as a phone sends it: `from` and `to` are lists of
+ * fractions of the width, one per finger (two fingers: a pinch; one: a drag), moved in steps.
+ */
+const GESTURE = async ({ y, from, to, steps = 4 }) => {
+  const c = document.getElementById("timeline");
+  const r = c.getBoundingClientRect();
+  const send = (type, i, f) => c.dispatchEvent(new PointerEvent(type, {
+    clientX: r.left + f * r.width, clientY: r.top + y, pointerId: 11 + i, pointerType: "touch",
+    isPrimary: i === 0, bubbles: true, cancelable: true,
+  }));
+  from.forEach((f, i) => send("pointerdown", i, f));
+  for (let k = 1; k <= steps; k++) from.forEach((f, i) => send("pointermove", i, f + ((to[i] - f) * k) / steps));
+  to.forEach((f, i) => send("pointerup", i, f));
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+};
+
 /** Clicks the button `selector` finds and waits two frames. */
 const CLICK = async (selector) => {
   document.querySelector(selector).click();
@@ -212,6 +229,19 @@ export async function instrumentSuite(open, env) {
       `${(z3.end - z3.start).toFixed(4)} -> ${(z4.end - z4.start).toFixed(4)} s`);
     const still = await tab.eval(VIEW);
     say("zoomed and paused, the view does not move", still.start === z4.start && still.end === z4.end && still.paused);
+    // A phone's gestures: two fingers spread to three times their distance zoom in about 3x
+    // around the point between them; one finger dragged to the right pans earlier.
+    await tab.eval(GESTURE, { y: 60, from: [0.45, 0.55], to: [0.35, 0.65] });
+    const g1 = await tab.eval(VIEW);
+    const ratio = (z4.end - z4.start) / (g1.end - g1.start);
+    say("a two-finger pinch zooms in around the point between the fingers", ratio > 2.5 && ratio < 3.5 && Math.abs(at(g1, 0.5) - at(z4, 0.5)) < 0.02 * (z4.end - z4.start),
+      `window ${(z4.end - z4.start).toFixed(4)} -> ${(g1.end - g1.start).toFixed(4)} s`);
+    await tab.eval(GESTURE, { y: 60, from: [0.3], to: [0.5] });
+    const g2 = await tab.eval(VIEW);
+    // The finger moved a fifth of the canvas; the lanes are a little narrower than the canvas.
+    const panned = (g1.start - g2.start) / (g1.end - g1.start);
+    say("a one-finger drag to the right pans earlier by as much as the finger moved", panned > 0.19 && panned < 0.25,
+      `${g1.start.toFixed(4)} -> ${g2.start.toFixed(4)} s (${(panned * 100).toFixed(1)} % of the window)`);
 
     // Hover and the keyboard readout.
     await tab.eval(POINT, { type: "pointermove", fx: 0.5, y: 60 + 8 });
