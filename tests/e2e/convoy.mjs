@@ -168,6 +168,9 @@ export async function convoySuite(engine, env) {
   }
 
   if (!env.coopUrl) return;
+  // `env.convoyBound`: where the engine's clock is coarse (Firefox gives a page without isolation
+  // 1 ms), each 100 µs I/O call lasts about 1 ms alone, so the wait for the lock costs it less.
+  const convoyBound = env.convoyBound ?? 0.3;
   // The cooperative mode: the release load hashes on a worker of its own, beside the interpreter.
   const coop = (q) => `${env.coopUrl}?scenarios=thread,thread%2Bload&delays=2&${q}&autorun=1`;
   await measured("cooperative, release", coop("load=release"), async (s, check) => {
@@ -183,7 +186,7 @@ export async function convoySuite(engine, env) {
     const r = ratio(s.rows);
     info(label(`cooperative, io beside short: thread+load / thread ${fmt(r)}`));
     check("runs in the cooperative mode", s.mode === "cooperative", `mode=${s.mode}`);
-    check("thread+load / thread <= 0.3 (the convoy)", r != null && r <= 0.3, `ratio ${fmt(r)}`);
+    check(`thread+load / thread <= ${convoyBound} (the convoy)`, r != null && r <= convoyBound, `ratio ${fmt(r)}`);
     check("the verdict names the convoy", s.cases.includes("convoy"), `cases: ${s.cases.join(" ")}`);
-  }, (s) => (ratio(s.rows) ?? 1) <= 0.3);
+  }, (s) => (ratio(s.rows) ?? 1) <= convoyBound);
 }

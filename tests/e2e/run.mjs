@@ -191,7 +191,9 @@ async function main() {
         if (name === "firefox") {
           const coop = await firefox({ serviceWorkers: false });
           try {
-            await convoySuite(coop, { ...convoyEnv, coopUrl: plainServer.url });
+            // Its 1 ms clock without isolation makes each I/O call about 1 ms: 0.20 and 0.275
+            // measured against about 0.05 in Chromium and WebKit, so a looser bound.
+            await convoySuite(coop, { ...convoyEnv, coopUrl: plainServer.url, convoyBound: 0.45 });
           } finally {
             await coop.close();
           }
