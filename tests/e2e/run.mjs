@@ -198,6 +198,7 @@ async function main() {
           }
         }
         info(`${engine.name} ${engine.version}`);
+        if (name === "firefox") await relayHandOver(engine, isolatedServer.url);
         await instrumentSuite((url, size) => engine.open(url, size), {
           url: isolatedServer.url, check, info, shots: SHOTS, tag: name, label: engine.name, phone: true,
         }).catch((e) => check(`${engine.name}, timeline: the suite ran to the end`, false, e && e.message));
@@ -576,6 +577,34 @@ async function perfettoPopup(browser, base, plain) {
     got ? `${got.events} of ${events} events, title "${got.title}", ${got.fileName}` : "nothing received");
   check(`no errors around Open in Perfetto (${label})`, errors.length === 0, errors.slice(0, 3).join(" | "));
   await context.close();
+}
+
+/**
+ * Firefox: the isolated page hands its trace to a real relay tab over a BroadcastChannel. (The
+ * relay's own handshake with Perfetto is checked in Chromium, where a stand-in can answer at
+ * Perfetto's address.)
+ */
+async function relayHandOver(engine, base) {
+  const tab = await engine.open(base + "?scenarios=thread&delays=0.5&autorun=1");
+  try {
+    const end = Date.now() + 60_000;
+    while (Date.now() < end && (await tab.eval(() => document.documentElement.dataset.state)) !== "done") await new Promise((r) => setTimeout(r, 250));
+    const where = await tab.eval(() => ({ isolated: self.crossOriginIsolated, mode: document.documentElement.dataset.mode }));
+    const opened = tab.popup("/perfetto.html#");
+    await tab.click("#open-perfetto");
+    const relay = await opened;
+    let r = null;
+    for (let i = 0; i < 40 && !/is here/.test(r?.status); i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      r = await relay.eval(() => ({ isolated: self.crossOriginIsolated, status: document.getElementById("relay-status").textContent, ready: !document.getElementById("relay-open").disabled }));
+    }
+    check(`${engine.name}: the isolated page (threads mode) hands its trace to the relay tab, not isolated`,
+      where.isolated && where.mode === "threads" && !r.isolated && r.ready && /is here/.test(r.status), `${JSON.stringify(where)} ${JSON.stringify(r)}`);
+  } catch (e) {
+    check(`${engine.name}: the isolated page hands its trace to the relay tab`, false, e && e.message);
+  } finally {
+    await tab.close();
+  }
 }
 
 /** Before a run, at laptop and phone widths; a short run started from the keyboard on a phone. */
