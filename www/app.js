@@ -144,6 +144,7 @@ function openInPerfetto(page) {
   const say = (text) => (document.getElementById("timeline-readout").textContent = text);
   const text = page.traceJson();
   if (!text) return;
+  if (self.crossOriginIsolated) return perfettoViaRelay(page, text, say);
   const url = "https://ui.perfetto.dev";
   const tab = window.open(url, "_blank");
   const fallback = (why) => {
@@ -167,11 +168,39 @@ function openInPerfetto(page) {
   };
   const ping = setInterval(() => {
     // A cross-origin isolated page loses its handle on a tab of another origin once it loads.
-    if (tab.closed) return stop(), fallback("This page is cross-origin isolated (for shared memory), which cuts it off from the tabs it opens.");
+    if (tab.closed) return stop(), fallback("Perfetto's tab was closed before it answered.");
     if (++tries > 150) return stop(), fallback("Perfetto did not answer within 30 s.");
     tab.postMessage("PING", url);
   }, 200);
   addEventListener("message", answer);
+}
+
+/**
+ * On a cross-origin isolated page, which is cut off from any tab of another site: opens
+ * perfetto.html, a page of this site served without the isolation headers, and hands it the
+ * trace over a BroadcastChannel; that page does Perfetto's handshake (www/perfetto.js).
+ */
+function perfettoViaRelay(page, text, say) {
+  const id = crypto.randomUUID();
+  const channel = new BroadcastChannel(`gil-lab-perfetto:${id}`);
+  const fallback = (why) => {
+    channel.close();
+    page.action("download-trace");
+    say(`${why} The trace was downloaded instead: open it in Perfetto with “Open trace file”.`);
+  };
+  const late = setTimeout(() => fallback("The Perfetto tab did not answer within 10 s."), 10_000);
+  channel.onmessage = (e) => {
+    if (e.data?.type === "received") return clearTimeout(late), channel.close();
+    if (e.data?.type !== "ready") return;
+    const buffer = new TextEncoder().encode(text).buffer;
+    const title = `gil-lab: ${document.getElementById("timeline-title").textContent}`;
+    channel.postMessage({ type: "trace", buffer, title, fileName: page.traceName() });
+    say("The trace is in the new tab: press “Open Perfetto” there (one more click, for the pop-up).");
+  };
+  if (!window.open(new URL(`perfetto.html#${id}`, location.href), "_blank")) {
+    clearTimeout(late);
+    fallback("The browser blocked the new tab.");
+  } else say("Opening a tab to pass the trace on to Perfetto…");
 }
 
 /** The compact view tells its parent page its height (see embed-host.js). */

@@ -1,6 +1,7 @@
 // gil-lab's service worker: serves this site's own files with the cross-origin isolation headers
 // that a static host (GitHub Pages...) cannot send, so the page may share memory between its Web
-// Workers. It only adds headers: no caching, no other origin, nothing else. Installed by coi.js.
+// Workers. It only adds headers: no caching, no other origin, nothing else, and not to perfetto.html
+// (see perfetto.js). Installed by coi.js.
 "use strict";
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -11,7 +12,10 @@ self.addEventListener("message", (e) => {
 
 self.addEventListener("fetch", (e) => {
   const req = e.request;
-  if (new URL(req.url).origin !== self.location.origin) return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  // The Perfetto relay must stay NOT isolated: an isolated page cannot talk to Perfetto's tab.
+  if (url.pathname.endsWith("/perfetto.html")) return;
   if (req.cache === "only-if-cached" && req.mode !== "same-origin") return;
   e.respondWith(
     fetch(req).then((res) => {

@@ -267,6 +267,12 @@ async function topLevel(browser, env, serviceWorkers) {
     defer.check(`${label}: the autorun reaches data-state=done`, done && st.state === "done", `state=${st.state}, ${((Date.now() - t0) / 1000).toFixed(1)} s, last navigation: ${navigations}`);
     if (serviceWorkers === "allow") {
       defer.check(`${label}: one reload, then cross-origin isolated, threads mode`, st.isolated === true && st.mode === "threads" && st.navigation === "reload", `isolated=${st.isolated}, mode=${st.mode}, last navigation: ${st.navigation}`);
+      // Through the service worker: its headers on the page's files, none on the Perfetto relay.
+      const coop = await page.evaluate(async () => {
+        const get = async (file) => (await fetch(file, { cache: "no-store" })).headers.get("Cross-Origin-Opener-Policy");
+        return { page: await get("index.html"), relay: await get("perfetto.html") };
+      });
+      defer.check(`${label}: the service worker adds COOP to the page's files but not to perfetto.html`, coop.page === "same-origin" && coop.relay === null, JSON.stringify(coop));
     } else {
       defer.check(`${label}: cooperative mode, not the plain explanation`, st.isolated === false && st.mode === "cooperative" && !st.explained, `mode=${st.mode}`);
     }

@@ -71,6 +71,13 @@ export async function firefox({ serviceWorkers = true } = {}) {
         eval: (fn, arg) => limit(page.evaluate(fn, arg), CALL_MS, "evaluating"),
         frameEval: (fn, arg) => limit(frame().evaluate(fn, arg), CALL_MS, "evaluating in the iframe"),
         shot: (file) => limit(page.screenshot({ path: file, fullPage: true }), CALL_MS, "screenshot"),
+        // A real click (a user gesture, which window.open needs), and a tab it opened.
+        click: (selector) => limit(page.click(selector), CALL_MS, "clicking"),
+        popup: async (urlPart) => {
+          const target = await limit(context.waitForTarget((t) => t.url().includes(urlPart)), CALL_MS, "waiting for the new tab");
+          const tab = await target.page();
+          return { eval: (fn, arg) => limit(tab.evaluate(fn, arg), CALL_MS, "evaluating in the new tab") };
+        },
         close: () => limit(context.close(), CALL_MS, "closing").catch(() => {}),
       };
     },

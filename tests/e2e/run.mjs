@@ -84,11 +84,12 @@ function serve(root, isolated) {
         "Content-Type": MIME[path.extname(file)] || "application/octet-stream",
         "Cache-Control": "no-store",
       };
-      if (isolated) {
+      // The Perfetto relay stays not isolated, as a host must serve it (README, hosting notes).
+      if (isolated && path.basename(file) !== "perfetto.html") {
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
         headers["Cross-Origin-Embedder-Policy"] = "require-corp";
-        headers["Cross-Origin-Resource-Policy"] = "same-origin";
       }
+      if (isolated) headers["Cross-Origin-Resource-Policy"] = "same-origin";
       res.writeHead(200, headers).end(body);
     });
   });
@@ -199,6 +200,7 @@ async function main() {
           }
         }
         info(`${engine.name} ${engine.version}`);
+        if (name === "firefox") await relayHandOver(engine, isolatedServer.url);
         await instrumentSuite((url, size) => engine.open(url, size), {
           url: isolatedServer.url, check, info, shots: SHOTS, tag: name, label: engine.name, phone: true,
         }).catch((e) => check(`${engine.name}, timeline: the suite ran to the end`, false, e && e.message));
@@ -246,6 +248,7 @@ async function inChromium(isolatedServer, plainServer) {
       url: isolatedServer.url, check, info, shots: SHOTS, tag: "chromium", label: "Chromium", phone: true,
     }).catch((e) => check("Chromium, timeline: the suite ran to the end", false, e && e.message));
     await perfettoPopup(browser, isolatedServer.url);
+    await perfettoPopup(browser, plainServer.url, true);
     await idleAndPhone(browser, isolatedServer.url);
     await darkAndAccessible(browser, isolatedServer.url);
     await invalidParams(browser, isolatedServer.url);
@@ -272,8 +275,8 @@ async function inChromium(isolatedServer, plainServer) {
 
 /**
  * The weight of the built site against its budget: everything the full page loads (every file
- * of dist/ but the blog's optional embed-host.js) and everything the embed loads (the same, less
- * the service worker, which only a top-level page installs).
+ * of dist/ but the blog's optional embed-host.js and the Perfetto relay's tab) and everything the
+ * embed loads (the same, less the service worker, which only a top-level page installs).
  */
 function weight() {
   const sizes = {};
@@ -292,9 +295,12 @@ function weight() {
   const names = Object.keys(sizes);
   for (const n of names.sort()) info(`dist/${n}: ${sizes[n].raw} B raw, ${sizes[n].gzip} B gzip -9`);
   const sum = (pick) => names.filter(pick).reduce((t, n) => t + sizes[n].gzip, 0);
-  const page = sum((n) => n !== "embed-host.js");
-  const embed = sum((n) => n !== "embed-host.js" && n !== "coi-sw.js" && !n.startsWith("workerHelpers"));
+  // The Perfetto relay (perfetto.html, .js, .css) loads in a tab of its own, on a click only.
+  const relay = (n) => n.startsWith("perfetto.");
+  const page = sum((n) => n !== "embed-host.js" && !relay(n));
+  const embed = sum((n) => n !== "embed-host.js" && n !== "coi-sw.js" && !n.startsWith("workerHelpers") && !relay(n));
   const kb = (b) => `${(b / 1000).toFixed(1)} KB gzip`;
+  info(`the Perfetto relay tab loads ${kb(sum(relay))}`);
   check(`the full page loads at most ${BUDGET_GZIP / 1000} KB gzip`, page <= BUDGET_GZIP, kb(page));
   check(`the embed loads at most ${BUDGET_GZIP / 1000} KB gzip`, embed <= BUDGET_GZIP, kb(embed));
 }
@@ -491,39 +497,116 @@ function chromiumTab(browser) {
   };
 }
 
-/** What Perfetto UI does on its side of the handshake, served at its address (no internet here). */
+/**
+ * What Perfetto UI does on its side of the handshake, served at its address (no internet here):
+ * it answers PONG and keeps what it is sent, parsed, in window.__got.
+ */
 const PERFETTO_STAND_IN = `<!doctype html><title>stand-in</title><script>
 addEventListener("message", (e) => {
   if (e.data === "PING") return void e.source.postMessage("PONG", "*");
-  if (e.data && e.data.perfetto) document.title = "received " + e.data.perfetto.buffer.byteLength;
+  const p = e.data && e.data.perfetto;
+  if (!p) return;
+  let events = -1;
+  try { events = JSON.parse(new TextDecoder().decode(p.buffer)).traceEvents.length; } catch {}
+  window.__got = { origin: e.origin, isBuffer: p.buffer instanceof ArrayBuffer, events, title: p.title, fileName: p.fileName };
 });
 </script>`;
 
 /**
- * "Open in Perfetto" with a real tab, Perfetto's address answered by a stand-in. The page is
- * cross-origin isolated (COOP same-origin), which cuts it off from a tab of another origin: the
- * button must then say so and download the trace instead of waiting forever.
+ * "Open in Perfetto" with real tabs, Perfetto's address answered by a stand-in. On the isolated
+ * page (threads mode; COOP same-origin cuts it off from a tab of another origin) the button opens
+ * the relay, perfetto.html, which gets the trace over a BroadcastChannel and, on one more click,
+ * does the handshake. With `plain` (service workers blocked, so not isolated): the direct path.
  */
-async function perfettoPopup(browser, base) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function perfettoPopup(browser, base, plain) {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    bypassCSP: true, // axe is injected into the relay, whose CSP allows only its own scripts
+    serviceWorkers: plain ? "block" : "allow",
+  });
   await context.route("https://ui.perfetto.dev/**", (route) =>
     route.fulfill({ status: 200, contentType: "text/html", body: PERFETTO_STAND_IN }));
   const page = await context.newPage();
   const errors = watch(page);
+  const label = plain ? "not isolated" : "isolated";
   await page.goto(base + "?scenarios=thread&delays=0.5&autorun=1");
   await page.waitForFunction(() => document.documentElement.dataset.state === "done", null, { timeout: 60_000 }).catch(() => {});
-  const popup = context.waitForEvent("page", { timeout: 10_000 }).catch(() => null);
-  const download = page.waitForEvent("download", { timeout: 15_000 }).catch(() => null);
-  await page.click("#open-perfetto").catch(() => {});
-  const tab = await popup;
-  const file = await download;
-  const said = await page.textContent("#timeline-readout");
-  const isolated = await page.evaluate(() => self.crossOriginIsolated);
-  check("Open in Perfetto opens Perfetto's address in a new tab", !!tab && tab.url().startsWith("https://ui.perfetto.dev"), tab ? tab.url() : "no tab");
-  check("isolated, Open in Perfetto falls back to downloading the trace, and says why",
-    isolated && !!file && /cross-origin isolated/.test(said) && file.suggestedFilename().endsWith(".json"), said);
-  check("no errors around Open in Perfetto", errors.length === 0, errors.slice(0, 3).join(" | "));
+  const where = await page.evaluate(() => ({ isolated: self.crossOriginIsolated, mode: document.documentElement.dataset.mode }));
+  const events = await page.evaluate(() => JSON.parse(window.gilLab.traceJson()).traceEvents.length).catch(() => -2);
+  const popup = () => context.waitForEvent("page", { timeout: 10_000 }).catch(() => null);
+  const received = async (tab) => {
+    if (!tab) return null;
+    await tab.waitForFunction(() => !!window.__got, null, { timeout: 15_000 }).catch(() => {});
+    return tab.evaluate(() => window.__got).catch(() => null);
+  };
+  const trace = (got) => !!got && got.isBuffer && got.events === events && events > 10 && /^gil-lab: /.test(got.title) && /\.json$/.test(got.fileName);
+  let perfetto;
+  if (plain) {
+    check("the page on a header-less server with service workers blocked is not isolated", !where.isolated, JSON.stringify(where));
+    const opened = popup();
+    await page.click("#open-perfetto").catch(() => {});
+    perfetto = await opened;
+  } else {
+    check("Open in Perfetto's page is cross-origin isolated, in threads mode", where.isolated && where.mode === "threads", JSON.stringify(where));
+    const opened = popup();
+    await page.click("#open-perfetto").catch(() => {});
+    const relay = await opened;
+    check("isolated, Open in Perfetto opens the relay page of the same site", !!relay && new URL(relay.url()).pathname.endsWith("/perfetto.html"), relay ? relay.url() : "no tab");
+    if (!relay) return context.close();
+    const relayErrors = watch(relay);
+    await relay.waitForFunction(() => !document.getElementById("relay-open").disabled, null, { timeout: 15_000 }).catch(() => {});
+    const r = await relay.evaluate(() => ({ isolated: self.crossOriginIsolated, status: document.getElementById("relay-status").textContent }));
+    check("the relay is not isolated, has the trace and asks for one click", !r.isolated && /press “Open Perfetto”/.test(r.status), JSON.stringify(r));
+    const said = await page.textContent("#timeline-readout");
+    check("the isolated page says where to go on", /new tab/.test(said), said);
+    await shot(relay, "perfetto-relay");
+    await axe(relay, "Perfetto relay, light");
+    await relay.emulateMedia({ colorScheme: "dark" });
+    await shot(relay, "perfetto-relay-dark");
+    await axe(relay, "Perfetto relay, dark");
+    await relay.emulateMedia({ colorScheme: "light" });
+    const second = popup();
+    await relay.click("#relay-open").catch(() => {});
+    perfetto = await second;
+    await relay.waitForFunction(() => /in the Perfetto tab/.test(document.getElementById("relay-status").textContent), null, { timeout: 15_000 }).catch(() => {});
+    check("the relay says the trace is in the Perfetto tab", /in the Perfetto tab/.test(await relay.textContent("#relay-status")));
+    await shot(relay, "perfetto-relay-sent");
+    check("no errors on the relay page", relayErrors.length === 0, relayErrors.slice(0, 3).join(" | "));
+  }
+  check(`${label}: a tab opens at Perfetto's address`, !!perfetto && perfetto.url().startsWith("https://ui.perfetto.dev"), perfetto ? perfetto.url() : "no tab");
+  const got = await received(perfetto);
+  check(`${label}: Perfetto's stand-in gets the trace as an ArrayBuffer of Chrome trace JSON (traceEvents)`, trace(got),
+    got ? `${got.events} of ${events} events, title "${got.title}", ${got.fileName}` : "nothing received");
+  check(`no errors around Open in Perfetto (${label})`, errors.length === 0, errors.slice(0, 3).join(" | "));
   await context.close();
+}
+
+/**
+ * Firefox: the isolated page hands its trace to a real relay tab over a BroadcastChannel. (The
+ * relay's own handshake with Perfetto is checked in Chromium, where a stand-in can answer at
+ * Perfetto's address.)
+ */
+async function relayHandOver(engine, base) {
+  const tab = await engine.open(base + "?scenarios=thread&delays=0.5&autorun=1");
+  try {
+    const end = Date.now() + 60_000;
+    while (Date.now() < end && (await tab.eval(() => document.documentElement.dataset.state)) !== "done") await new Promise((r) => setTimeout(r, 250));
+    const where = await tab.eval(() => ({ isolated: self.crossOriginIsolated, mode: document.documentElement.dataset.mode }));
+    const opened = tab.popup("/perfetto.html#");
+    await tab.click("#open-perfetto");
+    const relay = await opened;
+    let r = null;
+    for (let i = 0; i < 40 && !/is here/.test(r?.status); i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      r = await relay.eval(() => ({ isolated: self.crossOriginIsolated, status: document.getElementById("relay-status").textContent, ready: !document.getElementById("relay-open").disabled }));
+    }
+    check(`${engine.name}: the isolated page (threads mode) hands its trace to the relay tab, not isolated`,
+      where.isolated && where.mode === "threads" && !r.isolated && r.ready && /is here/.test(r.status), `${JSON.stringify(where)} ${JSON.stringify(r)}`);
+  } catch (e) {
+    check(`${engine.name}: the isolated page hands its trace to the relay tab`, false, e && e.message);
+  } finally {
+    await tab.close();
+  }
 }
 
 /** Before a run, at laptop and phone widths; a short run started from the keyboard on a phone. */

@@ -1,7 +1,8 @@
 //! A small static HTTP/1.1 file server on 127.0.0.1, one thread per connection.
 //!
 //! It sends the cross-origin isolation headers that threaded wasm needs (without them the page
-//! has no SharedArrayBuffer), and `Cache-Control: no-cache` so a rebuild shows on reload.
+//! has no SharedArrayBuffer), except for the Perfetto relay page, and `Cache-Control: no-cache` so
+//! a rebuild shows on reload.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -18,6 +19,10 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest request line or header line accepted, and most headers.
 const MAX_LINE: usize = 8 * 1024;
 const MAX_HEADERS: usize = 100;
+
+/// Served without the isolation headers: the page that hands a trace to Perfetto UI
+/// (`www/perfetto.js`), which an isolated page could not talk to.
+const NOT_ISOLATED: &str = "perfetto.html";
 
 const ISOLATION_HEADERS: [(&str, &str); 3] = [
     ("Cross-Origin-Opener-Policy", "same-origin"),
@@ -111,13 +116,20 @@ impl Site {
                 Ok(None) => return Ok(()),
                 Err(_) => {
                     let response = text(400, "Bad Request", "The request could not be read.");
-                    return self.send(&mut writer, response, false, false);
+                    return self.send(&mut writer, response, false, false, self.isolation);
                 }
             };
             let response = self.respond(&request);
             println!("{} {} {}", response.status, request.method, request.target);
             let head_only = request.method == "HEAD";
-            self.send(&mut writer, response, head_only, request.keep_alive)?;
+            let isolate = self.isolation && !is_relay(&request.target);
+            self.send(
+                &mut writer,
+                response,
+                head_only,
+                request.keep_alive,
+                isolate,
+            )?;
             if !request.keep_alive {
                 return Ok(());
             }
@@ -160,6 +172,7 @@ impl Site {
         response: Response,
         head_only: bool,
         keep_alive: bool,
+        isolate: bool,
     ) -> io::Result<()> {
         let length = match &response.body {
             Body::Text(body) => body.len() as u64,
@@ -176,8 +189,10 @@ impl Site {
         }
         header("Content-Length", &length.to_string());
         header("Cache-Control", "no-cache");
-        if self.isolation {
-            for (name, value) in ISOLATION_HEADERS {
+        for (name, value) in ISOLATION_HEADERS {
+            // The relay keeps Cross-Origin-Resource-Policy: only the opener and embedder
+            // policies make a page isolated.
+            if isolate || (self.isolation && name == "Cross-Origin-Resource-Policy") {
                 header(name, value);
             }
         }
@@ -276,6 +291,11 @@ fn reason(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         _ => "",
     }
+}
+
+/// Whether a request target names the Perfetto relay page, in any directory.
+fn is_relay(target: &str) -> bool {
+    sanitize(target).is_some_and(|path| path.file_name().is_some_and(|name| name == NOT_ISOLATED))
 }
 
 /// The file path, relative to the served directory, that a request target names; `None` for
@@ -422,6 +442,7 @@ mod tests {
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         std::fs::write(dir.join("index.html"), "<p>hello</p>").unwrap();
         std::fs::write(dir.join("sub/index.html"), "sub").unwrap();
+        std::fs::write(dir.join("perfetto.html"), "relay").unwrap();
         let server = Server::bind(&dir, 0, true).unwrap();
         let port = server.port();
         thread::spawn(move || server.run());
@@ -448,6 +469,11 @@ mod tests {
         let missing = fetch(port, &format!("GET /nope.js HTTP/1.1{close}"));
         assert!(missing.starts_with("HTTP/1.1 404 Not Found\r\n"));
         assert!(missing.contains("Cross-Origin-Embedder-Policy: require-corp\r\n"));
+        let relay = fetch(port, &format!("GET /perfetto.html#ab-12 HTTP/1.1{close}"));
+        assert!(relay.starts_with("HTTP/1.1 200 OK\r\n"), "{relay}");
+        assert!(!relay.contains("Cross-Origin-Opener-Policy"), "{relay}");
+        assert!(!relay.contains("Cross-Origin-Embedder-Policy"), "{relay}");
+        assert!(relay.contains("Cross-Origin-Resource-Policy: cross-origin\r\n"));
         let escape = fetch(port, &format!("GET /../Cargo.toml HTTP/1.1{close}"));
         assert!(escape.starts_with("HTTP/1.1 400"));
         let post = fetch(port, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
