@@ -240,6 +240,9 @@ pub struct Timeline {
     pub woke_us: Option<u64>,
     /// When the controller, holding its lock again, cleared the running flag.
     pub flag_cleared_us: Option<u64>,
+    /// The run's delay, when known ([`Timeline::set_delay`]): the controller cannot wake before
+    /// half of it has passed, so a take earlier than that is not its wake-up.
+    pub delay_us: Option<u64>,
     controller: ControllerPhase,
 }
 
@@ -270,6 +273,7 @@ impl Timeline {
             go_us: 0,
             woke_us: None,
             flag_cleared_us: None,
+            delay_us: None,
             controller: ControllerPhase::default(),
         };
         if scenario.lock_mode() == LockMode::Free {
@@ -343,12 +347,25 @@ impl Timeline {
         }
     }
 
+    /// The run's delay: with it, a controller that had to answer a drop request while it was
+    /// still starting the workers (a slow start, as a browser's worker may have) and took the
+    /// lock back before its sleep is not read as waking up.
+    pub fn set_delay(&mut self, delay: std::time::Duration) {
+        self.delay_us = Some(delay.as_micros() as u64);
+    }
+
     /// Reads the controller's moments off its events: it holds the lock while it starts the
     /// workers and drops it to sleep right after the start signal; the next thing it does is
     /// wake up (a wait or a take), and its next take is when it clears the flag.
     fn follow_controller(&mut self, e: &Event) {
         use ControllerPhase::*;
+        let before_wake = self
+            .delay_us
+            .is_some_and(|d| e.t_us < self.go_us.saturating_add(d / 2));
         self.controller = match (self.controller, e.kind) {
+            // Not yet half the delay since the start: the lock taken back after a forced
+            // switch during the start, before the sleep.
+            (Sleeping, EventKind::Wait | EventKind::Take) if before_wake => Sleeping,
             (Starting, EventKind::Drop) => {
                 if self.go_us == 0 {
                     self.go_us = e.t_us.max(1);
@@ -559,6 +576,7 @@ impl Recorder {
         let out = self.log.read_since(0);
         let mut t = Timeline::uncapped(scenario);
         t.lost = out.lost;
+        t.set_delay(std::time::Duration::from_secs_f64(result.delay_s.max(0.0)));
         for e in &out.events {
             t.apply(e);
         }

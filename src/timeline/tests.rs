@@ -3,6 +3,7 @@
 use super::*;
 use crate::gil::EventKind::*;
 use crate::scenario::{Role, WorkerReport};
+use std::time::Duration;
 
 fn ev(t_us: u64, kind: EventKind, worker: WorkerId, by: WorkerId) -> Event {
     Event {
@@ -373,4 +374,34 @@ fn a_release_operation_is_drawn_as_c_code_running_with_the_lock_released() {
     let shares = t.lanes[2].shares(8_000);
     assert!((shares.runs_released_s - 0.00489).abs() < 1e-9);
     assert!(!RunsReleased.holds_lock());
+}
+
+#[test]
+fn a_forced_switch_while_starting_is_not_the_wake_up() {
+    // A slow start (seen in a browser's cooperative mode): the load asked the controller to drop
+    // before it slept; it dropped, took the lock back, and only then slept its 2 s.
+    let (c, l) = (CONTROLLER, LOAD);
+    let events = [
+        ev(0, Take, c, c),
+        ev(100, Wait, l, l),
+        ev(3_780, Request, c, l),
+        ev(8_500, Drop, c, c),
+        ev(8_500, Take, l, l),
+        ev(8_500, Wait, c, c),
+        ev(46_341, Take, c, c),
+        ev(46_361, Drop, c, c),
+        ev(2_046_361, Wait, c, c),
+        ev(2_179_960, Take, c, c),
+    ];
+    let mut t = Timeline::uncapped(Scenario::ThreadLoad);
+    t.set_delay(Duration::from_secs(2));
+    for e in &events {
+        t.apply(e);
+    }
+    assert_eq!(t.go_us, 8_500);
+    assert_eq!(t.woke_us, Some(2_046_361));
+    assert_eq!(t.flag_cleared_us, Some(2_179_960));
+    // Without the delay the first wait after a drop is all there is to go by.
+    let t = timeline(Scenario::ThreadLoad, &events);
+    assert_eq!(t.woke_us, Some(8_500));
 }

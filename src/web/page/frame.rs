@@ -38,10 +38,12 @@ impl Page {
         while self.runs.len() < shared.started() {
             let i = self.runs.len();
             let Some(log) = shared.try_log(i) else { break };
+            let mut timeline = Timeline::new(shared.runs()[i].scenario);
+            timeline.set_delay(shared.runs()[i].delay);
             self.runs.push(RunView {
                 log,
                 cursor: 0,
-                timeline: Timeline::new(shared.runs()[i].scenario),
+                timeline,
                 forgotten: false,
             });
             self.sync_run_picker();

@@ -97,6 +97,7 @@ impl Page {
             kept.now_us = old.now_us;
             kept.go_us = old.go_us;
             kept.woke_us = old.woke_us;
+            kept.delay_us = old.delay_us;
             kept.flag_cleared_us = old.flag_cleared_us;
             kept.finished = true;
             run.timeline = kept;
