@@ -144,13 +144,19 @@ function openInPerfetto(page) {
   const say = (text) => (document.getElementById("timeline-readout").textContent = text);
   const text = page.traceJson();
   if (!text) return;
-  if (self.crossOriginIsolated) return perfettoViaRelay(page, text, say);
-  const url = "https://ui.perfetto.dev";
-  const tab = window.open(url, "_blank");
+  // What Perfetto is handed: the trace's bytes, a title and a file name.
+  const trace = () => ({
+    buffer: new TextEncoder().encode(text).buffer,
+    title: `gil-lab: ${document.getElementById("timeline-title").textContent}`,
+    fileName: page.traceName(),
+  });
   const fallback = (why) => {
     page.action("download-trace");
     say(`${why} The trace was downloaded instead: open it in Perfetto with “Open trace file”.`);
   };
+  if (self.crossOriginIsolated) return perfettoViaRelay(trace, say, fallback);
+  const url = "https://ui.perfetto.dev";
+  const tab = window.open(url, "_blank");
   if (!tab) return fallback("The browser blocked the new tab.");
   say("Waiting for Perfetto to answer…");
   let tries = 0;
@@ -161,9 +167,8 @@ function openInPerfetto(page) {
   const answer = (e) => {
     if (e.origin !== url || e.data !== "PONG") return;
     stop();
-    const buffer = new TextEncoder().encode(text).buffer;
-    const title = `gil-lab: ${document.getElementById("timeline-title").textContent}`;
-    tab.postMessage({ perfetto: { buffer, title, fileName: page.traceName() } }, url, [buffer]);
+    const perfetto = trace();
+    tab.postMessage({ perfetto }, url, [perfetto.buffer]);
     say("The trace is in the Perfetto tab.");
   };
   const ping = setInterval(() => {
@@ -180,25 +185,19 @@ function openInPerfetto(page) {
  * perfetto.html, a page of this site served without the isolation headers, and hands it the
  * trace over a BroadcastChannel; that page does Perfetto's handshake (www/perfetto.js).
  */
-function perfettoViaRelay(page, text, say) {
+function perfettoViaRelay(trace, say, fallback) {
   const id = crypto.randomUUID();
   const channel = new BroadcastChannel(`gil-lab-perfetto:${id}`);
-  const fallback = (why) => {
-    channel.close();
-    page.action("download-trace");
-    say(`${why} The trace was downloaded instead: open it in Perfetto with “Open trace file”.`);
-  };
-  const late = setTimeout(() => fallback("The Perfetto tab did not answer within 10 s."), 10_000);
+  const late = setTimeout(() => (channel.close(), fallback("The Perfetto tab did not answer within 10 s.")), 10_000);
   channel.onmessage = (e) => {
     if (e.data?.type === "received") return clearTimeout(late), channel.close();
     if (e.data?.type !== "ready") return;
-    const buffer = new TextEncoder().encode(text).buffer;
-    const title = `gil-lab: ${document.getElementById("timeline-title").textContent}`;
-    channel.postMessage({ type: "trace", buffer, title, fileName: page.traceName() });
+    channel.postMessage({ type: "trace", ...trace() });
     say("The trace is in the new tab: press “Open Perfetto” there (one more click, for the pop-up).");
   };
   if (!window.open(new URL(`perfetto.html#${id}`, location.href), "_blank")) {
     clearTimeout(late);
+    channel.close();
     fallback("The browser blocked the new tab.");
   } else say("Opening a tab to pass the trace on to Perfetto…");
 }
