@@ -386,36 +386,3 @@ fn sweep_writes_one_trace_per_run_into_a_new_folder() {
     assert_eq!(v["otherData"]["scenario"], "process");
     assert_eq!(v["otherData"]["delay_s"], 0.1);
 }
-
-#[test]
-fn a_run_that_overflows_its_log_says_how_many_events_it_lost() {
-    // The short load logs the start of each 5 us operation: some 200,000 events a second, far
-    // more than a 1 s run's log keeps (65,536).
-    let dir = scratch("lost");
-    let json = dir.join("t.json");
-    let o = gil_lab(&[
-        "run",
-        "--scenario",
-        "free-thread+load",
-        "--load",
-        "short",
-        "--seconds",
-        "1",
-        "--quiet",
-        "--trace",
-        json.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let err = stderr(&o);
-    let v = check_trace_rules(&std::fs::read_to_string(&json).unwrap());
-    let lost = v["otherData"]["events_lost"].as_u64().unwrap();
-    assert!(lost > 0, "the log lost nothing: {}", v["otherData"]);
-    // The message names the run, the log's size and the number lost, on stderr only.
-    let expected = format!(
-        "note: free-thread+load at 1 s switched too often for its log of 65536 events; the \
-         {lost} earliest events are missing from its timeline"
-    );
-    assert!(err.contains(&expected), "expected '{expected}' in: {err}");
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(!out.contains("note:"), "the note belongs on stderr:\n{out}");
-}
