@@ -73,7 +73,12 @@ scenarios (and ``scale --modes interpreter``) are skipped: the script says so on
 error, records them in ``config.skipped``, runs the rest and exits 0. **The own-GIL path is
 untested here** (the machine it was written on has CPython 3.11 only); ``--interpreter-gil
 shared`` runs the same code in a legacy subinterpreter, which shares this interpreter's GIL
-(``_xxsubinterpreters`` from CPython 3.8), and that path is tested. A subinterpreter shares no
+(``_xxsubinterpreters`` from CPython 3.8), and that path is tested. It is a test of the mechanics
+and a warning, not an answer: with CPython 3.11 a legacy subinterpreter never sees the requests to
+drop the shared GIL that threads of the main interpreter make (they are kept per interpreter), so
+beside a load it starves, and code in it that never blocks (the incrementer, a load that holds
+the GIL) would keep the controller from ever stopping it; those are refused with exit status 2.
+A subinterpreter shares no
 Python object with the main interpreter: the victim and the controller share the flag, the counter
 and the start signal through a small file mapped into memory by both (``MappedBlock``), the
 victim's code is this file's worker section run as text, and the latency samples come back in a
