@@ -70,15 +70,17 @@ Subinterpreters. ``--interpreter-gil own`` (the default) uses ``concurrent.inter
 (CPython 3.14), ``_interpreters.create("isolated")`` (3.13) or
 ``_xxsubinterpreters.create(isolated=True)`` (3.12). With an older Python the interpreter
 scenarios (and ``scale --modes interpreter``) are skipped: the script says so once on standard
-error, records them in ``config.skipped``, runs the rest and exits 0. **The own-GIL path is
-untested here** (the machine it was written on has CPython 3.11 only); ``--interpreter-gil
+error, records them in ``config.skipped``, runs the rest and exits 0. ``--interpreter-gil
 shared`` runs the same code in a legacy subinterpreter, which shares this interpreter's GIL
-(``_xxsubinterpreters`` from CPython 3.8), and that path is tested. It is a test of the mechanics
-and a warning, not an answer: with CPython 3.11 a legacy subinterpreter never sees the requests to
-drop the shared GIL that threads of the main interpreter make (they are kept per interpreter), so
-beside a load it starves, and code in it that never blocks (the incrementer, a load that holds
-the GIL) would keep the controller from ever stopping it; those are refused with exit status 2.
-A subinterpreter shares no
+(``_xxsubinterpreters`` from CPython 3.8, ``_interpreters.create("legacy")`` from 3.13). It is a
+test of the mechanics and a warning, not an answer: from CPython 3.9 to 3.12 a legacy
+subinterpreter waiting for the shared GIL never gets it from a thread of the main interpreter
+(the request to drop it is kept per interpreter), so beside a load it starves; from 3.9 to 3.11
+the main interpreter cannot get it back either, so code in the subinterpreter that never blocks
+(the incrementer, a load that holds the GIL) would keep the controller from ever stopping it,
+and those set-ups are refused there with exit status 2. Tested on this machine with CPython
+3.8.18, 3.11.7, 3.12.1 and 3.13.0 (own GIL with 3.12 and 3.13); the 3.14 path
+(``concurrent.interpreters``) is untested. A subinterpreter shares no
 Python object with the main interpreter: the victim and the controller share the flag, the counter
 and the start signal through a small file mapped into memory by both (``MappedBlock``), the
 victim's code is this file's worker section run as text, and the latency samples come back in a
@@ -526,12 +528,19 @@ MIN_SECONDS, MAX_SECONDS = 0.01, 3600.0
 # that a hash is one operation that holds the GIL, like the short load's.
 MIN_RELEASE_OP_BYTES, MAX_RELEASE_OP_BYTES = 2048, 1024 * 1024 * 1024
 
-# Why a legacy subinterpreter must not run code that never drops the GIL (measured with CPython
-# 3.11.7: the main thread did not run for the whole 2 s of a busy loop in a subinterpreter).
+# Why a legacy subinterpreter must not run code that never drops the GIL, on the versions where
+# a thread of the main interpreter cannot get the shared GIL back from it (measured on this
+# machine: with 3.9.18, 3.10.13 and 3.11.7 the main thread did not run for the whole 1 s of a busy
+# loop in a subinterpreter; with 3.8.18, 3.12.1 and 3.13.0 it ran again within 0.13 s).
 SHARED_GIL_TRAP = (
     "a legacy subinterpreter does not see the requests to drop the shared GIL that threads of "
-    "another interpreter make: CPython 3.11 keeps them per interpreter"
+    "another interpreter make: CPython 3.9 to 3.11 keep them per interpreter"
 )
+
+
+def shared_gil_trap() -> bool:
+    """Whether this CPython has the trap of ``SHARED_GIL_TRAP``."""
+    return (3, 9) <= sys.version_info[:2] < (3, 12)
 START_TIMEOUT_S = 30.0  # how long workers may take to reach the start barrier
 STOP_TIMEOUT_S = 30.0  # how long the victim may take to exit once the flag is cleared
 WORKER_CODE_BEGIN = "# ==== worker code: begin ====\n"
@@ -701,8 +710,8 @@ class Subinterpreters:
 def find_subinterpreters(gil: str) -> tuple:
     """``(Subinterpreters, None)`` if this Python has the kind asked for, else ``(None, why)``.
 
-    UNTESTED HERE for ``gil == "own"``: written for CPython 3.12 to 3.14 from their documented
-    APIs, on a machine that has 3.11 only. ``shared`` (legacy subinterpreters) is tested.
+    Tested with CPython 3.8, 3.11, 3.12 and 3.13; UNTESTED with 3.14 (``concurrent.interpreters``,
+    written from its documented API).
     """
     here = f"{platform.python_implementation()} {platform.python_version()}"
     if platform.python_implementation() != "CPython":
@@ -892,7 +901,8 @@ class Run:
                 p.terminate()
                 p.join()
         for t in self.threads:
-            t.join(5.0 if self.block is not None else 1.0)
+            if t.ident is not None:  # started
+                t.join(5.0 if self.block is not None else 1.0)
 
     def close(self) -> None:
         if self.sock is not None:
@@ -1411,7 +1421,8 @@ def scale_one(ctx, opts, mode: str, workers: int) -> dict:
                 p.terminate()
                 p.join()
         for t in threads:
-            t.join(5.0 if mode == "interpreter" else 1.0)
+            if t.ident is not None:  # started
+                t.join(5.0 if mode == "interpreter" else 1.0)
         block.close()
         shutil.rmtree(tmpdir, ignore_errors=True)
     ops = sum(worker_ops)
@@ -1800,7 +1811,8 @@ def parse_args(argv=None):
             "subinterpreter through plain shared memory (a multiprocessing lock cannot cross into "
             "another interpreter); add --values raw"
         )
-    if interpreters and opts.interpreter_gil == "shared" and opts.victim == "incrementer":
+    shared = opts.interpreter_gil == "shared" and shared_gil_trap()
+    if interpreters and shared and opts.victim == "incrementer":
         p.error(f"the incrementer in '{interpreters[0]}' with --interpreter-gil shared would "
                 f"never let the controller stop it ({SHARED_GIL_TRAP}); choose --victim io, "
                 "latency or server")
@@ -1853,7 +1865,8 @@ def parse_scale_args(argv):
     )
     add_common_options(p)
     opts = p.parse_args(argv)
-    if "interpreter" in opts.modes and opts.interpreter_gil == "shared" and opts.load != "release":
+    shared = opts.interpreter_gil == "shared" and shared_gil_trap()
+    if "interpreter" in opts.modes and shared and opts.load != "release":
         p.error(f"the {opts.load} load in subinterpreters with --interpreter-gil shared would "
                 f"never let the controller stop it ({SHARED_GIL_TRAP}); use --load release, "
                 "which drops the GIL")

@@ -222,12 +222,12 @@ def load_busy(row: dict) -> float:
     return sum(shares) / len(shares)
 
 
-def skip_if_load_starved(case: unittest.TestCase, *rows: dict) -> None:
+def skip_if_load_starved(case: unittest.TestCase, *rows: dict, needed: float = 0.5) -> None:
     """Skips, loudly, a GIL bound that failed in a run where the OS left the load threads
-    without a core for most of it: the GIL's effect needs a load that runs. Returns if every
-    load ran at least half of its run, so that the bound is then checked."""
+    without a core for much of it: the GIL's effect needs a load that runs. Returns if every
+    load ran at least ``needed`` of its run, so that the bound is then checked."""
     busy = min(load_busy(row) for row in rows)
-    if busy < 0.5:
+    if busy < needed:
         why = (
             f"the load threads ran only {busy:.0%} of the run (the machine's cores are busy: "
             f"{free_cores_note()}), too little for the GIL's effect to show"
@@ -278,15 +278,14 @@ class NewArguments(unittest.TestCase):
         self.assert_refused(["--scenarios", "thread,interpreter+load"], "add --values raw")
 
     def test_a_shared_gil_subinterpreter_refuses_what_it_could_never_stop(self):
-        self.assert_refused(
-            ["--scenarios", "interpreter", "--values", "raw", "--interpreter-gil", "shared"],
-            "never let the controller stop it",
-        )
-        self.assert_refused(
-            ["--modes", "interpreter", "--interpreter-gil", "shared", "--load", "short"],
-            "use --load release",
-            scale=True,
-        )
+        sweep = ["--scenarios", "interpreter", "--values", "raw", "--interpreter-gil", "shared"]
+        scale = ["--modes", "interpreter", "--interpreter-gil", "shared", "--load", "short"]
+        if ge.shared_gil_trap():
+            self.assert_refused(sweep, "never let the controller stop it", "3.9 to 3.11")
+            self.assert_refused(scale, "use --load release", scale=True)
+        else:  # the main interpreter gets the shared GIL back: nothing to refuse
+            self.assertEqual(ge.parse_args(sweep).interpreter_gil, "shared")
+            self.assertEqual(ge.parse_scale_args(scale).load, "short")
 
     def test_scale_arguments(self):
         self.assert_refused(["--workers", "0"], "worker count 0 is out of range", scale=True)
@@ -396,14 +395,17 @@ class ServerVictim(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.report, _ = run_report(
-            "--victim", "server", "--load", "short", "--delays", "0.6",
+            "--victim", "server", "--load", "short", "--loads", "1,2", "--delays", "0.6",
             "--scenarios", "thread,thread+load,process+load", "--values", "raw",
         )
-        cls.rows = {r["scenario"]: r for r in cls.report["results"]}
+        cls.rows = {r["scenario"]: r for r in cls.report["results"] if r["loads"] == 1}
+        cls.two = {r["scenario"]: r for r in cls.report["results"] if r["loads"] == 2}
 
     def test_the_json_counts_requests(self):
         self.assertEqual(self.report["config"]["victim"], "server")
         self.assertIsNone(self.report["config"]["period_ms"])
+        self.assertEqual(self.report["config"]["loads"], [1, 2])
+        self.assertEqual(len(self.report["results"]), 6)
         for name, row in self.rows.items():
             self.assertIsNone(row["latency_ms"], name)
             self.assertEqual(row["loads"], 1, name)
@@ -414,8 +416,19 @@ class ServerVictim(unittest.TestCase):
         alone = self.rows["thread"]["rate_per_s"]
         beside = self.rows["thread+load"]["rate_per_s"]
         if beside > 0.3 * alone:
-            skip_if_load_starved(self, self.rows["thread+load"])
+            # Whenever the load thread waits for a core it does not hold the GIL, and the
+            # server runs as if alone: 0.3x needs the load running most of the run (alone on a
+            # core the short load spends 0.89 of its time in its operations, the rest in its loop).
+            skip_if_load_starved(self, self.rows["thread+load"], needed=0.75)
         self.assertLessEqual(beside, 0.3 * alone, f"{beside:,.0f} against {alone:,.0f} req/s")
+
+    def test_beside_two_load_threads_it_answers_almost_nothing(self):
+        # One of the two loads nearly always holds the GIL, even on busy cores.
+        alone = self.two["thread"]["rate_per_s"]
+        beside = self.two["thread+load"]["rate_per_s"]
+        if beside > 0.1 * alone:
+            skip_if_load_starved(self, self.two["thread+load"], needed=0.5)
+        self.assertLessEqual(beside, 0.1 * alone, f"{beside:,.0f} against {alone:,.0f} req/s")
 
     def test_with_the_load_in_another_process_it_keeps_most_of_its_rate(self):
         alone = self.rows["thread"]["rate_per_s"]
@@ -467,7 +480,12 @@ class Scale(unittest.TestCase):
     def test_threads_do_not_scale_under_one_gil(self):
         if not ge.python_info()["gil_enabled"]:
             self.skipTest("a free-threaded build: threads are not under one GIL")
-        self.assertLessEqual(self.rows[("thread", 2)]["speedup"], 1.3)
+        speedup = self.rows[("thread", 2)]["speedup"]
+        if speedup > 1.3:
+            # The 1- and the 2-worker runs come one after the other; on cores shared with other
+            # work they can get very different shares of a core.
+            skip_without_free_cores(self, 2, "comparing the 1- and 2-worker thread runs")
+        self.assertLessEqual(speedup, 1.3, f"{speedup:.2f}x; {free_cores_note()}")
 
     def test_processes_scale_with_free_cores(self):
         speedup = self.rows[("process", 2)]["speedup"]
@@ -519,12 +537,18 @@ class Subinterpreters(unittest.TestCase):
         alone, beside = report["results"]
         self.assertGreater(alone["latency_ms"]["n"], 20, alone)
         self.assertLess(alone["latency_ms"]["mean"], 5.0, alone)
-        if sys.version_info < (3, 12):
+        if (3, 9) <= sys.version_info[:2] < (3, 13):
             # The subinterpreter's requests to drop the shared GIL never reach the main
-            # interpreter's load thread: it starves until the load stops.
-            self.assertLess(beside["count"], 0.5 * alone["count"], beside)
+            # interpreter's load thread: it starves until the load stops, then answers what
+            # queued up meanwhile, each request far later than one switch interval (5 ms).
+            latency = beside["latency_ms"]
+            self.assertTrue(latency["n"] == 0 or latency["mean"] > 50.0, latency)
         else:
-            self.assertGreater(beside["latency_ms"]["mean"], 1.0, beside)
+            # One GIL for both interpreters: the victim waits as a thread beside a load does.
+            mean = beside["latency_ms"]["mean"]
+            if mean is None or mean <= 1.0:
+                skip_if_load_starved(self, beside)
+            self.assertGreater(mean, 1.0, beside)
         report, _ = run_report(
             "--victim", "server", "--delays", "0.4", "--scenarios", "interpreter", *common
         )
