@@ -144,8 +144,8 @@ Errors and stopping
 ===================
 
 Every bad argument gets one sentence and exit status 2 before anything runs; a failed run exits
-with 1. Ctrl-C (or SIGTERM) stops the run and its children, clients included, and exits with 130;
-child processes also die with the parent (Linux ``PR_SET_PDEATHSIG``). Like the stop itself,
+with 1. Ctrl-C stops the run and its children, clients included, and exits with 130 (SIGTERM
+likewise, with 143); child processes also die with the parent (Linux ``PR_SET_PDEATHSIG``). Like the stop itself,
 Ctrl-C can be late by up to one multiplication: the main thread handles the signal only once it
 holds the GIL again.
 """
