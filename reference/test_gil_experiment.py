@@ -536,6 +536,8 @@ class Subinterpreters(unittest.TestCase):
         self.assertEqual(report["config"]["interpreters"], subs.name)
         alone, beside = report["results"]
         self.assertGreater(alone["latency_ms"]["n"], 20, alone)
+        if alone["latency_ms"]["mean"] >= 5.0:  # a thread woken on busy cores waits for one
+            skip_without_free_cores(self, 1, "a subinterpreter's latency alone under 5 ms")
         self.assertLess(alone["latency_ms"]["mean"], 5.0, alone)
         if (3, 9) <= sys.version_info[:2] < (3, 13):
             # The subinterpreter's requests to drop the shared GIL never reach the main
