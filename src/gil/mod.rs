@@ -396,13 +396,16 @@ impl<'g> GilThread<'g> {
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
                     continue;
                 };
-                let waited = Instant::now() - started;
-                if waited > limit {
-                    let what = "for another thread to take the lock after its forced-switch drop";
-                    waited_too_long(p, self.id, what, waited, limit);
+                // A take signals `switch_cond`: a wait that times out was never woken, even if
+                // another thread has taken the lock by now (the wake is what is missing).
+                let rest = limit.saturating_sub(Instant::now() - started);
+                let (guard, timed_out) = wait_interval(&gil.switch_cond, &gil.state, p, rest, 1);
+                p = guard;
+                if timed_out {
+                    let what = "for another thread to take the lock after its forced-switch \
+                                drop (switch_cond never signalled)";
+                    waited_too_long(p, self.id, what, Instant::now() - started, limit);
                 }
-                let rest = limit - waited + Duration::from_millis(1);
-                p = wait_interval(&gil.switch_cond, &gil.state, p, rest, 1).0;
             }
         }
     }

@@ -52,9 +52,11 @@ pub struct Needs {
 
 /// Installs whatever `needs` asks for and is missing, printing one line per tool.
 ///
-/// The cargo builds (trunk, wasm-bindgen-cli, cargo-nextest) run at once, on threads of their
-/// own, while this thread installs the Debian and npm packages: two builds on two cores overlap
-/// each other's single-threaded stretches (the last crates, the link), and downloads overlap both.
+/// The cargo builds (trunk, wasm-bindgen-cli, cargo-nextest) run one after the other on a thread
+/// of their own, while this thread installs the Debian and npm packages: downloads overlap the
+/// builds. Two builds at once would not help on two cores, which one cargo build keeps busy (both
+/// at once took 67 minutes here against 32 one after the other, on a machine shared with other
+/// builds).
 pub fn install_missing(root: &Path, needs: Needs) -> Result<(), String> {
     if needs.lints {
         stable_components(root)?;
@@ -63,31 +65,27 @@ pub fn install_missing(root: &Path, needs: Needs) -> Result<(), String> {
         nightly(root)?;
     }
     std::thread::scope(|scope| {
-        let mut builds = Vec::new();
-        if needs.tests {
-            builds.push(scope.spawn(|| nextest(root)));
-        }
-        if needs.web {
-            // trunk 0.22 needs a newer rustc than stable has here.
-            builds.push(
-                scope.spawn(|| cargo_tool(root, "trunk", "trunk", TRUNK_VERSION, Some("nightly"))),
-            );
-            builds.push(scope.spawn(|| {
+        let builds = scope.spawn(|| {
+            if needs.web {
+                // trunk 0.22 needs a newer rustc than stable has here.
+                cargo_tool(root, "trunk", "trunk", TRUNK_VERSION, Some("nightly"))?;
                 cargo_tool(
                     root,
                     "wasm-bindgen",
                     "wasm-bindgen-cli",
                     WASM_BINDGEN_VERSION,
                     None,
-                )
-            }));
-        }
-        let packages = system_packages(root, needs);
-        let built = builds.into_iter().try_for_each(|build| {
-            build
-                .join()
-                .unwrap_or_else(|_| Err("an install thread panicked".into()))
+                )?;
+            }
+            if needs.tests {
+                nextest(root)?;
+            }
+            Ok(())
         });
+        let packages = system_packages(root, needs);
+        let built = builds
+            .join()
+            .unwrap_or_else(|_| Err("the install thread panicked".into()));
         packages.and(built)
     })
 }
