@@ -107,6 +107,64 @@ impl Gil {
     }
 }
 
+/// The environment variable that bounds how long a thread may wait for the lock, in seconds (e.g.
+/// `60`): set by `cargo xtask test` for the tests, so that a lock that never wakes a waiter fails
+/// the test with the lock's state instead of hanging it. Unset, a thread waits as long as it takes.
+pub const WAIT_LIMIT_VAR: &str = "GIL_LAB_WAIT_LIMIT_S";
+
+/// The limit set by [`WAIT_LIMIT_VAR`], read once. Only the slow paths (waiting to take the lock,
+/// waiting for a forced switch) read it, never a checkpoint. None under loom (no clock there) and
+/// in a browser (no environment).
+fn wait_limit() -> Option<Duration> {
+    #[cfg(loom)]
+    return None;
+    #[cfg(not(loom))]
+    {
+        static LIMIT: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+        *LIMIT.get_or_init(|| {
+            let value = std::env::var(WAIT_LIMIT_VAR).ok()?;
+            match value.trim().parse::<f64>() {
+                Ok(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+                _ => {
+                    eprintln!(
+                        "gil-lab: ignoring {WAIT_LIMIT_VAR}={value:?}: it must be a number of \
+                         seconds above 0; waits for the lock have no limit"
+                    );
+                    None
+                }
+            }
+        })
+    }
+}
+
+/// The watchdog's verdict: thread `id` waited `waited` (over `limit`) `what`. Panics with the
+/// lock's state, released first so that the other threads' own checks still see it unpoisoned.
+#[cold]
+#[inline(never)]
+fn waited_too_long(
+    p: MutexGuard<'_, Protocol>,
+    id: WorkerId,
+    what: &str,
+    waited: Duration,
+    limit: Duration,
+) -> ! {
+    let state = format!(
+        "holder {:?}, oldest waiter {:?}, drop_request {}, switch_number {}, next request {:?}; \
+         in full: {p:?}",
+        p.holder(),
+        p.oldest_waiter(),
+        p.drop_request(),
+        p.switch_number(),
+        p.next_request().map(|(_, by)| by),
+    );
+    drop(p);
+    panic!(
+        "thread {id} waited {:.1} s {what}, over the {:.1} s of {WAIT_LIMIT_VAR}; the lock: {state}",
+        waited.as_secs_f64(),
+        limit.as_secs_f64()
+    );
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every transition of `Protocol` completes before the mutex is released and none of them
     // panics halfway on valid ids, so a poisoned mutex still holds a consistent state.
@@ -290,15 +348,21 @@ impl<'g> GilThread<'g> {
     fn take_slow(&mut self, mut p: MutexGuard<'g, Protocol>) -> MutexGuard<'g, Protocol> {
         let gil = self.gil;
         let interval = p.interval();
+        let limit = wait_limit();
+        let started = Instant::now();
         let mut round = 0;
         loop {
             let (guard, timed_out) = wait_interval(&gil.cond, &gil.state, p, interval, round);
             round += 1;
             p = guard;
-            if p.retry(self.id, Instant::now(), timed_out) == Taken::Acquired {
+            let now = Instant::now();
+            if p.retry(self.id, now, timed_out) == Taken::Acquired {
                 return p;
             }
             gil.publish(&p);
+            if let Some(limit) = limit.filter(|&limit| now - started > limit) {
+                waited_too_long(p, self.id, "to take the lock", now - started, limit);
+            }
         }
     }
 
@@ -314,11 +378,26 @@ impl<'g> GilThread<'g> {
             gil.publish(&p);
             // Wait until another thread has really taken the lock, so this one cannot grab it
             // straight back.
+            let limit = wait_limit();
+            let started = Instant::now();
             while !p.switched_from(self.id) {
-                p = gil
-                    .switch_cond
-                    .wait(p)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let Some(limit) = limit else {
+                    p = gil
+                        .switch_cond
+                        .wait(p)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    continue;
+                };
+                // A take signals `switch_cond`: a wait that times out was never woken, even if
+                // another thread has taken the lock by now (the wake is what is missing).
+                let rest = limit.saturating_sub(Instant::now() - started);
+                let (guard, timed_out) = wait_interval(&gil.switch_cond, &gil.state, p, rest, 1);
+                p = guard;
+                if timed_out {
+                    let what = "for another thread to take the lock after its forced-switch \
+                                drop (switch_cond never signalled)";
+                    waited_too_long(p, self.id, what, Instant::now() - started, limit);
+                }
             }
         }
     }

@@ -6,14 +6,17 @@ pub const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  test [--skip-web] [--only STEP]
-      Every test of the project, in order, stopping at the first failure:
+  test [--skip-web] [--only STEP] [--require-all]
+      Every test of the project, in order, stopping at the first failure; each step under a
+      time limit (its whole process group is killed at the limit):
         install    install the tools that are missing
         fmt        cargo fmt --all -- --check
-        clippy     cargo clippy --all-targets -- -D warnings
-        test       cargo test
+        clippy     cargo clippy --workspace --all-targets -- -D warnings
+        test       cargo nextest run --workspace (gil-lab's and xtask's tests, each under a
+                   limit: .config/nextest.toml), with GIL_LAB_WAIT_LIMIT_S=60
         mutations  four deliberate mutations of the lock, the controller and the load, each in
                    a copy of the sources (target/mutations): a named test must fail under each
+        doctest    cargo test --workspace --doc
         reference  the CPython reference script's own tests (python3 -m unittest, reference/)
         loom       the loom model of the lock (tests/loom_gil.rs)
         wheel      build the wheel (maturin), install it into a fresh virtual environment and
@@ -23,6 +26,7 @@ commands:
         e2e        the browser end-to-end test (tests/e2e/run.mjs)
       --skip-web   stop after wheel (no web tools installed, no browser)
       --only STEP  run only that step
+      --require-all  fail if any step is skipped or GIL_LAB_ENGINES leaves out engines (CI)
 
   demo [--port N] [--no-isolation]
       Build the web page and serve it on http://127.0.0.1:N/ (default 8080, or the next free
@@ -43,12 +47,13 @@ commands:
       largest functions (default 40) and the code of each crate, in raw bytes.
 ";
 
-pub const TEST_STEPS: [&str; 11] = [
+pub const TEST_STEPS: [&str; 12] = [
     "install",
     "fmt",
     "clippy",
     "test",
     "mutations",
+    "doctest",
     "reference",
     "loom",
     "wheel",
@@ -64,6 +69,7 @@ pub enum Command {
     Test {
         skip_web: bool,
         only: Option<String>,
+        require_all: bool,
     },
     Demo {
         port: u16,
@@ -98,6 +104,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
     }
     let mut skip_web = false;
+    let mut require_all = false;
     let mut only = None;
     let mut port = DEFAULT_PORT;
     let mut isolation = true;
@@ -118,6 +125,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         };
         match (name.as_str(), flag) {
             ("test", "--skip-web") => skip_web = true,
+            ("test", "--require-all") => require_all = true,
             ("test", "--only") => {
                 let step = value()?;
                 if !TEST_STEPS.contains(&step.as_str()) {
@@ -151,7 +159,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
     }
     Ok(match name.as_str() {
-        "test" => Command::Test { skip_web, only },
+        "test" => Command::Test {
+            skip_web,
+            only,
+            require_all,
+        },
         "demo" => Command::Demo { port, isolation },
         "size" => Command::Size { top },
         "mutants" => Command::Mutants { files },
@@ -177,21 +189,32 @@ mod tests {
             parse_line("test"),
             Ok(Command::Test {
                 skip_web: false,
-                only: None
+                only: None,
+                require_all: false,
             })
         );
         assert_eq!(
             parse_line("test --skip-web --only clippy"),
             Ok(Command::Test {
                 skip_web: true,
-                only: Some("clippy".into())
+                only: Some("clippy".into()),
+                require_all: false,
             })
         );
         assert_eq!(
             parse_line("test --only=e2e"),
             Ok(Command::Test {
                 skip_web: false,
-                only: Some("e2e".into())
+                only: Some("e2e".into()),
+                require_all: false,
+            })
+        );
+        assert_eq!(
+            parse_line("test --require-all"),
+            Ok(Command::Test {
+                skip_web: false,
+                only: None,
+                require_all: true,
             })
         );
         assert!(parse_line("test --only lint").is_err());

@@ -7,6 +7,12 @@
 use crate::cmd::Cmd;
 use std::fs;
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The limit of one `cargo install` of a tool (trunk took 12m29s as a release build here).
+const INSTALL_LIMIT: Duration = Duration::from_secs(30 * 60);
+/// The limit of one apt-get, npm or rustup command (downloads included).
+const DOWNLOAD_LIMIT: Duration = Duration::from_secs(15 * 60);
 
 pub const TRUNK_VERSION: &str = "0.22.1";
 pub const WASM_BINDGEN_VERSION: &str = "0.2.129";
@@ -32,6 +38,9 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub struct Needs {
     /// rustfmt and clippy on stable.
     pub lints: bool,
+    /// What the native tests need: cargo-nextest (the runner), and Python 3 with its venv module
+    /// (the CPython reference of the tests, and the `wheel` step's environments).
+    pub tests: bool,
     /// The web build: nightly with rust-src and the wasm target, trunk, wasm-bindgen-cli.
     pub web: bool,
     /// Chromium and chromedriver (the tests in a browser), Firefox, and WebKit's driver with a
@@ -42,22 +51,50 @@ pub struct Needs {
 }
 
 /// Installs whatever `needs` asks for and is missing, printing one line per tool.
+///
+/// The cargo builds (trunk, wasm-bindgen-cli, cargo-nextest) run one after the other on a thread
+/// of their own, while this thread installs the Debian and npm packages: downloads overlap the
+/// builds. Two builds at once would not help on two cores, which one cargo build keeps busy (both
+/// at once took 67 minutes here against 32 one after the other, on a machine shared with other
+/// builds).
 pub fn install_missing(root: &Path, needs: Needs) -> Result<(), String> {
-    let mut apt = Apt::default();
     if needs.lints {
         stable_components(root)?;
     }
     if needs.web {
         nightly(root)?;
-        // trunk 0.22 needs a newer rustc than stable has here.
-        cargo_tool(root, "trunk", "trunk", TRUNK_VERSION, Some("nightly"))?;
-        cargo_tool(
-            root,
-            "wasm-bindgen",
-            "wasm-bindgen-cli",
-            WASM_BINDGEN_VERSION,
-            None,
-        )?;
+    }
+    std::thread::scope(|scope| {
+        let builds = scope.spawn(|| {
+            if needs.web {
+                // trunk 0.22 needs a newer rustc than stable has here.
+                cargo_tool(root, "trunk", "trunk", TRUNK_VERSION, Some("nightly"))?;
+                cargo_tool(
+                    root,
+                    "wasm-bindgen",
+                    "wasm-bindgen-cli",
+                    WASM_BINDGEN_VERSION,
+                    None,
+                )?;
+            }
+            if needs.tests {
+                nextest(root)?;
+            }
+            Ok(())
+        });
+        let packages = system_packages(root, needs);
+        let built = builds
+            .join()
+            .unwrap_or_else(|_| Err("the install thread panicked".into()));
+        packages.and(built)
+    })
+}
+
+/// The Debian and npm packages `needs` asks for.
+fn system_packages(root: &Path, needs: Needs) -> Result<(), String> {
+    let mut apt = Apt::default();
+    if needs.tests {
+        python(root, &mut apt)?;
     }
     if needs.browser {
         let (present, missing): (Vec<_>, Vec<_>) = BROWSERS
@@ -83,6 +120,47 @@ pub fn install_missing(root: &Path, needs: Needs) -> Result<(), String> {
         npm_packages(root)?;
     }
     Ok(())
+}
+
+/// cargo-nextest, any version (the `test` step's runner), unless `cargo nextest` already runs.
+fn nextest(root: &Path) -> Result<(), String> {
+    let version = || Cmd::cargo(&["nextest", "--version"]).probe(root);
+    if let Some(found) = version() {
+        let found = found.lines().next().unwrap_or_default().to_string();
+        println!("    {found}: present");
+        return Ok(());
+    }
+    // A debug build, as for the web tools: the tests' time is spent in the tests.
+    let install = Cmd::cargo(&["install", "--debug", "--locked", "cargo-nextest"])
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .limit(INSTALL_LIMIT);
+    println!("    installing cargo-nextest (not installed; this can take minutes): {install}");
+    let started = Instant::now();
+    install.run(root)?;
+    println!(
+        "    installed cargo-nextest in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    version()
+        .map(drop)
+        .ok_or_else(|| "`cargo nextest --version` fails after installing cargo-nextest; is ~/.cargo/bin on PATH?".into())
+}
+
+/// Python 3 with its venv module and pip (Debian splits them into python3-venv).
+fn python(root: &Path, apt: &mut Apt) -> Result<(), String> {
+    let probe = Cmd::new("python3").args(&[
+        "-c",
+        "import venv, ensurepip; import sys; print(sys.version.split()[0])",
+    ]);
+    if let Some(version) = probe.probe(root) {
+        println!("    python3 {} with venv: present", version.trim());
+        return Ok(());
+    }
+    apt.install(root, &["python3", "python3-venv"])?;
+    probe
+        .probe(root)
+        .map(drop)
+        .ok_or_else(|| "python3 still has no venv module after installing python3-venv".into())
 }
 
 fn stable_components(root: &Path) -> Result<(), String> {
@@ -163,17 +241,22 @@ fn cargo_tool(
     // A debug build of a build tool: it compiles in a third of the time of a release build
     // (trunk: about 5 minutes instead of 12 here) and builds the page as fast, since the time
     // goes into rustc and wasm-bindgen's own work. An installed release build is kept.
-    let install = install.args(&[
-        "install",
-        "--debug",
-        "--locked",
-        krate,
-        "--version",
-        version,
-    ]);
+    // Without debug info (CARGO_PROFILE_DEV_DEBUG=0): less to write and link, and a build tool's
+    // backtraces need no line numbers.
+    let install = install
+        .args(&[
+            "install",
+            "--debug",
+            "--locked",
+            krate,
+            "--version",
+            version,
+        ])
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .limit(INSTALL_LIMIT);
     let was = found.map_or_else(|| "not installed".to_string(), |v| format!("found {v}"));
     println!("    installing {krate} {version} ({was}; this can take minutes): {install}");
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     install.run(root)?;
     println!(
         "    installed {krate} {version} in {:.0} s",
@@ -204,7 +287,8 @@ fn npm_packages(root: &Path) -> Result<(), String> {
     }
     let npm = Cmd::new("npm")
         .args(&[command, "--no-audit", "--no-fund"])
-        .in_dir("tests/e2e");
+        .in_dir("tests/e2e")
+        .limit(DOWNLOAD_LIMIT);
     println!("    installing the npm packages of tests/e2e: {npm}");
     npm.run(root)
 }
@@ -231,7 +315,8 @@ impl Apt {
         let install = Cmd::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(&["install", "-y"])
-            .args(packages);
+            .args(packages)
+            .limit(DOWNLOAD_LIMIT);
         let uid = Cmd::new("id").args(&["-u"]).probe(root);
         if uid.as_deref().map(str::trim) != Some("0") {
             return Err(format!(
@@ -241,7 +326,10 @@ impl Apt {
         }
         println!("    installing {}: {install}", packages.join(", "));
         if !self.updated {
-            Cmd::new("apt-get").args(&["update"]).run(root)?;
+            Cmd::new("apt-get")
+                .args(&["update"])
+                .limit(DOWNLOAD_LIMIT)
+                .run(root)?;
             self.updated = true;
         }
         install.run(root)
@@ -249,7 +337,7 @@ impl Apt {
 }
 
 fn rustup(args: &[&str]) -> Cmd {
-    Cmd::new("rustup").args(args)
+    Cmd::new("rustup").args(args).limit(DOWNLOAD_LIMIT)
 }
 
 /// Whether `rustup component list --installed` output holds `component`. Lines name components

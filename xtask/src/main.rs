@@ -33,7 +33,11 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     match cli::parse(std::env::args().skip(1))? {
-        Command::Test { skip_web, only } => tasks::test(skip_web, only.as_deref()),
+        Command::Test {
+            skip_web,
+            only,
+            require_all,
+        } => tasks::test(skip_web, only.as_deref(), require_all),
         Command::Demo { port, isolation } => tasks::demo(port, isolation),
         Command::Serve {
             dir,

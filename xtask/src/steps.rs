@@ -64,7 +64,7 @@ impl Runner {
 
     /// Records a step that does not apply, with the reason.
     pub fn skip(&mut self, name: &str, reason: &str) {
-        println!("==> {name}: skipped ({reason})");
+        println!("==> {name}: SKIPPED ({reason}): its tests did not run");
         self.steps
             .push((name.to_string(), Outcome::Skip(reason.to_string())));
     }
@@ -74,7 +74,7 @@ impl Runner {
         self.steps.push((name.to_string(), Outcome::NotRun));
     }
 
-    /// Prints one row per step, then `N passed, M failed`.
+    /// Prints one row per step, then `N passed, M failed, K skipped`.
     pub fn print_summary(&self) {
         let width = self.steps.iter().map(|(n, _)| n.len()).fold(4, usize::max);
         println!();
@@ -98,7 +98,18 @@ impl Runner {
                 })
                 .count()
         };
-        println!("{} passed, {} failed", count(true), count(false));
+        let skipped: Vec<&str> = self
+            .steps
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Skip(_)))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        print!("{} passed, {} failed", count(true), count(false));
+        if skipped.is_empty() {
+            println!();
+        } else {
+            println!(", {} SKIPPED: {}", skipped.len(), skipped.join(", "));
+        }
     }
 }
 

@@ -7,6 +7,21 @@ use crate::serve::Server;
 use crate::steps::Runner;
 use crate::wheel;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The environment variable with which tests/e2e runs only some browser engines.
+const ENGINES_VAR: &str = "GIL_LAB_ENGINES";
+
+/// How long a thread of a test may wait for the emulated lock before it panics with the lock's
+/// state (`GIL_LAB_WAIT_LIMIT_S`, read by src/gil/mod.rs): far above any wait of a working lock
+/// (a switch interval is at most 1 s), far below nextest's limit per test (.config/nextest.toml).
+const TEST_WAIT_LIMIT_S: &str = "60";
+/// Its name, as src/gil/mod.rs spells it (a test keeps the two equal).
+const WAIT_LIMIT_VAR: &str = "GIL_LAB_WAIT_LIMIT_S";
+
+fn minutes(m: u64) -> Duration {
+    Duration::from_secs(m * 60)
+}
 
 /// The workspace root: the parent of xtask's own directory.
 pub(crate) fn workspace_root() -> PathBuf {
@@ -100,6 +115,7 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
     let web = project.has_web_part() && !skip_web;
     let needs = Needs {
         lints: true,
+        tests: true,
         web,
         browser: web,
         e2e: project.has("tests/e2e/package.json") && !skip_web,
@@ -107,7 +123,16 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
     let loom = Cmd::cargo(&["test", "--release", "--test", "loom_gil"])
         .env("RUSTFLAGS", "--cfg loom")
         .env("CARGO_TARGET_DIR", "target/loom")
-        .env("LOOM_MAX_PREEMPTIONS", "3");
+        .env("LOOM_MAX_PREEMPTIONS", "3")
+        .limit(minutes(30));
+    // Every test of the workspace (gil-lab's and xtask's own), each under nextest's limit per test.
+    let nextest = Cmd::cargo(&["nextest", "run", "--workspace", "--profile", "xtask"])
+        .env(WAIT_LIMIT_VAR, TEST_WAIT_LIMIT_S)
+        .limit(minutes(30));
+    // nextest does not run doc tests.
+    let doctest = Cmd::cargo(&["test", "--workspace", "--doc"])
+        .env(WAIT_LIMIT_VAR, TEST_WAIT_LIMIT_S)
+        .limit(minutes(15));
     let wasm_test = Cmd::cargo(&[
         "test",
         "--target",
@@ -118,34 +143,50 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
     let wasm_test = on_nightly_with_build_std(wasm_test)
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
-        .env("CARGO_TARGET_DIR", "target/wasm-test");
+        .env("CARGO_TARGET_DIR", "target/wasm-test")
+        .limit(minutes(30));
     let e2e = Cmd::new("node")
         .args(&["tests/e2e/run.mjs"])
         .env("GIL_LAB_DIST", project.dist().to_string_lossy())
         .env("CHROMIUM", CHROMIUM)
         .env("FIREFOX", FIREFOX)
         .env("WEBKIT_DRIVER", WEBKIT_DRIVER)
-        .env("MINIBROWSER", MINIBROWSER);
+        .env("MINIBROWSER", MINIBROWSER)
+        .limit(minutes(30));
     let steps = vec![
         Step {
             name: "install",
             skip: None,
             action: Action::Install(needs),
         },
-        Step::run("fmt", Cmd::cargo(&["fmt", "--all", "--", "--check"])),
+        Step::run(
+            "fmt",
+            Cmd::cargo(&["fmt", "--all", "--", "--check"]).limit(minutes(5)),
+        ),
         Step::run(
             "clippy",
-            Cmd::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
+            Cmd::cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .limit(minutes(30)),
         ),
-        Step::run("test", Cmd::cargo(&["test"])),
+        Step::run("test", nextest),
         Step {
             name: "mutations",
             skip: None,
             action: Action::Mutations,
         },
+        Step::run("doctest", doctest),
         Step::run(
             "reference",
-            Cmd::new("python3").args(&["-m", "unittest", "discover", "-s", "reference"]),
+            Cmd::new("python3")
+                .args(&["-m", "unittest", "discover", "-s", "reference"])
+                .limit(minutes(10)),
         )
         .if_exists(project, "reference/test_gil_experiment.py"),
         Step::run("loom", loom).if_exists(project, "tests/loom_gil.rs"),
@@ -155,7 +196,7 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
             action: Action::Wheel,
         }
         .if_exists(project, "pyproject.toml"),
-        Step::run("web-build", trunk_build())
+        Step::run("web-build", trunk_build().limit(minutes(20)))
             .web(skip_web)
             .if_exists(project, "index.html"),
         Step::run("wasm-test", wasm_test)
@@ -170,10 +211,25 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
 }
 
 /// `cargo xtask test`: every step in order, stopping at the first failure, then a summary.
-pub fn test(skip_web: bool, only: Option<&str>) -> Result<(), String> {
+/// With `require_all` (CI), a step or an engine left out is a failure, not a note.
+pub fn test(skip_web: bool, only: Option<&str>, require_all: bool) -> Result<(), String> {
     let project = Project {
         root: workspace_root(),
     };
+    let engines = std::env::var(ENGINES_VAR).ok();
+    if require_all {
+        if let Some(left_out) = left_out(skip_web, only, engines.as_deref()) {
+            return Err(format!(
+                "--require-all runs every step on every engine, but {left_out}"
+            ));
+        }
+    }
+    if let Some(engines) = &engines {
+        println!(
+            "!!! {ENGINES_VAR}={engines}: the e2e test runs these browser engines only, \
+             not all three"
+        );
+    }
     let mut runner = Runner::new(|name| format!("cargo xtask test --only {name}"));
     let mut result = Ok(());
     for step in test_steps(&project, skip_web) {
@@ -182,6 +238,12 @@ pub fn test(skip_web: bool, only: Option<&str>) -> Result<(), String> {
         }
         if let Some(reason) = &step.skip {
             runner.skip(step.name, reason);
+            if require_all && result.is_ok() {
+                result = Err(format!(
+                    "--require-all runs every step, but `{}` was skipped ({reason})",
+                    step.name
+                ));
+            }
             continue;
         }
         if result.is_err() {
@@ -207,7 +269,21 @@ pub fn test(skip_web: bool, only: Option<&str>) -> Result<(), String> {
         };
     }
     runner.print_summary();
+    if let Some(engines) = &engines {
+        println!("!!! {ENGINES_VAR}={engines}: the e2e test left out the other engines");
+    }
     result
+}
+
+/// What a run with these options leaves out, if anything.
+fn left_out(skip_web: bool, only: Option<&str>, engines: Option<&str>) -> Option<String> {
+    if skip_web {
+        Some("--skip-web leaves out the web steps".into())
+    } else if let Some(only) = only {
+        Some(format!("--only {only} leaves out the other steps"))
+    } else {
+        engines.map(|engines| format!("{ENGINES_VAR}={engines} leaves out engines; unset it"))
+    }
 }
 
 /// `cargo xtask demo`: build the web page and serve it, or, before there is a web page, run a
@@ -268,6 +344,37 @@ mod tests {
         };
         let names: Vec<&str> = test_steps(&project, false).iter().map(|s| s.name).collect();
         assert_eq!(names, TEST_STEPS);
+    }
+
+    #[test]
+    fn require_all_refuses_whatever_leaves_something_out() {
+        assert_eq!(left_out(false, None, None), None);
+        for (skip_web, only, engines, says) in [
+            (true, None, None, "--skip-web"),
+            (false, Some("fmt"), None, "--only fmt"),
+            (false, None, Some("chromium"), "GIL_LAB_ENGINES=chromium"),
+        ] {
+            let why = left_out(skip_web, only, engines).expect("something is left out");
+            assert!(why.contains(says), "{why}");
+        }
+        let refused = test(false, Some("fmt"), true).unwrap_err();
+        assert!(refused.contains("--require-all"), "{refused}");
+    }
+
+    #[test]
+    fn the_tests_run_with_a_wait_limit_on_the_lock() {
+        let project = Project {
+            root: workspace_root(),
+        };
+        for step in test_steps(&project, false) {
+            if let ("test" | "doctest", Action::Run(cmd)) = (step.name, &step.action) {
+                let line = cmd.to_string();
+                assert!(line.contains("GIL_LAB_WAIT_LIMIT_S=60"), "{line}");
+            }
+        }
+        // The name src/gil/mod.rs reads.
+        let gil = std::fs::read_to_string(workspace_root().join("src/gil/mod.rs")).unwrap();
+        assert!(gil.contains(&format!("WAIT_LIMIT_VAR: &str = \"{WAIT_LIMIT_VAR}\"")));
     }
 
     #[test]

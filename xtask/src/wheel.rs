@@ -1,20 +1,24 @@
-//! The `wheel` step: gil-lab installed the way Python developers install tools, and used from
-//! there.
+//! The `wheel` step: gil-lab installed the ways its README tells users to, and used from there.
 //!
-//! Builds the wheel with maturin (`pyproject.toml`), installs it into a fresh virtual environment
-//! in a temporary directory, runs `<venv>/bin/gil-lab sweep` from that `bin/` and checks its JSON,
-//! then checks that `--reference python` picks that environment's interpreter. maturin lives in a
-//! virtual environment of its own under `target/`, made on first use; Python itself, and Debian's
-//! venv module, are installed with apt when missing.
+//! `pip install .` as a user runs it: in a fresh virtual environment in a temporary directory,
+//! from PyPI (pip fetches the build backend of `pyproject.toml`, maturin, into an isolated build
+//! environment, and maturin runs cargo in the project's target/, so only what changed is rebuilt).
+//! Then runs `<venv>/bin/gil-lab sweep` from that `bin/` and checks its JSON, and checks that
+//! `--reference python` picks that environment's interpreter. Last, `cargo install --path .` into a
+//! temporary root, and its `gil-lab --version`. Python itself, and Debian's venv module, are
+//! installed with apt when missing.
 
 use crate::cmd::Cmd;
 use crate::install::Apt;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// maturin versions that build the wheel; the same range as `[build-system] requires` in
-/// pyproject.toml (a test keeps the two equal).
-pub const MATURIN: &str = "maturin>=1.5,<2";
+/// The limit of each of the two installs: a release build with LTO (3 minutes on two quiet
+/// cores), and pip's download of maturin.
+const INSTALL_LIMIT: Duration = Duration::from_secs(20 * 60);
+/// The limit of each run of the installed gil-lab (a sweep of 1 s per scenario).
+const RUN_LIMIT: Duration = Duration::from_secs(5 * 60);
 
 /// The interpreters tried, in order: whatever `python3` is on PATH (a pyenv shim, a Homebrew or
 /// a distribution Python), then Debian's own.
@@ -60,38 +64,30 @@ print(f"    --reference python ran {used}")
 pub fn check(root: &Path) -> Result<(), String> {
     let mut apt = Apt::default();
     let python = base_python(root, &mut apt)?;
-    let maturin = maturin(root, &python, &mut apt)?;
 
     let scratch = Scratch::new()?;
-    let wheels = scratch.0.join("wheels");
-    // The project's own target/ (maturin's default, as for cargo): only what changed is rebuilt.
-    let build = Cmd::new(&path_str(&maturin))
-        .args(&["build", "--release", "--out"])
-        .args(&[&path_str(&wheels)]);
-    println!("    $ {build}");
-    build.run(root)?;
-    let wheel = the_wheel(&wheels)?;
-
     let venv = scratch.0.join("venv");
     let bin = venv.join("bin");
     make_venv(root, &python, &venv, &mut apt)?;
     let venv_python = bin.join("python3");
-    let pip = Cmd::new(&path_str(&venv_python)).args(&[
-        "-m",
-        "pip",
-        "install",
-        "--no-index",
-        "--disable-pip-version-check",
-        "--quiet",
-        &path_str(&wheel),
-    ]);
+    let pip = Cmd::new(&path_str(&venv_python))
+        .args(&[
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+        ])
+        .args(&[&path_str(root)])
+        .limit(INSTALL_LIMIT);
     println!("    $ {pip}");
-    pip.run(root)?;
+    timed(|| pip.run(root))?;
 
     // From the environment's bin/, without activating it: the way a pipx user runs it.
     let gil_lab = bin.join("gil-lab");
     let sweep = Cmd::new(&path_str(&gil_lab))
-        .args(&["sweep", "--delays", "1", "--format", "json", "--quiet"]);
+        .args(&["sweep", "--delays", "1", "--format", "json", "--quiet"])
+        .limit(RUN_LIMIT);
     println!("    $ (cd {} && {sweep})", bin.display());
     let json = sweep.piped(&bin, None)?;
     python_check(root, &venv_python, CHECK_SWEEP, &[], &json)?;
@@ -100,7 +96,8 @@ pub fn check(root: &Path) -> Result<(), String> {
     // another one): only where gil-lab itself lives can lead it to this environment's Python.
     let reference = Cmd::new(&path_str(&gil_lab))
         .args(&["sweep", "--delays", "0", "--scenarios", "thread"])
-        .args(&["--reference", "python", "--format", "json", "--quiet"]);
+        .args(&["--reference", "python", "--format", "json", "--quiet"])
+        .limit(RUN_LIMIT);
     println!("    $ (cd {} && {reference})", bin.display());
     let json = reference.piped(&bin, None)?;
     python_check(
@@ -109,7 +106,51 @@ pub fn check(root: &Path) -> Result<(), String> {
         CHECK_REFERENCE,
         &[&path_str(&venv_python)],
         &json,
-    )
+    )?;
+
+    // `cargo install --path .`, the README's other way, into a root of its own (not ~/.cargo).
+    let cargo_root = scratch.0.join("cargo");
+    let install = Cmd::cargo(&["install", "--locked", "--path", "."])
+        .args(&["--root", &path_str(&cargo_root)])
+        .limit(INSTALL_LIMIT);
+    println!("    $ {install}");
+    timed(|| install.run(root))?;
+    let version = Cmd::new(&path_str(&cargo_root.join("bin/gil-lab")))
+        .args(&["--version"])
+        .limit(RUN_LIMIT);
+    let said = version.piped(root, None)?;
+    let expected = format!("gil-lab {}", package_version(root)?);
+    if said.trim() != expected {
+        return Err(format!(
+            "`{version}` says {:?}, not {expected:?}",
+            said.trim()
+        ));
+    }
+    println!("    {version}: {}", said.trim());
+    Ok(())
+}
+
+/// The `version` of Cargo.toml's `[package]`, its first `version = "..."` line.
+fn package_version(root: &Path) -> Result<String, String> {
+    let manifest = root.join("Cargo.toml");
+    let text = fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_string)
+        .ok_or_else(|| format!("no `version = \"...\"` line in {}", manifest.display()))
+}
+
+/// Runs `install` and says how long it took.
+fn timed(install: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    install()?;
+    println!(
+        "    installed in {}",
+        crate::steps::format_duration(started.elapsed())
+    );
+    Ok(())
 }
 
 /// A CPython 3.8 or later to make virtual environments with; Debian's, installed with apt, when
@@ -144,7 +185,9 @@ fn base_python(root: &Path, apt: &mut Apt) -> Result<String, String> {
 /// `python -m venv DIR`. Debian splits the venv module's pip (ensurepip) into python3-venv;
 /// without it venv fails, so it is installed and venv tried again.
 fn make_venv(root: &Path, python: &str, dir: &Path, apt: &mut Apt) -> Result<(), String> {
-    let venv = Cmd::new(python).args(&["-m", "venv", "--clear", &path_str(dir)]);
+    let venv = Cmd::new(python)
+        .args(&["-m", "venv", "--clear", &path_str(dir)])
+        .limit(RUN_LIMIT);
     println!("    $ {venv}");
     let has_ensurepip = Cmd::new(python)
         .args(&["-c", "import venv, ensurepip"])
@@ -155,57 +198,6 @@ fn make_venv(root: &Path, python: &str, dir: &Path, apt: &mut Apt) -> Result<(),
         apt.install(root, &["python3-venv"])?;
     }
     venv.run(root)
-}
-
-/// maturin in its own virtual environment under target/, installed from PyPI on first use (and
-/// again if that environment broke, e.g. its base Python was removed).
-fn maturin(root: &Path, python: &str, apt: &mut Apt) -> Result<PathBuf, String> {
-    let venv = root.join("target/xtask-wheel/maturin-venv");
-    let maturin = venv.join("bin/maturin");
-    let version = || {
-        Cmd::new(&path_str(&maturin))
-            .args(&["--version"])
-            .probe(root)
-    };
-    if let Some(found) = version() {
-        println!("    {} (target/xtask-wheel): present", found.trim());
-        return Ok(maturin);
-    }
-    println!("    installing {MATURIN} from PyPI into {}", venv.display());
-    make_venv(root, python, &venv, apt)?;
-    let pip = Cmd::new(&path_str(&venv.join("bin/python3"))).args(&[
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--quiet",
-        MATURIN,
-    ]);
-    println!("    $ {pip}");
-    pip.run(root)?;
-    version()
-        .map(|_| maturin.clone())
-        .ok_or_else(|| format!("{} does not run after installing it", maturin.display()))
-}
-
-/// The one wheel maturin wrote into `dir`.
-fn the_wheel(dir: &Path) -> Result<PathBuf, String> {
-    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let wheels: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
-        .collect();
-    match wheels.as_slice() {
-        [wheel] => {
-            println!("    built {}", wheel.display());
-            Ok(wheel.clone())
-        }
-        _ => Err(format!(
-            "expected one wheel in {}, found {}",
-            dir.display(),
-            wheels.len()
-        )),
-    }
 }
 
 /// Runs `script` with `python`, the JSON on its standard input; its assertion message on failure.
@@ -250,14 +242,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn maturin_is_the_version_pyproject_builds_with() {
+    fn the_package_version_is_read_from_cargo_toml() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let pyproject = fs::read_to_string(root.join("pyproject.toml")).unwrap();
-        assert!(
-            pyproject.contains(&format!("requires = [\"{MATURIN}\"]")),
-            "pyproject.toml's [build-system] requires differs from {MATURIN}"
-        );
-        assert!(pyproject.contains("bindings = \"bin\""));
+        let version = package_version(&root).unwrap();
+        assert!(version.split('.').count() == 3, "{version}");
+        assert!(package_version(Path::new("/nonexistent")).is_err());
     }
 
     #[test]
