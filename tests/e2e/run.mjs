@@ -394,7 +394,7 @@ async function contractChecks(browser, base, shotPrefix, check) {
   });
   const last = by["process+load"];
   check("the timeline canvas shows the last run whole, with its lanes painted",
-    !!last && timeline.end >= 0.9 * last.elapsed && timeline.end <= last.elapsed + 1 && timeline.colours >= 4,
+    !!last && timeline.end >= 0.9 * last.elapsed && timeline.end <= last.elapsed + last.stopLag + 1 && timeline.colours >= 4,
     `view ends at ${timeline.end} s for a run of ${last ? last.elapsed.toFixed(3) : "-"} s, ${timeline.colours} colours`);
   check("the seed's table and chart are filled", await page.evaluate(() =>
     document.querySelectorAll("#seed-table tbody td.num:not(.pending)").length === 4 &&
