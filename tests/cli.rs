@@ -4,7 +4,7 @@ mod common;
 
 use common::{gil_lab, stderr};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -298,8 +298,20 @@ fn run_prints_the_lock_statistics() {
             w[1]["bits"].as_u64().unwrap(),
         );
         assert!(b == 2 * a || b == 2 * a - 1, "{a} then {b}");
-        assert!(w[1]["seconds"].as_f64().unwrap() >= 0.0);
     }
+    // Each operation's own time, not a running total or a constant: every one took some time;
+    // those before the last (which may end after the stop) together no longer than the run; the
+    // last (thousands of bits or more) far longer than the first (a few).
+    let seconds: Vec<f64> = ops.iter().map(|o| o["seconds"].as_f64().unwrap()).collect();
+    assert!(seconds.iter().all(|&s| s > 0.0), "{seconds:?}");
+    let before_last: f64 = seconds[..seconds.len() - 1].iter().sum();
+    let run_s = json["elapsed_s"].as_f64().unwrap() + json["stop_lag_s"].as_f64().unwrap();
+    assert!(
+        before_last <= run_s,
+        "operations took {before_last} s in a {run_s} s run: {seconds:?}"
+    );
+    let (first, last) = (seconds[0], seconds[seconds.len() - 1]);
+    assert!(last > 100.0 * first, "first step {first} s, last {last} s");
 }
 
 /// The pid of `parent`'s first child, waiting up to 10 s for it to appear.
@@ -402,25 +414,367 @@ fn an_interrupted_parent_leaves_no_child_behind() {
     }
 }
 
-#[test]
-fn no_shared_memory_files_are_left() {
-    let before = shm_entries();
-    let o = gil_lab(&[
-        "run",
-        "--scenario",
-        "process",
-        "--seconds",
-        "0.1",
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(shm_entries(), before);
+/// The inode of the `gil-lab-shared` memfd that `pid` has mapped, if any (from its maps: the
+/// fifth field is the inode, the sixth the name).
+fn shared_memfd(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.contains("/memfd:gil-lab-shared"))
+        .and_then(|l| l.split_whitespace().nth(4).map(str::to_string))
 }
 
-fn shm_entries() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new("/dev/shm"))
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
+#[test]
+fn parent_and_child_share_an_anonymous_memfd_and_nothing_named() {
+    // A memfd has no name in any file system, so a killed run can leave nothing behind: no
+    // /dev/shm entry (as shm_open would), no temporary file. Both processes map the same one.
+    let mut parent = Command::new(env!("CARGO_BIN_EXE_gil-lab"))
+        .args(["run", "--scenario", "process", "--seconds", "30", "--quiet"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child = child_of(parent.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mine, its) = loop {
+        if let (Some(a), Some(b)) = (shared_memfd(parent.id()), shared_memfd(child)) {
+            break (a, b);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no gil-lab-shared memfd mapped by parent and child"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let open_files: Vec<String> = std::fs::read_dir(format!("/proc/{child}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    assert_eq!(mine, its, "parent and child map different memfds");
+    assert_ne!(mine, "0", "an anonymous mapping, not a memfd");
+    assert!(
+        !open_files
+            .iter()
+            .any(|p| p.starts_with("/dev/shm") || p.starts_with("/tmp")),
+        "the child holds a named file: {open_files:?}"
+    );
+    assert!(wait_gone(child), "child {child} outlived its killed parent");
+}
+
+#[test]
+fn without_quiet_the_verdict_goes_to_stderr_and_stdout_stays_a_clean_table() {
+    let o = gil_lab(&[
+        "sweep",
+        "--delays",
+        "0.3",
+        "--scenarios",
+        "thread,thread+load",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout.clone()).unwrap();
+    let err = stderr(&o);
+    // stdout: the header, one row with the header's columns, a blank line and the stop lags;
+    // nothing else.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "stdout:\n{out}");
+    assert!(lines[0].starts_with("delay_s"), "{out}");
+    let columns = lines[0].split_whitespace().count();
+    assert_eq!(lines[1].split_whitespace().count(), columns, "{out}");
+    assert!(lines[1].trim_start().starts_with("0.3 "), "{out}");
+    assert_eq!(lines[2], "", "{out}");
+    assert!(lines[3].starts_with("stop lag (max): thread "), "{out}");
+    assert!(
+        !out.contains("verdict"),
+        "the verdict leaked into stdout:\n{out}"
+    );
+    assert!(!out.contains('\x1b'), "terminal codes in stdout:\n{out:?}");
+    // stderr: the verdict, naming the starved thread.
+    let verdict = err
+        .split_once("verdict:")
+        .unwrap_or_else(|| panic!("no verdict on stderr:\n{err}"))
+        .1;
+    assert!(verdict.contains("thread"), "{err}");
+    assert!(verdict.lines().filter(|l| !l.trim().is_empty()).count() >= 1);
+    // The same run with --quiet prints no verdict, and the same stdout shape.
+    let q = gil_lab(&[
+        "sweep",
+        "--delays",
+        "0.3",
+        "--scenarios",
+        "thread,thread+load",
+        "-q",
+    ]);
+    assert!(!stderr(&q).contains("verdict"), "{}", stderr(&q));
+    let quiet_out = String::from_utf8(q.stdout).unwrap();
+    assert_eq!(quiet_out.lines().next(), lines.first().copied());
+}
+
+#[test]
+fn an_interval_sweep_has_one_row_per_interval_and_no_single_interval() {
+    let o = gil_lab(&[
+        "sweep",
+        "--intervals",
+        "1,5",
+        "--delays",
+        "0.2",
+        "--scenarios",
+        "thread,thread+load",
+        "--load",
+        "short",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let config = &json["config"];
+    assert!(
+        config["switch_interval_ms"].is_null(),
+        "several intervals, so no single one: {config}"
+    );
+    assert_eq!(config["switch_intervals_ms"], serde_json::json!([1.0, 5.0]));
+    assert_eq!(config["delays"], serde_json::json!([0.2]));
+    let runs: Vec<(String, f64)> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["scenario"].as_str().unwrap().to_string(),
+                r["switch_interval_ms"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, f64)> = [
+        ("thread", 1.0),
+        ("thread+load", 1.0),
+        ("thread", 5.0),
+        ("thread+load", 5.0),
+    ]
+    .iter()
+    .map(|(s, i)| (s.to_string(), *i))
+    .collect();
+    assert_eq!(runs, expected);
+    // The table: a row per interval.
+    let o = gil_lab(&[
+        "sweep",
+        "--intervals",
+        "1,5",
+        "--delays",
+        "0.1",
+        "--scenarios",
+        "thread",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8(o.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 3, "a header and a row per interval:\n{table}");
+}
+
+/// `gil-lab` started with `args`, output discarded, in a process group of its own (as a shell
+/// starts a job), so that a test can signal the group as a terminal's Ctrl-C does.
+fn spawn_job(args: &[&str]) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    Command::new(env!("CARGO_BIN_EXE_gil-lab"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap()
+}
+
+/// Every live descendant of `pid`: children, their children, and so on.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        for task in std::fs::read_dir(format!("/proc/{p}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                if running(c) && !found.contains(&c) {
+                    found.push(c);
+                    todo.push(c);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether any of `pids` still runs after `within`.
+fn still_running(pids: &[u32], within: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left: Vec<u32> = pids.iter().copied().filter(|&p| running(p)).collect();
+        if left.is_empty() || Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ctrl_c_during_a_sweep_stops_it_with_no_child_and_no_output_file() {
+    let dir = scratch("sigint-sweep");
+    let out = dir.join("sweep.json");
+    // Ctrl-C in a terminal signals the whole job; `kill -INT` signals only the parent.
+    for to_group in [true, false] {
+        let mut parent = spawn_job(&[
+            "sweep",
+            "--delays",
+            "30",
+            "--scenarios",
+            "process+load",
+            "--format",
+            "json",
+            "-q",
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        let pid = parent.id();
+        let child = child_of(pid);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(running(child));
+        let target = if to_group { -(pid as i32) } else { pid as i32 };
+        // SAFETY: kill has no memory effects; the pid (or group) is this test's.
+        assert_eq!(unsafe { libc::kill(target, libc::SIGINT) }, 0);
+        let started = Instant::now();
+        let status = parent.wait().unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the sweep took {:?} to stop",
+            started.elapsed()
+        );
+        assert!(!status.success(), "an interrupted sweep exited {status}");
+        assert!(
+            wait_gone(child),
+            "child {child} outlived the interrupted sweep (group: {to_group})"
+        );
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        assert!(left.is_empty(), "an interrupted sweep left {left:?}");
+    }
+}
+
+#[test]
+fn a_run_dying_part_way_writes_no_output_file() {
+    let dir = scratch("died");
+    let out = dir.join("sweep.json");
+    let parent = Command::new(env!("CARGO_BIN_EXE_gil-lab"))
+        .args([
+            "sweep",
+            "--delays",
+            "0.2,30",
+            "--scenarios",
+            "process",
+            "--format",
+            "json",
+            "-q",
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first run (0.2 s) ends; the child of the second one is then killed.
+    let first = child_of(parent.id());
+    assert!(wait_gone(first), "the first run's child did not end");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let second = loop {
+        if let Some(&c) = descendants(parent.id()).iter().find(|&&c| c != first) {
+            break c;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second run's child did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    signal(second, libc::SIGKILL);
+    let o = parent.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("process at 30 s") && err.contains("child process died"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "with --output nothing goes to stdout");
+    // Nothing at all: not the first run's result, not a temporary file.
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert!(left.is_empty(), "a failed sweep left {left:?}");
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn ctrl_c_during_the_cpython_reference_leaves_no_python_process() {
+    // Ctrl-C in a terminal signals the whole job; `kill -INT` signals only gil-lab.
+    for to_group in [true, false] {
+        // gil-lab's own run first (3 s), then CPython's, whose `multiprocessing` starts the
+        // incrementer's process: interrupt then.
+        let mut parent = spawn_job(&[
+            "sweep",
+            "--delays",
+            "3",
+            "--scenarios",
+            "process",
+            "--reference",
+            "python",
+            "--python",
+            "python3",
+            "-q",
+        ]);
+        let pid = parent.id();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let pythons = loop {
+            let pythons: Vec<u32> = descendants(pid)
+                .into_iter()
+                .filter(|&p| comm(p).starts_with("python"))
+                .collect();
+            // CPython's main process and at least one multiprocessing child.
+            if pythons.len() >= 2 {
+                break pythons;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "CPython's processes did not appear: {:?}",
+                descendants(pid)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let all = descendants(pid);
+        let target = if to_group { -(pid as i32) } else { pid as i32 };
+        // SAFETY: kill has no memory effects; the pid (or group) is this test's.
+        assert_eq!(unsafe { libc::kill(target, libc::SIGINT) }, 0);
+        let status = parent.wait().unwrap();
+        assert!(!status.success(), "an interrupted sweep exited {status}");
+        let left = still_running(&all, Duration::from_secs(10));
+        assert!(
+            left.is_empty(),
+            "interrupted during CPython's run (group: {to_group}): {left:?} still run \
+             (CPython's processes were {pythons:?}); {:?}",
+            left.iter().map(|&p| comm(p)).collect::<Vec<_>>()
+        );
+    }
 }

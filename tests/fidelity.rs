@@ -5,36 +5,32 @@
 //! disagree, the failure prints both tables side by side. Needs `python3` (CPython 3.8+) on PATH,
 //! which `cargo xtask test` checks for; a missing Python fails here rather than skipping.
 
+mod common;
+
 use gil_lab::platform::native::NativePlatform;
 use gil_lab::pylong::PyLong;
 use gil_lab::reference::{check_python, run_reference, side_by_side, ReferenceReport, Values};
-use gil_lab::scenario::{Scenario, SweepConfig, SweepReport};
+use gil_lab::scenario::{Role, Scenario, SweepConfig, SweepReport};
 use gil_lab::workload::{Load, Victim};
 use gil_lab::{run, RunConfig};
 use std::path::Path;
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::Duration;
 use std::time::Instant;
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn both(load: Load, scenarios: &[Scenario]) -> (SweepReport, ReferenceReport, String) {
-    both_with(load, Victim::Incrementer, scenarios)
-}
-
-fn both_with(
+/// One round: the emulation, then CPython, each running `scenarios` once at `delay`.
+fn round(
     load: Load,
     victim: Victim,
     scenarios: &[Scenario],
+    delay: Duration,
 ) -> (SweepReport, ReferenceReport, String) {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let python = Path::new("python3");
     check_python(python).unwrap_or_else(|e| panic!("{e}"));
     let config = SweepConfig {
         load,
         victim,
-        delays: vec![Duration::from_secs(2)],
+        delays: vec![delay],
         scenarios: scenarios.to_vec(),
         ..SweepConfig::default()
     };
@@ -52,17 +48,85 @@ fn both_with(
     (ours, theirs, table)
 }
 
+fn both(load: Load, scenarios: &[Scenario]) -> (SweepReport, ReferenceReport, String) {
+    both_with(load, Victim::Incrementer, scenarios)
+}
+
+/// One round at 2 s, with the cores to itself; the text ends with how many were free.
+fn both_with(
+    load: Load,
+    victim: Victim,
+    scenarios: &[Scenario],
+) -> (SweepReport, ReferenceReport, String) {
+    let cores = common::two_cores();
+    let (ours, theirs, table) = round(load, victim, scenarios, DELAY);
+    (ours, theirs, format!("{table}({cores})"))
+}
+
+const DELAY: Duration = Duration::from_secs(2);
+
+/// `s`'s rate over the rate of the same set-up without the load, emulated and in CPython.
 fn ratios(ours: &SweepReport, theirs: &ReferenceReport, s: Scenario) -> (f64, f64) {
-    let r = |count: u64, alone: u64| count as f64 / alone.max(1) as f64;
-    let o = r(
-        ours.get(s, 2.0).unwrap().count,
-        ours.get(s.alone(), 2.0).unwrap().count,
-    );
-    let t = r(
-        theirs.get(s, 2.0).unwrap().count,
-        theirs.get(s.alone(), 2.0).unwrap().count,
-    );
-    (o, t)
+    let d = ours.config.delays[0].as_secs_f64();
+    let rate = |count: u64, elapsed_s: f64| count as f64 / elapsed_s.max(1e-9);
+    let (o, o_alone) = (ours.get(s, d).unwrap(), ours.get(s.alone(), d).unwrap());
+    let (t, t_alone) = (theirs.get(s, d).unwrap(), theirs.get(s.alone(), d).unwrap());
+    (
+        rate(o.count, o.elapsed_s) / rate(o_alone.count, o_alone.elapsed_s).max(1e-9),
+        rate(t.count, t.elapsed_s) / rate(t_alone.count, t_alone.elapsed_s).max(1e-9),
+    )
+}
+
+/// How many rounds [`medians`] runs: CPython's own ratio moves by a factor of three from one run
+/// to the next on a busy two-core machine, and the median of three is not moved by one outlier.
+const ROUNDS: usize = 3;
+
+/// `thread+load / thread` by rate, emulated and in CPython: each the median of [`ROUNDS`]
+/// interleaved rounds (emulation, CPython, emulation, ...) of 1 s runs, so that a busy spell of
+/// the machine falls on both sides. Also the incrementer's share of the lock's held time in each
+/// emulated `thread+load` run (from the lock's own statistics). The text lists every round.
+fn medians(load: Load, victim: Victim) -> (f64, f64, Vec<f64>, String) {
+    let cores = common::two_cores();
+    let (mut ours, mut theirs, mut shares, mut text) = (vec![], vec![], vec![], String::new());
+    for k in 1..=ROUNDS {
+        let (o, t, table) = round(
+            load,
+            victim,
+            &[Scenario::Thread, Scenario::ThreadLoad],
+            Duration::from_secs(1),
+        );
+        let (ro, rt) = ratios(&o, &t, Scenario::ThreadLoad);
+        let share = held_share(&o);
+        text += &format!(
+            "round {k}: emulated {ro:.3} (incrementer's share of held time {share:.3}), CPython {rt:.3}\n{table}\n"
+        );
+        ours.push(ro);
+        theirs.push(rt);
+        shares.push(share);
+    }
+    text += &format!("({cores})");
+    (median(ours), median(theirs), shares, text)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// In the emulated `thread+load` run: the incrementer's held seconds over the incrementer's and
+/// the load's together.
+fn held_share(ours: &SweepReport) -> f64 {
+    let d = ours.config.delays[0].as_secs_f64();
+    let r = ours.get(Scenario::ThreadLoad, d).unwrap();
+    let held = |role: Role| {
+        r.workers
+            .iter()
+            .find(|w| w.role == role)
+            .and_then(|w| w.lock.as_ref())
+            .map_or(0.0, |l| l.held_s)
+    };
+    let (inc, load) = (held(Role::Incrementer), held(Role::Load));
+    inc / (inc + load).max(1e-9)
 }
 
 #[test]
@@ -90,12 +154,19 @@ fn bignum_both_starve_the_thread_and_spare_the_process() {
 
 #[test]
 fn short_load_both_give_the_thread_about_the_same_share() {
-    let (ours, theirs, table) = both(Load::SHORT, &[Scenario::Thread, Scenario::ThreadLoad]);
-    let (o, t) = ratios(&ours, &theirs, Scenario::ThreadLoad);
+    let (o, t, shares, text) = medians(Load::SHORT, Victim::Incrementer);
     assert!(
         (o - t).abs() <= 0.25,
-        "short load: thread+load/thread is {o:.3} emulated but {t:.3} in CPython\n{table}"
+        "short load: median thread+load/thread is {o:.3} emulated but {t:.3} in CPython\n{text}"
     );
+    // Whatever the machine's load, the lock alternates every interval: each thread holds it about
+    // half the time. Noise moves how fast each counts, not how long each holds.
+    for share in shares {
+        assert!(
+            (0.35..=0.65).contains(&share),
+            "short load: the incrementer held the lock {share:.3} of the held time\n{text}"
+        );
+    }
 }
 
 #[test]
@@ -114,15 +185,10 @@ fn io_beside_short_operations_is_a_convoy_in_both() {
 
 #[test]
 fn io_beside_code_that_releases_the_lock_is_fine_in_both() {
-    let (ours, theirs, table) = both_with(
-        Load::RELEASE,
-        Victim::IO,
-        &[Scenario::Thread, Scenario::ThreadLoad],
-    );
-    let (o, t) = ratios(&ours, &theirs, Scenario::ThreadLoad);
+    let (o, t, _, text) = medians(Load::RELEASE, Victim::IO);
     assert!(
         o >= 0.4 && t >= 0.4,
-        "io thread+load/thread beside hashing: {o:.3} emulated, {t:.3} in CPython\n{table}"
+        "io thread+load/thread beside hashing, medians: {o:.3} emulated, {t:.3} in CPython\n{text}"
     );
 }
 
@@ -157,7 +223,7 @@ fn step_seconds(k: u32) -> (f64, f64) {
 
 #[test]
 fn one_bignum_step_lasts_about_as_long_as_in_cpython() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let cores = common::two_cores();
     // Steps 19 and 20 square numbers of 0.9 and 1.7 M bits: long enough to time, short enough for
     // a test. The bounds are wide (a test build, a busy machine); `cargo bench --bench pylong`
     // measures the figure itself (FIDELITY.md).
@@ -167,7 +233,7 @@ fn one_bignum_step_lasts_about_as_long_as_in_cpython() {
         eprintln!("step {k}: CPython {cpython:.4} s, gil-lab {ours:.4} s, ratio {ratio:.2}");
         assert!(
             (0.33..=3.0).contains(&ratio),
-            "step {k}: z * z took {ours:.4} s here against {cpython:.4} s in CPython ({ratio:.2}x)"
+            "step {k}: z * z took {ours:.4} s here against {cpython:.4} s in CPython ({ratio:.2}x)\n({cores})"
         );
     }
 }

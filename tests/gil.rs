@@ -1,6 +1,6 @@
 //! The lock on its own: exclusion, hand-off timing, forced switching, release around blocking calls.
 
-use gil_lab::gil::{EventKind, EventLog, Gil, ThreadState};
+use gil_lab::gil::{EventKind, EventLog, FreeThread, Gil, ThreadState};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -15,14 +15,81 @@ fn busy(d: Duration) {
 #[test]
 fn smoke() {
     let gil = Gil::new(Duration::from_millis(5));
-    let mut t = gil.attach(1);
+    assert_eq!(gil.interval(), Duration::from_millis(5));
+    let mut t = gil.attach(3);
+    assert_eq!(t.id(), 3);
     for _ in 0..1_000_000 {
         t.checkpoint();
     }
+    busy(Duration::from_millis(2));
+    let so_far = t.stats();
+    assert_eq!((so_far.takes, so_far.switches), (1, 1));
+    assert!(
+        so_far.held_s >= 0.002,
+        "a hold in progress counts: {so_far:?}"
+    );
     let stats = t.detach();
     assert_eq!(stats.takes, 1, "no waiter, so no checkpoint may drop");
     assert_eq!(stats.requests_received, 0);
+    assert!(stats.held_s >= so_far.held_s);
     assert_eq!(gil.switch_number(), 1);
+}
+
+#[test]
+#[should_panic(expected = "worker ids are 1..8")]
+fn worker_id_zero_is_refused() {
+    Gil::new(Duration::from_millis(5)).attach(0);
+}
+
+#[test]
+#[should_panic(expected = "worker ids are 1..8")]
+fn worker_ids_past_the_last_are_refused() {
+    Gil::new(Duration::from_millis(5)).attach(8);
+}
+
+#[test]
+fn the_eval_loop_runs_each_step_and_answers_drop_requests() {
+    // Alone: every step runs, until one says stop.
+    let mut steps = 0;
+    FreeThread::default().eval_loop(|| {
+        steps += 1;
+        steps < 1000
+    });
+    assert_eq!(steps, 1000);
+    let gil = Arc::new(Gil::new(Duration::from_millis(1)));
+    let mut t = gil.attach(1);
+    let mut steps = 0;
+    t.eval_loop(|| {
+        steps += 1;
+        steps < 1000
+    });
+    assert_eq!(steps, 1000);
+    // Beside a waiter: the loop's checkpoints hand the lock over.
+    let stop = Arc::new(AtomicBool::new(false));
+    let waiter = {
+        let (gil, stop) = (gil.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let w = gil.attach(2);
+            stop.store(true, SeqCst);
+            w.detach()
+        })
+    };
+    t.eval_loop(|| !stop.load(SeqCst));
+    let answered = t.requests_answered();
+    let mine = t.detach();
+    let theirs = waiter.join().unwrap();
+    assert!(answered >= 1, "the loop never answered the waiter");
+    assert_eq!(answered, mine.requests_received);
+    assert_eq!(theirs.requests_raised, answered);
+}
+
+/// Waits at least 300 ms and until `gil` has changed hands `n` times (at most 30 s).
+fn run_until_switches(gil: &Gil, n: u64) {
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(300));
+    while gil.switch_number() < n && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
@@ -56,11 +123,16 @@ fn four_threads_never_hold_it_at_once() {
                     rounds += 1;
                     t.checkpoint();
                 }
-                (rounds, t.detach())
+                let answered = t.requests_answered();
+                let stats = t.detach();
+                assert_eq!(answered, stats.requests_received);
+                (rounds, stats)
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    // Until the lock has changed hands often enough (on an idle machine within 300 ms; on a busy
+    // one the threads get the cores less often, and a fixed time would test the machine).
+    run_until_switches(&gil, u64::from(THREADS) * 10);
     stop.store(true, Relaxed);
     let outcomes: Vec<_> = threads.into_iter().map(|h| h.join().unwrap()).collect();
     let rounds: u64 = outcomes.iter().map(|(r, _)| r).sum();
@@ -69,7 +141,7 @@ fn four_threads_never_hold_it_at_once() {
     let answered: u64 = outcomes.iter().map(|(_, s)| s.requests_received).sum();
     assert!(
         gil.switch_number() > u64::from(THREADS) * 5,
-        "{}",
+        "the lock changed hands only {} times",
         gil.switch_number()
     );
     assert!(answered > 0, "no drop request was ever answered");
@@ -149,7 +221,7 @@ fn forced_switching_a_dropper_never_takes_it_back_before_the_waiter() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    run_until_switches(&gil, 40);
     stop.store(true, Relaxed);
     let answered: u64 = workers
         .into_iter()

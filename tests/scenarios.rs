@@ -1,23 +1,30 @@
 //! The phenomenon, measured: each scenario run natively, ratios compared within one test run.
 //!
 //! Bounds are tolerant on purpose (a loaded two-core machine is noisy); what they check is the
-//! seed's story, not a speed.
+//! seed's story, not a speed. Ratios are of rates (count / elapsed), as the verdict speaks of
+//! speed: a late stop lengthens a run, and a count alone would credit that to the victim. The
+//! tests run one at a time, with both cores ([`common::two_cores`]), and every failure says how
+//! many cores were really free.
+
+mod common;
 
 use gil_lab::gil::DEFAULT_INTERVAL;
 use gil_lab::platform::native::NativePlatform;
 use gil_lab::workload::{Load, Victim};
 use gil_lab::{run, RunConfig, RunResult, Scenario};
-use std::sync::Mutex;
 use std::time::Duration;
-
-/// Measuring tests must not share the two cores with each other.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn platform() -> NativePlatform {
     NativePlatform::with_child_exe(env!("CARGO_BIN_EXE_gil-lab"))
 }
 
-fn measure(scenarios: &[Scenario], load: Load, delay: Duration) -> Vec<RunResult> {
+/// The results of one test's runs, and the cores it had while they ran.
+struct Measured {
+    results: Vec<RunResult>,
+    cores: common::Cores,
+}
+
+fn measure(scenarios: &[Scenario], load: Load, delay: Duration) -> Measured {
     measure_with(
         scenarios,
         load,
@@ -33,9 +40,9 @@ fn measure_with(
     victim: Victim,
     interval: Duration,
     delay: Duration,
-) -> Vec<RunResult> {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    scenarios
+) -> Measured {
+    let cores = common::two_cores();
+    let results = scenarios
         .iter()
         .map(|&scenario| {
             let cfg = RunConfig {
@@ -46,34 +53,43 @@ fn measure_with(
             };
             run(&platform(), &cfg, None, &mut |_| {}).unwrap_or_else(|e| panic!("{scenario}: {e}"))
         })
-        .collect()
+        .collect();
+    Measured { results, cores }
 }
 
-fn table(results: &[RunResult]) -> String {
-    results
-        .iter()
-        .map(|r| {
-            format!(
-                "{:>17} count {:>13} elapsed {:>6.3} s stop lag {:.4} s switches {}\n",
-                r.scenario.name(),
-                r.count,
-                r.elapsed_s,
-                r.stop_lag_s,
-                r.switches
-            )
-        })
-        .collect()
-}
+impl Measured {
+    /// The runs, one line each, and the cores: for failure messages.
+    fn table(&self) -> String {
+        let mut t: String = self
+            .results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:>17} count {:>13} elapsed {:>6.3} s rate {:>13.0}/s stop lag {:.4} s switches {}\n",
+                    r.scenario.name(),
+                    r.count,
+                    r.elapsed_s,
+                    r.rate_per_s,
+                    r.stop_lag_s,
+                    r.switches
+                )
+            })
+            .collect();
+        t += &format!("({})\n", self.cores);
+        t
+    }
 
-fn get(results: &[RunResult], s: Scenario) -> &RunResult {
-    results
-        .iter()
-        .find(|r| r.scenario == s)
-        .expect("scenario was run")
-}
+    fn get(&self, s: Scenario) -> &RunResult {
+        self.results
+            .iter()
+            .find(|r| r.scenario == s)
+            .expect("scenario was run")
+    }
 
-fn ratio(results: &[RunResult], s: Scenario) -> f64 {
-    get(results, s).count as f64 / get(results, s.alone()).count as f64
+    /// `s`'s rate over the rate of the same set-up without the load.
+    fn ratio(&self, s: Scenario) -> f64 {
+        self.get(s).rate_per_s / self.get(s.alone()).rate_per_s
+    }
 }
 
 #[test]
@@ -83,20 +99,20 @@ fn smoke() {
         Load::BIGNUM,
         Duration::from_millis(200),
     );
-    for r in &results {
-        assert!(r.count > 1000, "{}", table(&results));
-        assert!(r.elapsed_s >= 0.19, "{}", table(&results));
+    for r in &results.results {
+        assert!(r.count > 1000, "{}", results.table());
+        assert!(r.elapsed_s >= 0.19, "{}", results.table());
     }
 }
 
 #[test]
 fn bignum_load_starves_the_thread_but_not_the_process_or_the_free_thread() {
     let results = measure(&Scenario::ALL, Load::BIGNUM, Duration::from_secs(2));
-    let t = table(&results);
+    let t = results.table();
     eprintln!("{t}");
-    let thread = ratio(&results, Scenario::ThreadLoad);
-    let process = ratio(&results, Scenario::ProcessLoad);
-    let free = ratio(&results, Scenario::FreeThreadLoad);
+    let thread = results.ratio(Scenario::ThreadLoad);
+    let process = results.ratio(Scenario::ProcessLoad);
+    let free = results.ratio(Scenario::FreeThreadLoad);
     assert!(
         thread <= 0.1,
         "thread+load / thread = {thread:.4}, expected <= 0.1\n{t}"
@@ -114,17 +130,18 @@ fn bignum_load_starves_the_thread_but_not_the_process_or_the_free_thread() {
     // is depends on where in a step it wakes: a few times in a hundred it wakes just before a
     // step ends and waits little. The controller of `process+load` lives in the load's
     // interpreter too, so the longer of the two waits is the measure (both short: about 1 in 1000).
-    let lag_load = get(&results, Scenario::ThreadLoad)
+    let lag_load = results
+        .get(Scenario::ThreadLoad)
         .stop_lag_s
-        .max(get(&results, Scenario::ProcessLoad).stop_lag_s);
-    let lag_alone = get(&results, Scenario::Thread).stop_lag_s;
+        .max(results.get(Scenario::ProcessLoad).stop_lag_s);
+    let lag_alone = results.get(Scenario::Thread).stop_lag_s;
     assert!(
         lag_load > 0.05 && lag_load > 5.0 * lag_alone,
         "stop lag with load {lag_load:.4} s is not clearly above {lag_alone:.4} s alone\n{t}"
     );
     // Without a lock nobody waits for the controller.
     assert!(
-        get(&results, Scenario::FreeThreadLoad).stop_lag_s < 0.05,
+        results.get(Scenario::FreeThreadLoad).stop_lag_s < 0.05,
         "{t}"
     );
 }
@@ -136,14 +153,15 @@ fn short_load_shares_the_lock_about_evenly() {
         Load::SHORT,
         Duration::from_secs(2),
     );
-    let t = table(&results);
+    let t = results.table();
     eprintln!("{t}");
-    let thread = ratio(&results, Scenario::ThreadLoad);
+    let thread = results.ratio(Scenario::ThreadLoad);
     assert!(
         (0.3..=0.7).contains(&thread),
         "short load: thread+load / thread = {thread:.3}, expected 0.3 to 0.7\n{t}"
     );
-    let load = get(&results, Scenario::ThreadLoad)
+    let load = results
+        .get(Scenario::ThreadLoad)
         .load
         .as_ref()
         .expect("load report");
@@ -161,7 +179,7 @@ fn bignum_operations_grow_about_threefold_per_step() {
         Load::BIGNUM,
         Duration::from_millis(1500),
     );
-    let ops = &results[0].load.as_ref().expect("load report").op_s;
+    let ops = &results.results[0].load.as_ref().expect("load report").op_s;
     // Steps long enough to time well: from about 1 ms up.
     let growth: Vec<f64> = ops
         .windows(2)
@@ -191,11 +209,11 @@ fn an_io_thread_beside_a_cpu_thread_suffers_the_convoy_but_not_in_a_process() {
         DEFAULT_INTERVAL,
         Duration::from_secs(1),
     );
-    let t = table(&results);
+    let t = results.table();
     eprintln!("{t}");
     // After each 100 us call the I/O thread waits up to a whole interval for the lock back.
-    let thread = ratio(&results, Scenario::ThreadLoad);
-    let process = ratio(&results, Scenario::ProcessLoad);
+    let thread = results.ratio(Scenario::ThreadLoad);
+    let process = results.ratio(Scenario::ProcessLoad);
     assert!(thread <= 0.15, "io thread+load / thread = {thread:.3}\n{t}");
     assert!(
         process >= 0.6,
@@ -213,9 +231,9 @@ fn threads_are_fine_beside_c_code_that_releases_the_lock() {
             DEFAULT_INTERVAL,
             Duration::from_secs(1),
         );
-        let t = table(&results);
+        let t = results.table();
         eprintln!("{t}");
-        let thread = ratio(&results, Scenario::ThreadLoad);
+        let thread = results.ratio(Scenario::ThreadLoad);
         // The incrementer shares two cores with the hashing; the I/O thread hardly needs one.
         let floor = if victim == Victim::IO { 0.6 } else { 0.5 };
         assert!(
@@ -223,7 +241,8 @@ fn threads_are_fine_beside_c_code_that_releases_the_lock() {
             "{} thread+load / thread = {thread:.3} beside the release load\n{t}",
             victim.name()
         );
-        let load = get(&results, Scenario::ThreadLoad)
+        let load = results
+            .get(Scenario::ThreadLoad)
             .load
             .as_ref()
             .expect("load report");
@@ -245,8 +264,8 @@ fn the_convoy_shrinks_with_the_switch_interval() {
             Duration::from_secs_f64(interval_ms / 1e3),
             Duration::from_millis(600),
         );
-        eprintln!("interval {interval_ms} ms\n{}", table(&results));
-        ratio(&results, Scenario::ThreadLoad)
+        eprintln!("interval {interval_ms} ms\n{}", results.table());
+        results.ratio(Scenario::ThreadLoad)
     };
     let (short, long) = (ratio_at(0.2), ratio_at(5.0));
     assert!(

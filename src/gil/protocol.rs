@@ -10,13 +10,27 @@
 //! - the cooperative one ([`crate::coop`]): the threads of one interpreter taking turns on one
 //!   thread, where a waiter's interval ends when the scheduler's clock passes it.
 //!
+//! The protocol's table, the one place it is written (`Python/ceval_gil.c`'s names: `take`,
+//! `drop`, `interval`, `drop_request`, `switch_number`, `last_holder`, forced switching):
+//!
 //! | transition | state change |
 //! |---|---|
-//! | [`take`](Protocol::take), lock free | acquire: `locked`; if `last_holder != me` { `last_holder = me`; `switch_number += 1` }; clear `drop_request` |
+//! | [`take`](Protocol::take), lock free | acquire: `locked`; if `last_holder != me` { `last_holder = me`; `switch_number += 1` }; clear `drop_request`; the executor wakes every forced-switch dropper |
 //! | [`take`](Protocol::take), lock held | become a waiter: note `switch_number`, start a round of `interval` |
 //! | [`retry`](Protocol::retry) (woken or timed out) | lock free: acquire. Timed out, still held, `switch_number` unchanged, no request yet: set `drop_request`. Start a new round |
-//! | [`drop_gil`](Protocol::drop_gil) | unlock; `last_holder = me`; [`Dropped::ForcedSwitch`] if `drop_request` is set |
+//! | checkpoint (the executor's) | if `drop_request`: drop, then take (one relaxed load when not set) |
+//! | [`drop_gil`](Protocol::drop_gil) | unlock; `last_holder = me`; the executor wakes one waiter; [`Dropped::ForcedSwitch`] if `drop_request` is set |
 //! | [`begin_forced_switch`](Protocol::begin_forced_switch) | if nobody took it yet: clear `drop_request`, and the dropper must wait for [`switched_from`](Protocol::switched_from) |
+//! | blocking call (`allow_threads`) | drop before, take after |
+//!
+//! Two small departures from CPython, both in forced switching:
+//!
+//! - the dropper waits in a loop until [`switched_from`](Protocol::switched_from) holds, where
+//!   CPython's `drop_gil` waits on `switch_cond` once (an `if`): a spurious wake-up there lets the
+//!   dropper take the lock straight back; here it cannot;
+//! - a take wakes every thread waiting on `switch_cond` (a broadcast, `notify_all`), where
+//!   CPython signals one (`COND_SIGNAL`): each woken dropper checks its own condition, so none is
+//!   left asleep after the take it was waiting for.
 //!
 //! Who takes the lock after a drop is not part of the rules: CPython signals its condition
 //! variable once and the OS wakes a waiter, which takes the lock if it is still free when it runs.
@@ -409,6 +423,8 @@ mod tests {
         p.retry(2, ms(t0, 6), true);
         p.drop_gil(1, ms(t0, 7), DropReason::Request);
         p.retry(2, ms(t0, 7), false);
+        p.drop_gil(2, ms(t0, 8), DropReason::Exit);
+        p.exit(2, ms(t0, 8));
         let kinds: Vec<_> = log
             .read_since(0)
             .events
@@ -423,7 +439,146 @@ mod tests {
                 (EventKind::Request, 1, 2),
                 (EventKind::Drop, 1, 1),
                 (EventKind::Take, 2, 2),
+                (EventKind::Drop, 2, 2),
+                (EventKind::Exit, 2, 2),
             ]
         );
+        let times: Vec<u64> = log.read_since(0).events.iter().map(|e| e.t_us).collect();
+        let t = |n: u64| times[0] + n * 1000;
+        assert_eq!(times, [t(0), t(1), t(6), t(7), t(7), t(8), t(8)]);
+    }
+
+    #[test]
+    fn the_accessors_read_the_state() {
+        let log = Arc::new(EventLog::new(4));
+        let mut p = Protocol::new(Duration::from_millis(7), Some(log.clone()));
+        assert_eq!(p.interval(), Duration::from_millis(7));
+        assert!(Arc::ptr_eq(p.log().expect("the log given"), &log));
+        assert!(Protocol::new(Duration::from_millis(7), None)
+            .log()
+            .is_none());
+        let t0 = Instant::now();
+        assert_eq!(p.holder(), None);
+        assert_eq!(p.oldest_waiter(), None);
+        assert_eq!(p.next_round_end(), None);
+        assert_eq!(p.next_request(), None, "nobody holds it");
+        p.take(2, t0);
+        assert_eq!(p.holder(), Some(2));
+        assert_eq!(p.next_request(), None, "nobody waits");
+        p.drop_gil(2, ms(t0, 1), DropReason::AllowThreads);
+        assert_eq!(p.holder(), None);
+        p.take(3, ms(t0, 1));
+        assert_eq!((p.holder(), p.switch_number()), (Some(3), 2));
+    }
+
+    #[test]
+    fn a_hold_in_progress_counts_up_to_now_for_the_holder_only() {
+        let t0 = Instant::now();
+        let mut p = Protocol::new(Duration::from_millis(5), None);
+        p.take(1, t0);
+        p.take(2, ms(t0, 1));
+        let s = p.stats(1, ms(t0, 4));
+        assert!((s.held_s - 0.004).abs() < 1e-9, "{s:?}");
+        assert!((s.longest_hold_s - 0.004).abs() < 1e-9, "{s:?}");
+        let w = p.stats(2, ms(t0, 4));
+        assert_eq!((w.held_s, w.longest_hold_s, w.takes), (0.0, 0.0, 0));
+        // Two holds of 4 and 2 ms: held 6 ms, longest 4 ms; a hold in progress longer than the
+        // longest so far becomes the longest.
+        p.drop_gil(1, ms(t0, 4), DropReason::AllowThreads);
+        p.retry(2, ms(t0, 4), false);
+        p.drop_gil(2, ms(t0, 5), DropReason::AllowThreads);
+        p.take(1, ms(t0, 6));
+        p.drop_gil(1, ms(t0, 8), DropReason::AllowThreads);
+        let s = p.stats(1, ms(t0, 8));
+        assert!((s.held_s - 0.006).abs() < 1e-9, "{s:?}");
+        assert!((s.longest_hold_s - 0.004).abs() < 1e-9, "{s:?}");
+        assert_eq!(s.requests_received, 0, "no drop answered a request");
+        p.take(1, ms(t0, 9));
+        let s = p.stats(1, ms(t0, 14));
+        assert!((s.held_s - 0.011).abs() < 1e-9, "{s:?}");
+        assert!((s.longest_hold_s - 0.005).abs() < 1e-9, "{s:?}");
+        // Each thread's own: waiting 3 ms (1 to 4) is thread 2's, once.
+        let w = p.stats(2, ms(t0, 14));
+        assert!((w.waited_s - 0.003).abs() < 1e-9, "{w:?}");
+        assert!((w.held_s - 0.001).abs() < 1e-9, "{w:?}");
+    }
+
+    #[test]
+    fn a_drop_by_a_thread_not_holding_the_lock_changes_nothing() {
+        let t0 = Instant::now();
+        let mut p = Protocol::new(Duration::from_millis(5), None);
+        p.take(1, t0);
+        assert_eq!(p.drop_gil(2, ms(t0, 1), DropReason::Request), Dropped::Free);
+        assert_eq!(p.holder(), Some(1));
+        assert_eq!(p.stats(2, ms(t0, 1)).requests_received, 0);
+        assert!(!p.switched_from(1), "1 still holds it");
+    }
+
+    #[test]
+    fn a_forced_switch_already_done_needs_no_wait() {
+        let t0 = Instant::now();
+        let mut p = Protocol::new(Duration::from_millis(5), None);
+        p.take(1, t0);
+        p.take(2, t0);
+        p.retry(2, ms(t0, 5), true);
+        assert!(p.drop_request());
+        assert_eq!(
+            p.drop_gil(1, ms(t0, 6), DropReason::Request),
+            Dropped::ForcedSwitch
+        );
+        // 2 takes the lock before the dropper gets to `begin_forced_switch`.
+        assert_eq!(p.retry(2, ms(t0, 6), false), Taken::Acquired);
+        assert!(!p.drop_request(), "the take cleared the request");
+        assert!(p.switched_from(1));
+        assert!(!p.begin_forced_switch(1), "nothing to wait for");
+        // A waiter that retries without having taken `take` first becomes a waiter.
+        assert_eq!(p.retry(3, ms(t0, 7), true), Taken::MustWait);
+        assert_eq!(p.oldest_waiter(), Some(3));
+        assert!(!p.drop_request(), "a first wait never asks");
+    }
+
+    #[test]
+    fn a_waiter_keeps_its_place_and_its_round_when_it_takes_again() {
+        let t0 = Instant::now();
+        let mut p = Protocol::new(Duration::from_millis(5), None);
+        p.take(1, t0);
+        p.take(2, ms(t0, 1));
+        p.take(3, ms(t0, 2));
+        // 2 calls `take` again while waiting: still the oldest, its round unchanged.
+        assert_eq!(p.take(2, ms(t0, 3)), Taken::MustWait);
+        assert_eq!(p.oldest_waiter(), Some(2));
+        assert_eq!(p.next_round_end(), Some((ms(t0, 6), 2)));
+        assert_eq!(p.next_request(), Some((ms(t0, 6), 2)));
+        // A new round starts where the retry happened.
+        p.retry(2, ms(t0, 4), false);
+        assert_eq!(p.next_round_end(), Some((ms(t0, 7), 3)));
+        assert_eq!(p.next_request(), Some((ms(t0, 7), 3)));
+        // Tickets go on increasing: a thread that waits again is last in line.
+        p.drop_gil(1, ms(t0, 8), DropReason::AllowThreads);
+        assert_eq!(p.next_request(), None, "the lock is free: nobody asks");
+        p.retry(2, ms(t0, 8), false);
+        p.take(1, ms(t0, 9));
+        assert_eq!(p.oldest_waiter(), Some(3));
+        p.drop_gil(2, ms(t0, 10), DropReason::AllowThreads);
+        p.retry(3, ms(t0, 10), false);
+        assert_eq!(p.oldest_waiter(), Some(1));
+    }
+
+    #[test]
+    #[should_panic(expected = "worker ids are 1..8, got 0")]
+    fn worker_id_zero_is_refused() {
+        Protocol::new(Duration::from_millis(5), None).take(0, Instant::now());
+    }
+
+    #[test]
+    #[should_panic(expected = "worker ids are 1..8, got 8")]
+    fn worker_ids_past_the_last_are_refused() {
+        Protocol::new(Duration::from_millis(5), None).take(8, Instant::now());
+    }
+
+    #[test]
+    fn the_last_worker_id_is_accepted() {
+        let mut p = Protocol::new(Duration::from_millis(5), None);
+        assert_eq!(p.take(7, Instant::now()), Taken::Acquired);
     }
 }

@@ -50,7 +50,7 @@ fn interval_note(interval_ms: f64) -> String {
 }
 
 /// `12,345,678`: the exporters' grouping, so the page and the downloads agree.
-pub use crate::report::numbers::thousands as grouped;
+pub use crate::report::numbers::with_thousands_separators as grouped;
 
 /// `2.31 s`, `310 ms`, `42 µs`.
 pub fn seconds(s: f64) -> String {
@@ -620,13 +620,59 @@ mod tests {
         );
     }
 
+    /// Every element opened in `markup` is closed, in order (`<a/>` closes itself): the names
+    /// of the elements at the top level, or where it goes wrong.
+    fn balanced(markup: &str) -> Result<Vec<String>, String> {
+        let (mut open, mut top) = (Vec::<String>::new(), Vec::new());
+        for tag in markup.split('<').skip(1) {
+            let tag = tag.split('>').next().unwrap_or("");
+            let name = |t: &str| t.split([' ', '/']).next().unwrap_or("").to_string();
+            if let Some(closing) = tag.strip_prefix('/') {
+                match open.pop() {
+                    Some(o) if o == closing => {}
+                    o => return Err(format!("</{closing}> closes {o:?}")),
+                }
+            } else if tag.ends_with('/') {
+                if open.is_empty() {
+                    top.push(name(tag));
+                }
+            } else {
+                if open.is_empty() {
+                    top.push(name(tag));
+                }
+                open.push(name(tag));
+            }
+        }
+        match open.last() {
+            Some(o) => Err(format!("<{o}> is never closed")),
+            None => Ok(top),
+        }
+    }
+
     #[test]
     fn the_chart_has_a_point_per_result_and_balanced_markup() {
         let (config, results) = sample();
         let svg = chart_svg(&config, &results, 600.0);
+        assert_eq!(balanced(&svg), Ok(vec!["svg".to_string()]), "{svg}");
         assert_eq!(svg.matches("<circle").count(), 2);
-        assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
+        // The points in the scenarios' order, the higher count higher up (a smaller y).
+        let cy: Vec<f64> = svg
+            .split("<circle ")
+            .skip(1)
+            .map(|c| c.split("cy=\"").nth(1).unwrap().split('"').next().unwrap())
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert!(
+            cy[0] < cy[1],
+            "thread at {}, thread+load at {}",
+            cy[0],
+            cy[1]
+        );
         assert!(chart_legend(&config).contains("thread+load"));
+        // The checker itself catches what it is for.
+        assert!(balanced("<svg><g></svg>").is_err());
+        assert!(balanced("<svg><g></g>").is_err());
+        assert_eq!(balanced("<a/><b></b>"), Ok(vec!["a".into(), "b".into()]));
     }
 
     #[test]

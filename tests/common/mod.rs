@@ -1,4 +1,7 @@
-//! Helpers shared by the test files that run the `gil-lab` binary.
+//! Helpers shared by the test files: running the `gil-lab` binary, scratch folders, and the
+//! machine's two cores for tests that measure speed.
+// Each test file uses only some of these.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -23,4 +26,86 @@ pub fn scratch(suite: &str, name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a scratch folder");
     dir
+}
+
+/// Held by a test that measures speed (ratios of rates that need both cores): while one is held,
+/// no other such test runs, in this test binary or in any other one running at the same time
+/// (`cargo nextest` runs binaries in parallel; a `Mutex` would serialize one binary only). It is a
+/// lock on a file (`flock`), released when the guard is dropped, also by a failing test.
+///
+/// On taking it, a short probe measures how much of the machine's two cores the test really gets
+/// ([`Cores::free`]), and says so loudly on stderr when it is less than two: a ratio such as
+/// `process+load / process` needs two free cores, and on one it reads about 0.5, which is the
+/// machine's load and not the lock's. Put [`Cores`] (its `Display`) into every failure message.
+pub struct Cores {
+    _lock: std::fs::File,
+    /// Cores' worth of CPU time two spinning threads got per second of wall time in the probe:
+    /// 2.0 on an idle two-core machine, about 1.0 when one core is taken by other work.
+    pub free: f64,
+}
+
+/// What [`Cores`] needs to call a core free.
+const FREE_CORES: f64 = 1.7;
+
+/// Waits for the cores (see [`Cores`]), then probes them.
+pub fn two_cores() -> Cores {
+    use std::os::fd::AsRawFd;
+    let path = std::env::temp_dir().join("gil-lab-measuring-tests.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    // SAFETY: flock only reads the descriptor, which `file` keeps open.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(r, 0, "flock {}", path.display());
+    let free = probe_free_cores(std::time::Duration::from_millis(200));
+    let cores = Cores { _lock: file, free };
+    if free < FREE_CORES {
+        eprintln!("WARNING: {cores}");
+    }
+    cores
+}
+
+impl std::fmt::Display for Cores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.free < FREE_CORES {
+            write!(
+                f,
+                "only {:.2} of 2 cores were free when this test began (two spinning threads' CPU \
+                 time per wall second): other work shares the machine, and a ratio that needs \
+                 two cores reads low for that reason; run the test alone to tell",
+                self.free
+            )
+        } else {
+            write!(f, "{:.2} of 2 cores free when this test began", self.free)
+        }
+    }
+}
+
+/// Spins two threads for `d` and returns the CPU seconds they got per wall second.
+fn probe_free_cores(d: std::time::Duration) -> f64 {
+    fn thread_cpu_s() -> f64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec.
+        let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    }
+    let started = std::time::Instant::now();
+    let spin = move || {
+        let cpu0 = thread_cpu_s();
+        while started.elapsed() < d {
+            std::hint::spin_loop();
+        }
+        thread_cpu_s() - cpu0
+    };
+    let other = std::thread::spawn(spin);
+    let mine = spin();
+    let cpu = mine + other.join().expect("the probe thread");
+    cpu / started.elapsed().as_secs_f64()
 }

@@ -12,6 +12,8 @@ commands:
         fmt        cargo fmt --all -- --check
         clippy     cargo clippy --all-targets -- -D warnings
         test       cargo test
+        mutations  four deliberate mutations of the lock, the controller and the load, each in
+                   a copy of the sources (target/mutations): a named test must fail under each
         reference  the CPython reference script's own tests (python3 -m unittest, reference/)
         loom       the loom model of the lock (tests/loom_gil.rs)
         wheel      build the wheel (maturin), install it into a fresh virtual environment and
@@ -33,17 +35,22 @@ commands:
 
   --no-isolation  leave out the COOP/COEP/CORP headers (the page then has no SharedArrayBuffer)
 
+  mutants [--file GLOB]...
+      cargo-mutants over src/gil/, src/runner.rs and src/workload.rs (or the files given), one
+      job at a time, against the library's unit tests and tests/gil.rs; see docs/mutants.md.
+
   size [--top N]
       Where the page's .wasm goes: builds it as web-build does but with its names kept (into
       target/size; dist/ is untouched), then prints the code and data section sizes, the N
       largest functions (default 40) and the code of each crate, in raw bytes.
 ";
 
-pub const TEST_STEPS: [&str; 10] = [
+pub const TEST_STEPS: [&str; 11] = [
     "install",
     "fmt",
     "clippy",
     "test",
+    "mutations",
     "reference",
     "loom",
     "wheel",
@@ -73,6 +80,9 @@ pub enum Command {
     Size {
         top: usize,
     },
+    Mutants {
+        files: Vec<String>,
+    },
     Help,
 }
 
@@ -81,7 +91,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut args = args.into_iter();
     let name = args.next().unwrap_or_default();
     match name.as_str() {
-        "test" | "demo" | "serve" | "size" => {}
+        "test" | "demo" | "serve" | "size" | "mutants" => {}
         "help" | "--help" | "-h" => return Ok(Command::Help),
         "" => return Err("no command given; run `cargo xtask help` for the commands".into()),
         _ => {
@@ -97,6 +107,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut dir = None;
     let mut until_stdin_closes = false;
     let mut top = 40;
+    let mut files = Vec::new();
     while let Some(arg) = args.next() {
         // `--flag=value` or `--flag value`.
         let (flag, inline) = match arg.split_once('=') {
@@ -130,6 +141,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             ("demo" | "serve", "--no-isolation") => isolation = false,
             ("serve", "--dir") => dir = Some(PathBuf::from(value()?)),
             ("serve", "--until-stdin-closes") => until_stdin_closes = true,
+            ("mutants", "--file") => files.push(value()?),
             ("size", "--top") => {
                 let value = value()?;
                 top = value
@@ -147,6 +159,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         "test" => Command::Test { skip_web, only },
         "demo" => Command::Demo { port, isolation },
         "size" => Command::Size { top },
+        "mutants" => Command::Mutants { files },
         _ => Command::Serve {
             dir,
             port,

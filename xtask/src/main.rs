@@ -4,12 +4,14 @@
 //! - `cargo xtask demo` builds the web page and serves it with the headers it needs.
 //! - `cargo xtask serve` is just that server.
 //! - `cargo xtask size` profiles the page's `.wasm` by function and crate.
+//! - `cargo xtask mutants` runs cargo-mutants over the lock, the runner and the workloads.
 //!
 //! `cargo xtask help` lists the options.
 
 mod cli;
 mod cmd;
 mod install;
+mod mutants;
 mod serve;
 mod size;
 mod steps;
@@ -45,6 +47,7 @@ fn run() -> Result<(), String> {
             tasks::serve(dir, port, isolation)
         }
         Command::Size { top } => size::run(&tasks::workspace_root(), top),
+        Command::Mutants { files } => mutants::mutants(&tasks::workspace_root(), &files),
         Command::Help => {
             print!("{}", cli::USAGE);
             Ok(())

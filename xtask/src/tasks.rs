@@ -71,6 +71,8 @@ enum Action {
     Run(Cmd),
     /// The `wheel` step: several commands, see `wheel.rs`.
     Wheel,
+    /// The `mutations` step: see `mutants.rs`.
+    Mutations,
 }
 
 impl Step {
@@ -144,6 +146,11 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
             Cmd::cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
         ),
         Step::run("test", Cmd::cargo(&["test"])),
+        Step {
+            name: "mutations",
+            skip: None,
+            action: Action::Mutations,
+        },
         Step::run(
             "reference",
             Cmd::new("python3").args(&["-m", "unittest", "discover", "-s", "reference"]),
@@ -202,6 +209,9 @@ pub fn test(skip_web: bool, only: Option<&str>) -> Result<(), String> {
                 cmd.run(&project.root)
             }),
             Action::Wheel => runner.run(step.name, None, || wheel::check(&project.root)),
+            Action::Mutations => runner.run(step.name, None, || {
+                crate::mutants::check_mutations(&project.root)
+            }),
         };
     }
     runner.print_summary();
