@@ -1,7 +1,8 @@
 // gil-lab's service worker: serves this site's own files with the cross-origin isolation headers
 // that a static host (GitHub Pages...) cannot send, so the page may share memory between its Web
 // Workers. It only adds headers: no caching, no other origin, nothing else, and not to perfetto.html
-// (see perfetto.js). Installed by coi.js.
+// (see perfetto.js). Installed by coi.js. The headers are those of xtask/isolation-headers.txt (an
+// xtask unit test checks them).
 "use strict";
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -23,7 +24,7 @@ self.addEventListener("fetch", (e) => {
       const headers = new Headers(res.headers);
       headers.set("Cross-Origin-Opener-Policy", "same-origin");
       headers.set("Cross-Origin-Embedder-Policy", "require-corp");
-      headers.set("Cross-Origin-Resource-Policy", "same-origin");
+      headers.set("Cross-Origin-Resource-Policy", "cross-origin");
       return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
     }),
   );

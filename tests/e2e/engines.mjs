@@ -6,7 +6,10 @@
 // - WebKit: Debian's WebKitWebDriver driving MiniBrowser under xvfb-run, through
 //   selenium-webdriver. The driver has no BiDi, so console messages cannot be read; about one
 //   session in 40 hangs on a call, so every call has a time limit and a hung test runs once more
-//   in a fresh session.
+//   in a fresh session (counted as a retry, lib.mjs). `webkit({ sharedArrayBuffer: true })` starts
+//   the driver with JSC_useSharedArrayBuffer=1, a debug switch of JavaScriptCore that readers do
+//   not have: with it WebKitGTK exposes SharedArrayBuffer and the isolated page runs its threads,
+//   which is how the threads path is tried in Safari's engine here.
 //
 // For each engine: the full page on a server with the isolation headers, the full page on a
 // header-less server (service-worker path), and the embed in a plain blog page on another origin
@@ -16,14 +19,13 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
+import { Hung, measured, phenomenon, ROWS } from "./lib.mjs";
 
 const FIREFOX = process.env.FIREFOX || "/usr/bin/firefox-esr";
 const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || "/usr/bin/WebKitWebDriver";
 const MINIBROWSER =
   process.env.MINIBROWSER || "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
 const CALL_MS = 30_000;
-
-class Hung extends Error {}
 
 /** `promise`, or a `Hung` error after `ms`. */
 function limit(promise, ms, what) {
@@ -114,7 +116,7 @@ async function waitForPort(port, ms) {
   return false;
 }
 
-export async function webkit() {
+export async function webkit({ sharedArrayBuffer = false } = {}) {
   const { Builder } = await import("selenium-webdriver");
   const port = await freePort();
   // The driver and every MiniBrowser it starts share one virtual screen, tall enough for the
@@ -123,7 +125,11 @@ export async function webkit() {
   const driverProcess = spawn(
     "xvfb-run",
     ["-a", "-s", "-screen 0 1280x2100x24", WEBKIT_DRIVER, `--port=${port}`],
-    { stdio: "ignore", detached: true },
+    {
+      stdio: "ignore",
+      detached: true,
+      env: sharedArrayBuffer ? { ...process.env, JSC_useSharedArrayBuffer: "1" } : process.env,
+    },
   );
   const stopDriver = () => {
     try {
@@ -140,7 +146,8 @@ export async function webkit() {
   };
   let version = "?";
   return {
-    name: "WebKit",
+    name: sharedArrayBuffer ? "WebKit (JSC_useSharedArrayBuffer=1)" : "WebKit",
+    tag: sharedArrayBuffer ? "webkit-sab" : "webkit",
     get version() {
       return version;
     },
@@ -202,10 +209,6 @@ const READ = () => {
     isolated: self.crossOriginIsolated === true,
     sab: typeof SharedArrayBuffer !== "undefined",
     navigation: (performance.getEntriesByType("navigation")[0] || {}).type || null,
-    rows: [...document.querySelectorAll("#results tr[data-scenario]")].map((tr) => ({
-      scenario: tr.dataset.scenario,
-      count: Number(tr.dataset.count),
-    })),
   };
 };
 
@@ -233,48 +236,36 @@ async function until(evaluate, fn, ms) {
   return false;
 }
 
-/** thread+load / thread and process+load / process from the rows, when both pairs are there. */
-export function ratios(rows) {
-  const by = Object.fromEntries(rows.map((r) => [r.scenario, r.count]));
-  const r = (a, b) => (by[a] != null && by[b] > 0 ? by[a] / by[b] : null);
-  return { thread: r("thread+load", "thread"), process: r("process+load", "process") };
-}
-
-export const THREAD_MAX = 0.1;
-export const PROCESS_MIN = 0.5;
-const ratiosHold = (q) => q.thread != null && q.process != null && q.thread <= THREAD_MAX && q.process >= PROCESS_MIN;
-const fmt = (x) => (x == null ? "-" : x.toFixed(x < 0.1 ? 4 : 3));
-
 /**
- * One engine's three pages. `env`: { isolatedUrl, plainServer() -> {url, close}, blogServer(html)
- * -> {url, close}, shots, check, info, timeoutMs, delays }. Returns the summary rows for the
- * README's Browsers table.
+ * One engine's pages. `env`: { isolatedUrl, plainServer() -> {url, close}, blogServer(html)
+ * -> {url, close}, shots, info, timeoutMs, delays, axe, pages (default all three: "isolated",
+ * "no-headers", "embed"), expectThreads (the isolated page must run threads) }. Returns the
+ * summary rows for the README's Browsers table.
  */
 export async function engineSuite(engine, env) {
-  const { check, info } = env;
-  const tag = engine.name.toLowerCase();
+  const { info } = env;
+  const tag = engine.tag || engine.name.toLowerCase();
+  const pages = env.pages || ["isolated", "no-headers", "embed"];
   const summary = [];
   const query = `?${FOUR}&delays=${env.delays}&autorun=1`;
 
-  // One test: opened fresh, retried once in a fresh session when the engine hangs or when the
-  // ratios miss on a busy machine; the checks of the last attempt count.
+  // One test, opened fresh; run once more in a fresh session (lib.mjs, `measured`) when only
+  // its measured checks missed or the engine hung.
   const test = async (label, shotName, open, read, expect) => {
-    let last = null;
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const results = [];
-      const defer = (name, ok, detail = "") => results.push([`${engine.name}, ${label}: ${name}`, ok, detail]);
+    let row = null; // the last attempt's, for the table
+    await measured(`${engine.name}, ${label}`, async (defer) => {
       let tab = null;
       try {
         const t0 = Date.now();
         tab = await open();
         const done = await until(read.evaluate(tab), FINISHED, env.timeoutMs);
         const seen = await read.evaluate(tab)(READ);
+        const rows = await read.evaluate(tab)(ROWS);
         const seconds = ((Date.now() - t0) / 1000).toFixed(1);
         defer("the autorun reaches data-state=done", done && seen.state === "done",
           `state=${seen.state}, ${seconds} s${seen.errorText ? `: ${seen.errorText}` : ""}`);
-        const q = ratios(seen.rows);
-        defer(`thread+load / thread <= ${THREAD_MAX}`, q.thread != null && q.thread <= THREAD_MAX, `ratio ${fmt(q.thread)}`);
-        defer(`process+load / process >= ${PROCESS_MIN}`, q.process != null && q.process >= PROCESS_MIN, `ratio ${fmt(q.process)}`);
+        defer("#results has the four rows", rows.length === 4 && rows.every((r) => r.count > 0 && r.elapsed > 0), `${rows.length} rows`);
+        const q = phenomenon(rows, defer, { mode: seen.mode });
         for (const [name, ok, detail] of expect(seen)) defer(name, ok, detail);
         if (env.axe && seen.state === "done") {
           const v = await read.evaluate(tab)(AXE_RUN, env.axe).catch((e) => `axe could not run: ${e.message}`);
@@ -285,41 +276,34 @@ export async function engineSuite(engine, env) {
         }
         const file = path.join(env.shots, `${tag}-${shotName}.png`);
         await tab.shot(file).then(() => info(`${engine.name}, ${label}: screenshot ${file}`), (e) => info(`${engine.name}, ${label}: no screenshot (${e.message})`));
-        last = { results, seen, q };
-        if (ratiosHold(q) || attempt === 2) break;
-        info(`${engine.name}, ${label}: ratios missed (${fmt(q.thread)}, ${fmt(q.process)}); the machine may be busy: once more`);
-      } catch (e) {
-        const hung = e instanceof Hung;
-        defer("the test ran to the end", false, e.message);
-        last = { results, seen: null, q: {} };
-        if (attempt === 2) break;
-        info(`${engine.name}, ${label}: ${hung ? "the engine hung" : "the test failed"} (${e.message}); once more in a fresh session`);
+        info(`${engine.name}, ${label}: mode ${seen.mode}${seen.modeLine ? ` ("${seen.modeLine}")` : ""}, isolated ${seen.isolated}, SharedArrayBuffer ${seen.sab}; late stop ${rows.map((r) => `${r.scenario} ${(r.stopLag * 1e3).toFixed(1)} ms`).join(", ")}`);
+        row = { engine: engine.name, version: engine.version, page: label, mode: seen.mode, ...q };
       } finally {
         await tab?.close();
       }
-    }
-    for (const r of last.results) check(...r);
-    if (last.seen) {
-      summary.push({ engine: engine.name, version: engine.version, page: label, mode: last.seen.mode, ...last.q });
-      info(`${engine.name}, ${label}: mode ${last.seen.mode}${last.seen.modeLine ? ` ("${last.seen.modeLine}")` : ""}, isolated ${last.seen.isolated}, SharedArrayBuffer ${last.seen.sab}`);
-    }
+    });
+    if (row) summary.push(row);
   };
 
   const inPage = { evaluate: (tab) => tab.eval };
   const inFrame = { evaluate: (tab) => tab.frameEval };
 
   // 1. The full page with the isolation headers.
-  await test("full page, isolated", "isolated", () => engine.open(env.isolatedUrl + query), inPage, (s) => [
-    ["cross-origin isolated", s.isolated, ""],
-    [
-      "threads where shared memory exists, else cooperative with a reason",
-      s.sab ? s.mode === "threads" : s.mode === "cooperative" && /SharedArrayBuffer|shared memory to a Web Worker/.test(s.modeLine),
-      `mode=${s.mode}, SharedArrayBuffer=${s.sab}`,
-    ],
-  ]);
+  if (pages.includes("isolated")) {
+    await test("full page, isolated", "isolated", () => engine.open(env.isolatedUrl + query), inPage, (s) => [
+      ["cross-origin isolated", s.isolated, ""],
+      env.expectThreads
+        ? ["threads mode (SharedArrayBuffer exists)", s.sab && s.mode === "threads", `mode=${s.mode}, SharedArrayBuffer=${s.sab}`]
+        : [
+            "threads where shared memory exists, else cooperative with a reason",
+            s.sab ? s.mode === "threads" : s.mode === "cooperative" && /SharedArrayBuffer|shared memory to a Web Worker/.test(s.modeLine),
+            `mode=${s.mode}, SharedArrayBuffer=${s.sab}`,
+          ],
+    ]);
+  }
 
   // 2. The full page on a server that sends no headers: the service worker, or cooperative mode.
-  {
+  if (pages.includes("no-headers")) {
     const server = await env.plainServer();
     try {
       await test("full page, no headers", "no-headers", () => engine.open(server.url + query), inPage, (s) => [
@@ -331,7 +315,7 @@ export async function engineSuite(engine, env) {
   }
 
   // 3. The embed in a plain page on another origin.
-  {
+  if (pages.includes("embed")) {
     const server = await env.plainServer();
     const src = `${server.url}?embed=1&${FOUR}&delays=${env.delays}&autorun=1`;
     const blog = await env.blogServer(

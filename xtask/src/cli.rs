@@ -32,8 +32,10 @@ commands:
       Build the web page and serve it on http://127.0.0.1:N/ (default 8080, or the next free
       port) until Ctrl-C. Without a web page yet, run a short native sweep instead.
 
-  serve [--dir DIR] [--port N] [--no-isolation]
-      Serve DIR (default dist/) on 127.0.0.1 until Ctrl-C.
+  serve [--dir DIR] [--port N] [--no-isolation] [--until-stdin-closes]
+      Serve DIR (default dist/) on 127.0.0.1 until Ctrl-C (port 0: any free port).
+      --until-stdin-closes  also stop when standard input closes (how the e2e tests run it,
+                            so that no server outlives them)
 
   --no-isolation  leave out the COOP/COEP/CORP headers (the page then has no SharedArrayBuffer)
 
@@ -79,6 +81,7 @@ pub enum Command {
         dir: Option<PathBuf>,
         port: u16,
         isolation: bool,
+        until_stdin_closes: bool,
     },
     Size {
         top: usize,
@@ -109,6 +112,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut port = DEFAULT_PORT;
     let mut isolation = true;
     let mut dir = None;
+    let mut until_stdin_closes = false;
     let mut top = 40;
     let mut files = Vec::new();
     while let Some(arg) = args.next() {
@@ -144,6 +148,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             ("demo" | "serve", "--no-isolation") => isolation = false,
             ("serve", "--dir") => dir = Some(PathBuf::from(value()?)),
+            ("serve", "--until-stdin-closes") => until_stdin_closes = true,
             ("mutants", "--file") => files.push(value()?),
             ("size", "--top") => {
                 let value = value()?;
@@ -171,6 +176,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             dir,
             port,
             isolation,
+            until_stdin_closes,
         },
     })
 }
@@ -236,9 +242,20 @@ mod tests {
             Ok(Command::Serve {
                 dir: Some(PathBuf::from("/tmp/site")),
                 port: 9000,
-                isolation: false
+                isolation: false,
+                until_stdin_closes: false,
             })
         );
+        assert_eq!(
+            parse_line("serve --port 0 --until-stdin-closes"),
+            Ok(Command::Serve {
+                dir: None,
+                port: 0,
+                isolation: true,
+                until_stdin_closes: true,
+            })
+        );
+        assert!(parse_line("demo --until-stdin-closes").is_err());
         assert!(parse_line("demo --port 70000").is_err());
         assert!(parse_line("demo --dir x").is_err());
     }

@@ -43,7 +43,13 @@ fn run() -> Result<(), String> {
             dir,
             port,
             isolation,
-        } => tasks::serve(dir, port, isolation),
+            until_stdin_closes,
+        } => {
+            if until_stdin_closes {
+                serve::exit_when_stdin_closes();
+            }
+            tasks::serve(dir, port, isolation)
+        }
         Command::Size { top } => size::run(&tasks::workspace_root(), top),
         Command::Mutants { files } => mutants::mutants(&tasks::workspace_root(), &files),
         Command::Help => {

@@ -2,7 +2,9 @@
 //!
 //! It sends the cross-origin isolation headers that threaded wasm needs (without them the page
 //! has no SharedArrayBuffer), except for the Perfetto relay page, and `Cache-Control: no-cache` so
-//! a rebuild shows on reload.
+//! a rebuild shows on reload. The headers are written once, in `xtask/isolation-headers.txt`;
+//! `trunk serve` (Trunk.toml) and the service worker (www/coi-sw.js) are checked against it here.
+//! The e2e tests serve through this server too.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -24,11 +26,23 @@ const MAX_HEADERS: usize = 100;
 /// (`www/perfetto.js`), which an isolated page could not talk to.
 const NOT_ISOLATED: &str = "perfetto.html";
 
-const ISOLATION_HEADERS: [(&str, &str); 3] = [
-    ("Cross-Origin-Opener-Policy", "same-origin"),
-    ("Cross-Origin-Embedder-Policy", "require-corp"),
-    ("Cross-Origin-Resource-Policy", "cross-origin"),
-];
+/// `name: value` lines; `#` starts a comment line.
+const ISOLATION_HEADERS_FILE: &str = include_str!("../isolation-headers.txt");
+
+/// The isolation headers, in the order of `isolation-headers.txt`.
+pub fn isolation_headers() -> Vec<(&'static str, &'static str)> {
+    ISOLATION_HEADERS_FILE
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim(), value.trim()))
+        .collect()
+}
+
+/// The one of them that the Perfetto relay keeps: only the opener and embedder policies make a
+/// page isolated.
+const RESOURCE_POLICY: &str = "Cross-Origin-Resource-Policy";
 
 pub struct Server {
     listener: TcpListener,
@@ -84,6 +98,15 @@ impl Server {
         }
         Err("the server stopped accepting connections".into())
     }
+}
+
+/// Ends the process once standard input reaches its end: a server started by a test (through a
+/// pipe) stops with it, even when the test is killed and has no time to stop it.
+pub fn exit_when_stdin_closes() {
+    thread::spawn(|| {
+        let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
+        std::process::exit(0);
+    });
 }
 
 /// One parsed request: only what the server uses.
@@ -189,10 +212,8 @@ impl Site {
         }
         header("Content-Length", &length.to_string());
         header("Cache-Control", "no-cache");
-        for (name, value) in ISOLATION_HEADERS {
-            // The relay keeps Cross-Origin-Resource-Policy: only the opener and embedder
-            // policies make a page isolated.
-            if isolate || (self.isolation && name == "Cross-Origin-Resource-Policy") {
+        for (name, value) in isolation_headers() {
+            if isolate || (self.isolation && name == RESOURCE_POLICY) {
                 header(name, value);
             }
         }
@@ -425,6 +446,57 @@ mod tests {
         assert!(!parse("POST / HTTP/1.1\r\n\r\n").unwrap().keep_alive);
         assert_eq!(parse(""), None);
         assert!(read_request(&mut "GET /\r\n\r\n".as_bytes()).is_err());
+    }
+
+    /// The quoted strings of `text`, in order.
+    fn quoted(text: &str) -> Vec<&str> {
+        text.split('"').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn the_isolation_headers_are_the_three_policies() {
+        assert_eq!(
+            isolation_headers(),
+            [
+                ("Cross-Origin-Opener-Policy", "same-origin"),
+                ("Cross-Origin-Embedder-Policy", "require-corp"),
+                ("Cross-Origin-Resource-Policy", "cross-origin"),
+            ]
+        );
+    }
+
+    #[test]
+    fn trunk_serve_sends_the_same_isolation_headers() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let toml = std::fs::read_to_string(root.join("Trunk.toml")).unwrap();
+        let serve = toml
+            .split("[serve]")
+            .nth(1)
+            .expect("Trunk.toml has [serve]");
+        let line = serve
+            .lines()
+            .find(|l| l.trim_start().starts_with("headers"))
+            .expect("[serve] has headers");
+        let pairs: Vec<(&str, &str)> = quoted(line)
+            .chunks(2)
+            .map(|kv| (kv[0], kv.get(1).copied().unwrap_or("")))
+            .collect();
+        assert_eq!(pairs, isolation_headers(), "Trunk.toml: {line}");
+    }
+
+    #[test]
+    fn the_service_worker_sets_the_same_isolation_headers() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let sw = std::fs::read_to_string(root.join("www/coi-sw.js")).unwrap();
+        let pairs: Vec<(&str, &str)> = sw
+            .split("headers.set(")
+            .skip(1)
+            .map(|call| {
+                let args = quoted(call.split(')').next().unwrap_or(""));
+                (args[0], args.get(1).copied().unwrap_or(""))
+            })
+            .collect();
+        assert_eq!(pairs, isolation_headers(), "www/coi-sw.js");
     }
 
     /// One request over a real socket, returning the whole response.

@@ -67,6 +67,12 @@ fn trunk_build() -> Cmd {
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
 }
 
+/// This program's path, for the tests that run `cargo xtask serve` (empty if unknown: they then
+/// run `cargo xtask`).
+fn xtask_binary() -> String {
+    std::env::current_exe().map_or_else(|_| String::new(), |p| p.to_string_lossy().into())
+}
+
 /// One step of `cargo xtask test`.
 struct Step {
     name: &'static str,
@@ -148,6 +154,8 @@ fn test_steps(project: &Project, skip_web: bool) -> Vec<Step> {
     let e2e = Cmd::new("node")
         .args(&["tests/e2e/run.mjs"])
         .env("GIL_LAB_DIST", project.dist().to_string_lossy())
+        // The e2e serves through `cargo xtask serve`: this very binary (tests/e2e/lib.mjs).
+        .env("GIL_LAB_XTASK", xtask_binary())
         .env("CHROMIUM", CHROMIUM)
         .env("FIREFOX", FIREFOX)
         .env("WEBKIT_DRIVER", WEBKIT_DRIVER)
