@@ -5,7 +5,7 @@
 use super::super::canvas;
 use super::super::html::{escape, short_number};
 use super::super::timeline::{DropRequest, Span, Timeline};
-use super::super::view::{describe, span_at, whole_run_s, Scale, View};
+use super::super::view::{describe, span_at, whole_run_s, View};
 use super::{Page, PageState};
 use std::fmt::Write;
 
@@ -35,8 +35,9 @@ pub(super) struct Instrument {
     pub(super) compare: Option<usize>,
     /// The span picked, as (row, lane, span index).
     pub(super) selected: Option<(usize, usize, usize)>,
-    /// The scale and whole-run extent of the last drawing, to turn pixels into times.
-    pub(super) scale: Option<Scale>,
+    /// What the last drawing laid out (its scale, each run's lanes in pixels), to turn pixels
+    /// into times and spans; and the whole-run extent it showed.
+    pub(super) drawn: Option<canvas::Drawn>,
     pub(super) whole_s: f64,
 }
 
@@ -108,8 +109,8 @@ impl Page {
     /// Zooms by `factor` around the pixel `x` (negative: the middle).
     pub fn timeline_zoom(&mut self, factor: f64, x: f64) {
         self.hold_run();
-        let anchor = match (self.instrument.scale, x >= 0.0) {
-            (Some(s), true) => s.fraction(x),
+        let anchor = match (&self.instrument.drawn, x >= 0.0) {
+            (Some(d), true) => d.scale.fraction(x),
             _ => 0.5,
         };
         let whole = self.instrument.whole_s;
@@ -119,22 +120,29 @@ impl Page {
     /// Pans by `dx` CSS pixels, as a drag does (dragging right shows earlier times).
     pub fn timeline_pan(&mut self, dx: f64) {
         self.hold_run();
-        let width = self.instrument.scale.map_or(1.0, |s| s.width);
+        let width = self
+            .instrument
+            .drawn
+            .as_ref()
+            .map_or(1.0, |d| d.scale.width);
         let whole = self.instrument.whole_s;
         self.instrument.view.pan(-dx / width.max(1.0), whole);
     }
 
-    /// Picks the span under the pixel (`x`, `y`) and says what it is.
+    /// Picks the span drawn under the pixel (`x`, `y`) and says what it is.
     pub fn timeline_point(&mut self, x: f64, y: f64) {
         let runs = self.drawn_runs();
-        let Some(scale) = self.instrument.scale else {
+        let Some(drawn) = &self.instrument.drawn else {
             return;
         };
-        let picked = canvas::lane_at(y, runs.len()).and_then(|(row, lane)| {
+        let picked = canvas::lane_at(y, drawn.rows.len()).and_then(|(row, lane)| {
             let tl = &self.runs.get(*runs.get(row)?)?.timeline;
-            let t_us = (scale.t_s(x).max(0.0) * 1e6) as u64;
-            let t_us = t_us.min(self.instrument.view.clip_us(tl.now_us));
-            Some((row, lane, span_at(&tl.lanes[lane], t_us)?))
+            let laid_out = drawn.rows.get(row)?.lanes.get(lane)?;
+            Some((
+                row,
+                lane,
+                laid_out.span_at(&tl.lanes[lane], &drawn.scale, x)?,
+            ))
         });
         self.select(picked);
     }

@@ -197,7 +197,6 @@ impl Page {
                 Some(canvas::Row {
                     timeline,
                     run: configs.get(i)?,
-                    result,
                     figures,
                 })
             })
@@ -210,7 +209,7 @@ impl Page {
             clip_us: view.paused_at_us().unwrap_or(u64::MAX),
             selected: self.instrument.selected,
         };
-        let scale = canvas::draw(
+        let laid_out = canvas::draw(
             &self.window,
             &canvas,
             self.canvas_width,
@@ -218,7 +217,7 @@ impl Page {
             &picture,
         );
         drop(rows);
-        self.instrument.scale = scale;
+        self.instrument.drawn = laid_out;
         self.instrument.whole_s = whole_s;
         let _ = canvas.set_attribute("data-view-start-s", &format!("{:.6}", range.0));
         let _ = canvas.set_attribute("data-view-end-s", &format!("{:.6}", range.1));
