@@ -67,7 +67,7 @@ impl Page {
             self.redraw_timeline();
             return;
         }
-        self.read_form();
+        self.form.read(&self.dom);
         self.update_share();
         // Show the new layout of the table (new columns, new rows) before anything runs.
         if self.source.is_none() && self.state != PageState::Error {
@@ -81,11 +81,11 @@ impl Page {
         if self.state == PageState::Running || self.state == PageState::Error {
             return;
         }
-        if let Some(e) = &self.form_error {
+        if let Some(e) = &self.form.error {
             self.dom.set_text("status", &format!("Cannot run: {e}"));
             return;
         }
-        let config = self.config.clone();
+        let config = self.form.config.clone();
         self.source = Some(match mode {
             Mode::Threads => Box::new(Threaded::start(config)) as Box<dyn RunSource>,
             Mode::Cooperative => Box::new(Cooperative::new(config)),
@@ -101,7 +101,7 @@ impl Page {
         let url = format!(
             "?{}{}",
             if self.embed { "embed=1&" } else { "" },
-            params::to_query(&self.config)
+            params::to_query(&self.form.config)
         );
         if let Ok(h) = self.window.history() {
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
@@ -149,7 +149,7 @@ impl Page {
             "{}{}?{}",
             loc.origin().unwrap_or_default(),
             loc.pathname().unwrap_or_default(),
-            params::to_query(&self.config)
+            params::to_query(&self.form.config)
         )
     }
 
@@ -165,7 +165,7 @@ impl Page {
              process beside a CPU-heavy thread, live\" style=\"width:100%;max-width:760px;\
              height:640px;border:0\" loading=\"lazy\" allow=\"cross-origin-isolated\"></iframe>\
              <script src=\"{origin}{dir}embed-host.js\" async></script>",
-            query = params::to_query(&self.config),
+            query = params::to_query(&self.form.config),
         )
     }
 

@@ -6,7 +6,7 @@
 //! - [`render`]: tables, chart and timeline;
 //! - [`instrument`]: pause, zoom, pan, pointing at spans, stacked runs, the trace;
 //! - [`actions`]: buttons, the run, downloads and links, the cooperative workers' messages;
-//! - [`form`]: the settings form;
+//! - [`form`]: the settings form and the settings it holds;
 //! - [`dom`]: the DOM writes, skipped when nothing changed.
 
 mod actions;
@@ -17,12 +17,13 @@ mod instrument;
 mod render;
 
 use super::canvas::Palette;
+use super::html;
 use super::params::{self, FromUrl};
 use super::source::RunSource;
 use super::timeline::Timeline;
 use crate::gil::EventLog;
 use crate::report::Json;
-use crate::scenario::{RunResult, SweepConfig};
+use crate::scenario::RunResult;
 use dom::Dom;
 use std::sync::Arc;
 use web_sys::Window;
@@ -94,9 +95,8 @@ pub struct Page {
     ready: Ready,
     autorun: bool,
     embed: bool,
-    /// The settings in the form (valid ones; `form_error` says when they are not).
-    config: SweepConfig,
-    form_error: Option<String>,
+    /// The settings form.
+    form: form::Form,
     source: Option<Box<dyn RunSource>>,
     runs: Vec<RunView>,
     results: Vec<RunResult>,
@@ -163,8 +163,7 @@ impl Page {
             ready: Ready::Starting,
             autorun,
             embed,
-            config,
-            form_error: None,
+            form: form::Form::new(config),
             source: None,
             runs: Vec::new(),
             results: Vec::new(),
@@ -178,8 +177,8 @@ impl Page {
             instrument: instrument::Instrument::default(),
             window_width: 0.0,
         };
-        page.fill_form();
-        page.read_form();
+        page.form.fill(&page.dom);
+        page.form.read(&page.dom);
         page.show_notices(&notices);
         page.update_share();
         page.render_tables();
@@ -230,7 +229,7 @@ impl Page {
         self.dom.set_root_attr("data-mode", mode.name());
         self.dom.set_text("status", self.ready_text());
         self.update_buttons();
-        if self.autorun && self.form_error.is_none() {
+        if self.autorun && self.form.error.is_none() {
             self.run();
         }
     }
@@ -318,5 +317,57 @@ impl Page {
         j.key("results").results(&self.results);
         j.close('}');
         j.finish()
+    }
+
+    pub(super) fn update_share(&mut self) {
+        let url = self.share_url();
+        if let Some(i) = self.dom.input("share-url") {
+            i.set_value(&url);
+        }
+        self.dom.set_attr("full-demo", "href", &url);
+        if !self.embed {
+            let code = self.embed_code();
+            if let Some(i) = self.dom.input("embed-code") {
+                i.set_value(&code);
+            }
+        }
+    }
+
+    pub(super) fn update_buttons(&self) {
+        let running = self.state == PageState::Running;
+        let can_run = !running
+            && self.mode().is_some()
+            && self.form.error.is_none()
+            && self.state != PageState::Error;
+        self.dom.set_disabled("run", !can_run);
+        let stopping = self
+            .source
+            .as_ref()
+            .is_some_and(|s| s.shared().stop_requested());
+        self.dom.set_disabled("stop", !running || stopping);
+        let none = self.results.is_empty() || running;
+        self.dom.set_disabled("download-csv", none);
+        self.dom.set_disabled("download-json", none);
+        if let Some(b) = self.dom.el("run") {
+            b.set_text_content(Some(if self.results.is_empty() {
+                "Run"
+            } else {
+                "Run again"
+            }));
+        }
+        let busy = if running { "true" } else { "false" };
+        self.dom.set_attr("settings", "aria-busy", busy);
+    }
+
+    pub(super) fn show_notices(&self, notices: &[String]) {
+        if notices.is_empty() {
+            return;
+        }
+        let items: String = notices
+            .iter()
+            .map(|n| format!("<li>{}</li>", html::escape(n)))
+            .collect();
+        self.dom.set_html("notice-list", &items);
+        self.dom.show("notice", true);
     }
 }

@@ -33,7 +33,7 @@ impl Page {
     pub(super) fn sweep_config(&self) -> SweepConfig {
         self.source
             .as_ref()
-            .map_or_else(|| self.config.clone(), |s| s.shared().config.clone())
+            .map_or_else(|| self.form.config.clone(), |s| s.shared().config.clone())
     }
 
     /// Everything that depends on the results and the live count.
