@@ -1,12 +1,15 @@
 //! The page's state on the main thread: settings, the sweep it started, what it has read of it,
 //! and the DOM it keeps up to date. Called only from the main thread, so it never waits.
 //!
-//! - this file: start-up, how the page runs (its [`Mode`]), the snapshot for scripts;
+//! - this file: start-up, how the page runs (its [`Mode`]), the buttons, links and notices that
+//!   follow from the form and the runs, the snapshot for scripts;
 //! - [`frame`]: the animation-frame loop, reading the run source;
 //! - [`render`]: tables, chart and timeline;
-//! - [`instrument`]: pause, zoom, pan, pointing at spans, stacked runs, the trace;
+//! - [`instrument`]: what the reader set on the timeline (pause, zoom, pan, the span pointed at,
+//!   a stacked run) and the trace's download;
 //! - [`actions`]: buttons, the run, downloads and links, the cooperative workers' messages;
 //! - [`form`]: the settings form and the settings it holds;
+//! - [`runs`]: the runs and results of the sweep started, and the run pinned;
 //! - [`dom`]: the DOM writes, skipped when nothing changed.
 
 mod actions;
@@ -15,17 +18,13 @@ mod form;
 mod frame;
 mod instrument;
 mod render;
+mod runs;
 
 use super::canvas::Palette;
 use super::html;
 use super::params::{self, FromUrl};
-use super::source::RunSource;
-use super::timeline::Timeline;
-use crate::gil::EventLog;
 use crate::report::Json;
-use crate::scenario::RunResult;
 use dom::Dom;
-use std::sync::Arc;
 use web_sys::Window;
 
 /// `<html data-state>`: where the page is, for scripts and CSS.
@@ -78,15 +77,6 @@ enum Ready {
     Never,
 }
 
-/// One started run as the page knows it.
-struct RunView {
-    log: Arc<EventLog>,
-    cursor: u64,
-    timeline: Timeline,
-    /// Its spans were let go to keep the page's memory bounded ([`instrument::KEPT_BYTES`]).
-    forgotten: bool,
-}
-
 /// Everything the main thread holds.
 pub struct Page {
     window: Window,
@@ -97,11 +87,8 @@ pub struct Page {
     embed: bool,
     /// The settings form.
     form: form::Form,
-    source: Option<Box<dyn RunSource>>,
-    runs: Vec<RunView>,
-    results: Vec<RunResult>,
-    /// The run whose timeline is shown; `None` follows the live run.
-    pinned: Option<usize>,
+    /// The sweep started: its source, runs and results.
+    runs: runs::Runs,
     palette: Palette,
     dark: Option<bool>,
     dark_query: Option<web_sys::MediaQueryList>,
@@ -164,10 +151,7 @@ impl Page {
             autorun,
             embed,
             form: form::Form::new(config),
-            source: None,
-            runs: Vec::new(),
-            results: Vec::new(),
-            pinned: None,
+            runs: runs::Runs::default(),
             palette: Palette::default(),
             dark: None,
             dark_query,
@@ -286,7 +270,7 @@ impl Page {
             Ready::Yes { ms, at_ms, .. } => (Some(ms), Some(at_ms)),
             _ => (None, None),
         };
-        let shared = self.source.as_ref().map(|s| s.shared());
+        let shared = self.runs.source.as_ref().map(|s| s.shared());
         let mut j = Json::default();
         j.open('{');
         j.key("state").str(self.state.name());
@@ -299,9 +283,9 @@ impl Page {
         j.key("ready_ms").opt_f64(ready_ms);
         j.key("runs_total")
             .u64(shared.map_or(0, |s| s.runs().len()) as u64);
-        j.key("runs_done").u64(self.results.len() as u64);
+        j.key("runs_done").u64(self.runs.results.len() as u64);
         j.key("live");
-        match self.live_cell() {
+        match self.runs.live_cell() {
             Some(l) => {
                 j.open('{');
                 j.key("scenario").str(l.scenario.name());
@@ -314,7 +298,7 @@ impl Page {
                 j.null();
             }
         }
-        j.key("results").results(&self.results);
+        j.key("results").results(&self.runs.results);
         j.close('}');
         j.finish()
     }
@@ -341,15 +325,16 @@ impl Page {
             && self.state != PageState::Error;
         self.dom.set_disabled("run", !can_run);
         let stopping = self
+            .runs
             .source
             .as_ref()
             .is_some_and(|s| s.shared().stop_requested());
         self.dom.set_disabled("stop", !running || stopping);
-        let none = self.results.is_empty() || running;
+        let none = self.runs.results.is_empty() || running;
         self.dom.set_disabled("download-csv", none);
         self.dom.set_disabled("download-json", none);
         if let Some(b) = self.dom.el("run") {
-            b.set_text_content(Some(if self.results.is_empty() {
+            b.set_text_content(Some(if self.runs.results.is_empty() {
                 "Run"
             } else {
                 "Run again"
