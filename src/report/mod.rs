@@ -5,9 +5,12 @@
 //! produce the same files. Each format lives in a file of its own; this module only names the
 //! formats and dispatches to them.
 
+pub mod axis;
+pub mod chart;
 mod csv;
 pub(crate) mod grid;
 mod json;
+pub mod lanes;
 mod markdown;
 pub mod markup;
 pub mod numbers;

@@ -4,9 +4,9 @@
 //! browser, an image viewer or a README. Axes and legend come from the configuration, so a
 //! partial sweep keeps its layout while points arrive.
 
-use super::grid::{delay_label, rows, RowAxis};
+use super::chart::{AxisRule, Chart, Frame};
+use super::grid::{delay_label, RowAxis};
 pub(super) use super::markup::escape;
-use super::markup::nice_step;
 use super::numbers::{abbreviate, trim_float};
 use crate::scenario::{Scenario, SweepReport};
 use crate::workload::Victim;
@@ -65,31 +65,16 @@ pub fn svg_chart(report: &SweepReport) -> String {
             delay_label(config.delays.first().map_or(0.0, Duration::as_secs_f64))
         ),
     };
-    let rows = rows(config);
-    let series: Vec<(Scenario, Vec<(f64, u64)>)> = config
-        .scenarios
-        .iter()
-        .map(|&sc| {
-            let mut points: Vec<(f64, u64)> = rows
-                .iter()
-                .filter_map(|row| row.get(report, sc).map(|r| (row.x, r.count)))
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            points.dedup_by(|a, b| a.0 == b.0);
-            (sc, points)
-        })
-        .collect();
-
-    let max_delay = rows.iter().map(|r| r.x).fold(0.0, f64::max);
-    let max_count = series
-        .iter()
-        .flat_map(|(_, points)| points.iter().map(|&(_, c)| c))
-        .max()
-        .unwrap_or(0);
-    let x_axis = NiceAxis::new(max_delay, false);
-    let y_axis = NiceAxis::new(max_count as f64, true);
-    let x = |delay_s: f64| LEFT + delay_s / x_axis.max * (RIGHT - LEFT);
-    let y = |count: f64| BOTTOM - count / y_axis.max * (BOTTOM - TOP);
+    let frame = Frame {
+        left: LEFT,
+        right: RIGHT,
+        top: TOP,
+        bottom: BOTTOM,
+    };
+    let chart = Chart::new(report, frame, AxisRule::FILE_X, AxisRule::FILE_Y);
+    let (x_axis, y_axis) = (&chart.x, &chart.y);
+    let x = |v: f64| chart.px(v);
+    let y = |count: f64| chart.py(count);
 
     let mut out = String::new();
     // Writing to a String cannot fail; the results are ignored.
@@ -190,7 +175,7 @@ pub fn svg_chart(report: &SweepReport) -> String {
     );
 
     // One line and its markers per scenario.
-    for (sc, points) in &series {
+    for (sc, points) in &chart.series {
         if points.is_empty() {
             continue;
         }
@@ -203,7 +188,7 @@ pub fn svg_chart(report: &SweepReport) -> String {
         if points.len() > 1 {
             let coords: Vec<String> = points
                 .iter()
-                .map(|&(d, c)| format!("{},{}", n(x(d)), n(y(c as f64))))
+                .map(|&(px, py)| format!("{},{}", n(px), n(py)))
                 .collect();
             let _ = writeln!(
                 out,
@@ -212,18 +197,18 @@ pub fn svg_chart(report: &SweepReport) -> String {
                 dash(*sc)
             );
         }
-        for &(d, c) in points {
+        for &(px, py) in points {
             let _ = writeln!(
                 out,
                 r#"<circle cx="{}" cy="{}" r="{MARKER_R}"{}/>"#,
-                n(x(d)),
-                n(y(c as f64)),
+                n(px),
+                n(py),
                 marker_fill(*sc)
             );
         }
         out.push_str("</g>\n");
     }
-    if series.iter().all(|(_, points)| points.is_empty()) {
+    if chart.is_empty() {
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}" text-anchor="middle" fill="{NOTE_INK}">no results yet</text>"#,
@@ -272,37 +257,6 @@ fn marker_fill(sc: Scenario) -> String {
         r##" fill="#ffffff""##.to_string()
     } else {
         format!(r#" fill="{}""#, colour(sc))
-    }
-}
-
-/// An axis from zero to a round number, with ticks at round steps (1, 2 or 5 times a power of
-/// ten), about five of them.
-#[derive(Debug, PartialEq)]
-pub(super) struct NiceAxis {
-    /// The round number the axis ends at.
-    pub(super) max: f64,
-    /// Tick positions from zero to `max`.
-    pub(super) ticks: Vec<f64>,
-}
-
-impl NiceAxis {
-    /// Covers `0..=max`; `integer` keeps steps at 1 or more (counts). An empty or all-zero range
-    /// gets the axis `0..=1`, so nothing divides by zero.
-    pub(super) fn new(max: f64, integer: bool) -> Self {
-        let max = if max.is_finite() && max > 0.0 {
-            max
-        } else {
-            1.0
-        };
-        let mut step = nice_step(max, 5);
-        if integer {
-            step = step.max(1.0);
-        }
-        let steps = ((max / step) - 1e-9).ceil().max(1.0) as u32;
-        Self {
-            max: f64::from(steps) * step,
-            ticks: (0..=steps).map(|i| f64::from(i) * step).collect(),
-        }
     }
 }
 
@@ -507,19 +461,6 @@ mod tests {
         colours.sort_unstable();
         colours.dedup();
         assert_eq!(colours.len(), Scenario::ALL.len());
-    }
-
-    #[test]
-    fn nice_axis_ends_on_round_numbers() {
-        let axis = NiceAxis::new(9.0, false);
-        assert_eq!(axis.max, 10.0);
-        assert_eq!(axis.ticks, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
-        let counts = NiceAxis::new(1.23e9, true);
-        assert_eq!(counts.ticks, [0.0, 0.5e9, 1e9, 1.5e9]);
-        // Integer axes never get fractional steps; empty ranges get 0..1.
-        assert_eq!(NiceAxis::new(3.0, true).ticks, [0.0, 1.0, 2.0, 3.0]);
-        assert_eq!(NiceAxis::new(0.0, true).ticks, [0.0, 1.0]);
-        assert_eq!(NiceAxis::new(f64::NAN, false).max, 1.0);
     }
 
     #[test]

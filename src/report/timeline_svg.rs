@@ -6,8 +6,10 @@
 //! markers, a time axis in seconds and a legend. Like the sweep's chart, self-contained: no
 //! scripts, fonts or styles from elsewhere.
 
+use super::axis::NiceAxis;
+use super::lanes::{LaneColours, LaneLayout, RunLayout, Scale, LANE_BAR, LANE_LABEL};
 use super::numbers::trim_float;
-use super::svg::{escape, n, NiceAxis};
+use super::svg::{escape, n};
 use crate::scenario::{LockMode, RunConfig};
 use crate::timeline::{lane_titles, palette, Lane, LaneState, Timeline};
 use std::fmt::Write;
@@ -17,16 +19,18 @@ const WIDTH: f64 = 900.0;
 const LEFT: f64 = 16.0;
 const RIGHT: f64 = 884.0;
 const LANES_TOP: f64 = 58.0;
-const LANE_LABEL: f64 = 16.0;
-const LANE_BAR: f64 = 22.0;
 const LANE_PITCH: f64 = 52.0;
 const LEGEND_COLUMNS: usize = 4;
 const LEGEND_COLUMN: f64 = 217.0;
 const LEGEND_ROW: f64 = 22.0;
-/// The narrowest mark drawn, in pixels: a span shorter than this still shows.
-const MIN_WIDTH: f64 = 0.75;
-/// Operation starts closer than this (pixels) are not told apart.
-const OP_SPACING: f64 = 3.0;
+/// The bars' colours: the page's light scheme.
+const COLOURS: LaneColours<&str> = LaneColours {
+    hold: palette::HOLD,
+    ask: palette::ASK,
+    wait: palette::WAIT,
+    no_lock: palette::NO_LOCK,
+    runs_released: palette::RUNS_RELEASED,
+};
 
 /// The lanes of `timeline`, a run of `run`, as SVG text ending with a newline.
 pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
@@ -41,7 +45,13 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         .max(timeline.flag_cleared_us.unwrap_or(0))
         .max(1);
     let axis = NiceAxis::new(end_us as f64 / 1e6, false);
-    let x = |t_us: u64| LEFT + (t_us as f64 / 1e6) / axis.max * (RIGHT - LEFT);
+    let scale = Scale {
+        start_s: 0.0,
+        end_s: axis.max,
+        left: LEFT,
+        width: RIGHT - LEFT,
+    };
+    let layout = RunLayout::new(timeline, &scale, u64::MAX);
     let axis_y = LANES_TOP + lanes.len() as f64 * LANE_PITCH;
     let legend = legend_items(timeline, sc.lock_mode());
     let legend_top = axis_y + 62.0;
@@ -96,8 +106,9 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
 
     // Grid lines at the ticks, behind the lanes.
     let _ = writeln!(out, r#"<g stroke="{}">"#, palette::GRID);
-    for &t in &axis.ticks {
-        let tx = n(LEFT + t / axis.max * (RIGHT - LEFT));
+    let (_, ticks) = scale.ticks(5);
+    for &(_, tx) in &ticks {
+        let tx = n(tx);
         let _ = writeln!(
             out,
             r#"<line x1="{tx}" y1="{}" x2="{tx}" y2="{}"/>"#,
@@ -108,7 +119,9 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     out.push_str("</g>\n");
 
     for (i, lane) in lanes.iter().enumerate() {
-        draw_lane(&mut out, lane, LANES_TOP + i as f64 * LANE_PITCH, &x);
+        if let Some(l) = layout.lanes.iter().find(|l| l.worker == lane.worker) {
+            draw_lane(&mut out, l, LANES_TOP + i as f64 * LANE_PITCH);
+        }
     }
 
     // The time axis.
@@ -120,8 +133,8 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         n(RIGHT),
         ay = n(axis_y)
     );
-    for &t in &axis.ticks {
-        let tx = n(LEFT + t / axis.max * (RIGHT - LEFT));
+    for &(_, tx) in &ticks {
+        let tx = n(tx);
         let _ = writeln!(
             out,
             r#"<line x1="{tx}" y1="{}" x2="{tx}" y2="{}"/>"#,
@@ -135,10 +148,10 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         r#"<g font-size="11" fill="{}" text-anchor="middle">"#,
         palette::MUTED
     );
-    for (i, &t) in axis.ticks.iter().enumerate() {
+    for (i, &(t, tx)) in ticks.iter().enumerate() {
         let anchor = if i == 0 {
             r#" text-anchor="start""#
-        } else if i + 1 == axis.ticks.len() {
+        } else if i + 1 == ticks.len() {
             r#" text-anchor="end""#
         } else {
             ""
@@ -146,7 +159,7 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}"{anchor}>{} s</text>"#,
-            n(LEFT + t / axis.max * (RIGHT - LEFT)),
+            n(tx),
             n(axis_y + 17.0),
             escape(&trim_float(t, 6))
         );
@@ -161,27 +174,25 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     );
 
     // The controller's wake-up, and the moment it cleared the flag when that is visibly later.
-    if let Some(woke) = timeline.woke_us {
+    if let Some(woke) = layout.woke {
         marker(
             &mut out,
-            x(woke),
+            woke,
             axis_y,
             palette::INK,
             "4 3",
             "controller-wakes",
         );
-        if let Some(cleared) = timeline.flag_cleared_us {
-            if x(cleared) - x(woke) >= 2.0 {
-                marker(
-                    &mut out,
-                    x(cleared),
-                    axis_y,
-                    palette::ASK,
-                    "2 2",
-                    "flag-cleared",
-                );
-            }
-        }
+    }
+    if let Some(cleared) = layout.cleared {
+        marker(
+            &mut out,
+            cleared,
+            axis_y,
+            palette::ASK,
+            "2 2",
+            "flag-cleared",
+        );
     }
 
     // Lane titles last, haloed, so the markers and grid lines crossing them leave them legible.
@@ -221,56 +232,45 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     out
 }
 
-/// One lane: its track, its spans merged to at most a few rectangles per pixel, and the load's
-/// operation starts.
-fn draw_lane(out: &mut String, lane: &Lane, top: f64, x: &impl Fn(u64) -> f64) {
+/// One lane: its track, its bars and the load's operation starts, as laid out.
+fn draw_lane(out: &mut String, lane: &LaneLayout, top: f64) {
     let bar = top + LANE_LABEL;
     let _ = writeln!(out, r#"<g data-worker="{}" class="lane">"#, lane.worker);
     let _ = writeln!(
         out,
         r#"<rect x="{LEFT}" y="{}" width="{}" height="2" fill="{}"/>"#,
         n(bar + LANE_BAR / 2.0 - 1.0),
-        n(RIGHT - LEFT),
+        n(lane.track_end - LEFT),
         palette::RELEASED
     );
-    for (state, x0, x1) in merged_rects(lane, x) {
-        let (colour, h) = match state {
-            LaneState::Holding => (palette::HOLD, LANE_BAR),
-            LaneState::AskedToDrop => (palette::ASK, LANE_BAR),
-            LaneState::Waiting => (palette::WAIT, LANE_BAR * 0.5),
-            LaneState::NoLock => (palette::NO_LOCK, LANE_BAR),
-            LaneState::RunsReleased => (palette::RUNS_RELEASED, LANE_BAR),
-            LaneState::Released => continue,
+    for rect in lane.bars() {
+        let Some(colour) = COLOURS.of(rect.state) else {
+            continue;
         };
+        let (y, h) = rect.bar(bar);
         let _ = writeln!(
             out,
             r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{colour}"/>"#,
-            n(x0),
-            n(bar + (LANE_BAR - h) / 2.0),
-            n(x1 - x0),
+            n(rect.x0),
+            n(y),
+            n(rect.x1 - rect.x0),
             n(h)
         );
     }
-    if let Some(c) = lane.capped_at_us {
+    if let Some(x0) = lane.capped_from {
         // Past the cap: too many switches to keep; say so rather than draw a wrong state.
-        let x0 = x(c).min(RIGHT);
         let _ = writeln!(
             out,
             r#"<rect x="{}" y="{}" width="{}" height="6" fill="{}"/>"#,
             n(x0),
             n(bar + LANE_BAR / 2.0 - 3.0),
-            n(RIGHT - x0),
+            n(lane.track_end - x0),
             palette::MUTED
         );
     }
-    let mut last_x = f64::NEG_INFINITY;
     let mut ticks = String::new();
-    for &t in &lane.op_starts {
-        let ox = x(t);
-        if ox - last_x >= OP_SPACING {
-            let _ = write!(ticks, "M{} {}v{}", n(ox), n(bar), n(LANE_BAR));
-            last_x = ox;
-        }
+    for &ox in &lane.ops {
+        let _ = write!(ticks, "M{} {}v{}", n(ox), n(bar), n(LANE_BAR));
     }
     if !ticks.is_empty() {
         let _ = writeln!(
@@ -280,33 +280,6 @@ fn draw_lane(out: &mut String, lane: &Lane, top: f64, x: &impl Fn(u64) -> f64) {
         );
     }
     out.push_str("</g>\n");
-}
-
-/// A lane's spans as `(state, x0, x1)` in pixels, in time order: each pixel column takes the
-/// first span that reaches it, and neighbours of one state join, so a lane that switched
-/// thousands of times costs a few rectangles per pixel, not one per switch. Every rectangle
-/// lies within the axis, at least [`MIN_WIDTH`] wide.
-fn merged_rects(lane: &Lane, x: &impl Fn(u64) -> f64) -> Vec<(LaneState, f64, f64)> {
-    let mut rects: Vec<(LaneState, f64, f64)> = Vec::new();
-    let mut next_px = LEFT;
-    for span in &lane.spans {
-        let (x0, x1) = (x(span.start_us).max(next_px), x(span.end_us).min(RIGHT));
-        if x1 < next_px {
-            continue;
-        }
-        if span.state == LaneState::Released {
-            next_px = x1.max(x0 + MIN_WIDTH);
-            continue;
-        }
-        let x0 = x0.min(RIGHT - MIN_WIDTH);
-        let x1 = x1.max(x0 + MIN_WIDTH);
-        match rects.last_mut() {
-            Some(last) if last.0 == span.state && x0 - last.2 < 0.01 => last.2 = x1,
-            _ => rects.push((span.state, x0, x1)),
-        }
-        next_px = x1;
-    }
-    rects
 }
 
 fn marker(out: &mut String, x: f64, axis_y: f64, colour: &str, dash: &str, class: &str) {
@@ -405,20 +378,12 @@ fn legend_items(timeline: &Timeline, mode: LockMode) -> Vec<LegendItem> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::lanes::tests::{ev, switching};
     use super::*;
-    use crate::gil::{Event, EventKind, EventKind::*, WorkerId};
+    use crate::gil::EventKind::*;
     use crate::runner::{CONTROLLER, INCREMENTER, LOAD};
     use crate::scenario::{RunResult, Scenario};
     use std::time::Duration;
-
-    fn ev(t_us: u64, kind: EventKind, worker: WorkerId) -> Event {
-        Event {
-            t_us,
-            kind,
-            worker,
-            by: if kind == Request { CONTROLLER } else { worker },
-        }
-    }
 
     fn result(scenario: Scenario) -> RunResult {
         RunResult {
@@ -604,18 +569,7 @@ mod tests {
 
     #[test]
     fn thousands_of_switches_become_a_few_rectangles_per_pixel_within_the_axis() {
-        let mut t = Timeline::uncapped(Scenario::ThreadLoad);
-        for i in 0..20_000u64 {
-            let (a, b) = if i % 2 == 0 {
-                (INCREMENTER, LOAD)
-            } else {
-                (LOAD, INCREMENTER)
-            };
-            t.apply(&ev(i * 50, Take, a));
-            t.apply(&ev(i * 50 + 1, Wait, b));
-            t.apply(&ev(i * 50 + 49, Drop, a));
-        }
-        t.advance(1_000_000);
+        let t = switching();
         let run = RunConfig {
             load: crate::workload::Load::SHORT,
             ..RunConfig::new(Scenario::ThreadLoad, Duration::from_secs(1))

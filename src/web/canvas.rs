@@ -1,23 +1,20 @@
 //! Paints a [`Timeline`] on a canvas: one lane per worker, coloured by lock state, a time axis,
 //! the controller's wake-up (`delay`) and the moment it really cleared the flag (the late stop),
 //! each lane's figures beside it. One or more runs share one time axis, mapped to pixels by a
-//! [`Scale`] (see [`super::view`]): a new kind of span only needs its colour here.
+//! [`Scale`]. What goes where comes from [`RunLayout`], as for the SVG timeline: this only
+//! paints it, and a new kind of span only needs its colour here.
 
-use super::timeline::{lane_titles, LaneState, Timeline};
-use super::view::{Figures, Scale};
-use crate::report::markup::nice_step;
-use crate::scenario::{RunConfig, RunResult};
+use super::timeline::{lane_titles, Timeline};
+use super::view::Figures;
+use crate::report::lanes::{LaneColours, RunLayout, Scale, LANE_BAR, LANE_LABEL};
+use crate::scenario::RunConfig;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, Window};
 
 /// The colours, read from the page's CSS custom properties so light and dark schemes agree.
 #[derive(Clone, Debug, Default)]
 pub struct Palette {
-    hold: String,
-    wait: String,
-    ask: String,
-    no_lock: String,
-    runs_released: String,
+    lanes: LaneColours<String>,
     released: String,
     ink: String,
     muted: String,
@@ -38,11 +35,13 @@ impl Palette {
                 .unwrap_or_else(|| fallback.to_string())
         };
         Self {
-            hold: get("--tl-hold", "#2f9e61"),
-            wait: get("--tl-wait", "#e8a33d"),
-            ask: get("--tl-ask", "#d6453d"),
-            no_lock: get("--tl-free", "#3f7fd6"),
-            runs_released: get("--tl-c", "#9c36b5"),
+            lanes: LaneColours {
+                hold: get("--tl-hold", "#2f9e61"),
+                ask: get("--tl-ask", "#d6453d"),
+                wait: get("--tl-wait", "#e8a33d"),
+                no_lock: get("--tl-free", "#3f7fd6"),
+                runs_released: get("--tl-c", "#9c36b5"),
+            },
             released: get("--tl-released", "#c9ccd1"),
             ink: get("--ink", "#1b1e23"),
             muted: get("--muted", "#5f6670"),
@@ -52,8 +51,6 @@ impl Palette {
     }
 }
 
-const LANE_LABEL: f64 = 16.0;
-const LANE_BAR: f64 = 22.0;
 const LANE_GAP: f64 = 10.0;
 const LANE: f64 = LANE_LABEL + LANE_BAR + LANE_GAP;
 const BLOCK: f64 = 3.0 * LANE;
@@ -82,8 +79,6 @@ pub struct Row<'a> {
     pub timeline: &'a Timeline,
     /// Its settings.
     pub run: &'a RunConfig,
-    /// Its result, once finished.
-    pub result: Option<&'a RunResult>,
     /// The figures written beside each lane.
     pub figures: [Figures; 3],
 }
@@ -101,15 +96,22 @@ pub struct Picture<'a> {
     pub selected: Option<(usize, usize, usize)>,
 }
 
-/// Draws `picture` on a canvas `css_width` CSS pixels wide; returns the time-to-pixel scale it
-/// used, for pointing at spans.
+/// What a drawing laid out: the time-to-pixel scale and each run's lanes, for pointing at spans.
+pub struct Drawn {
+    /// The scale of the time axis.
+    pub scale: Scale,
+    /// One layout per run, top to bottom.
+    pub rows: Vec<RunLayout>,
+}
+
+/// Draws `picture` on a canvas `css_width` CSS pixels wide; returns what it laid out.
 pub fn draw(
     window: &Window,
     canvas: &HtmlCanvasElement,
     css_width: i32,
     palette: &Palette,
     picture: &Picture,
-) -> Option<Scale> {
+) -> Option<Drawn> {
     let ctx = canvas
         .get_context("2d")
         .ok()
@@ -147,17 +149,31 @@ pub fn draw(
         return None;
     }
     let stacked = picture.rows.len() > 1;
+    let mut layouts = Vec::with_capacity(picture.rows.len());
     for (r, row) in picture.rows.iter().enumerate() {
         let top = TOP + r as f64 * BLOCK;
         if r > 0 {
             ctx.set_fill_style_str(&palette.grid);
             ctx.fill_rect(0.0, top - LANE_GAP / 2.0, css_w, 1.0);
         }
-        draw_row(&ctx, palette, &scale, picture, r, row, top, stacked);
+        let clip = picture.clip_us.min(row.timeline.now_us);
+        let layout = RunLayout::new(row.timeline, &scale, clip);
+        let selected = picture
+            .selected
+            .filter(|&(sr, _, _)| sr == r)
+            .and_then(|(_, lane, k)| {
+                let span = row.timeline.lanes.get(lane)?.spans.get(k)?;
+                Some((lane, scale.span(span, clip)))
+            });
+        draw_row(&ctx, palette, &scale, &layout, row, top, stacked, selected);
+        layouts.push(layout);
     }
     let axis_y = TOP + rows as f64 * BLOCK;
     draw_axis(&ctx, palette, &scale, axis_y);
-    Some(scale)
+    Some(Drawn {
+        scale,
+        rows: layouts,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -165,17 +181,13 @@ fn draw_row(
     ctx: &CanvasRenderingContext2d,
     palette: &Palette,
     scale: &Scale,
-    picture: &Picture,
-    r: usize,
+    layout: &RunLayout,
     row: &Row,
     top: f64,
     stacked: bool,
+    selected: Option<(usize, (f64, f64))>,
 ) {
-    let (left, right) = (scale.left, scale.left + scale.width);
-    let clip = picture.clip_us.min(row.timeline.now_us);
-    let view_start_us = (scale.start_s.max(0.0) * 1e6) as u64;
-    let view_end_us = ((scale.end_s * 1e6) as u64).min(clip);
-    let x = |t_us: u64| scale.x(t_us).clamp(left - 1.0, right + 1.0);
+    let (left, right) = (scale.left, scale.right());
     let mut titles = lane_titles(row.run);
     if stacked {
         titles[0] = format!(
@@ -185,7 +197,7 @@ fn draw_row(
             titles[0]
         );
     }
-    for (i, lane) in row.timeline.lanes.iter().enumerate() {
+    for (i, lane) in layout.lanes.iter().enumerate() {
         let top = top + i as f64 * LANE;
         let bar = top + LANE_LABEL;
         ctx.set_fill_style_str(&palette.ink);
@@ -200,75 +212,38 @@ fn draw_row(
             right,
             top + 12.0,
         );
-        // The lane's track: "released" unless a span says otherwise.
+        // The lane's track: "released" unless a bar says otherwise.
         ctx.set_fill_style_str(&palette.released);
-        let track_end = x(clip).min(right);
         ctx.fill_rect(
             left,
             bar + LANE_BAR / 2.0 - 1.0,
-            (track_end - left).max(0.0),
+            (lane.track_end - left).max(0.0),
             2.0,
         );
-        // Only the spans in view; each pixel column takes the first span that reaches it, so a
-        // lane that switched thousands of times costs at most a few rectangles per pixel.
-        let first = lane.spans.partition_point(|s| s.end_us < view_start_us);
-        let mut next_px = f64::NEG_INFINITY;
-        for span in lane.spans[first..]
-            .iter()
-            .take_while(|s| s.start_us <= view_end_us)
-        {
-            let (x0, x1) = (x(span.start_us).max(next_px), x(span.end_us.min(clip)));
-            if x1 < next_px {
+        for rect in lane.bars() {
+            let Some(colour) = palette.lanes.of(rect.state) else {
                 continue;
-            }
-            let (colour, h) = match span.state {
-                LaneState::Released => {
-                    next_px = x1.max(x0 + 0.75);
-                    continue;
-                }
-                LaneState::Holding => (&palette.hold, LANE_BAR),
-                LaneState::AskedToDrop => (&palette.ask, LANE_BAR),
-                LaneState::Waiting => (&palette.wait, LANE_BAR * 0.5),
-                LaneState::NoLock => (&palette.no_lock, LANE_BAR),
-                LaneState::RunsReleased => (&palette.runs_released, LANE_BAR),
             };
-            let w = (x1 - x0).max(0.75);
+            let (y, h) = rect.bar(bar);
             ctx.set_fill_style_str(colour);
-            ctx.fill_rect(x0, bar + (LANE_BAR - h) / 2.0, w, h);
-            next_px = x0 + w;
+            ctx.fill_rect(rect.x0, y, rect.x1 - rect.x0, h);
         }
-        if let Some(c) = lane.capped_at_us.filter(|&c| c <= view_end_us) {
+        if let Some(x0) = lane.capped_from {
             // Past the cap: too many switches to keep; say so rather than draw a wrong state.
-            let x0 = x(c).max(left);
             ctx.set_fill_style_str(&palette.muted);
             ctx.fill_rect(
                 x0,
                 bar + LANE_BAR / 2.0 - 3.0,
-                (track_end - x0).max(0.0),
+                (lane.track_end - x0).max(0.0),
                 6.0,
             );
         }
         // Where each uninterruptible operation began, unless they are too dense to tell apart.
         ctx.set_fill_style_str(&palette.op);
-        let mut last_x = f64::NEG_INFINITY;
-        let first = lane.op_starts.partition_point(|&t| t < view_start_us);
-        for &t in lane.op_starts[first..]
-            .iter()
-            .take_while(|&&t| t <= view_end_us)
-        {
-            let ox = x(t);
-            if ox - last_x >= 3.0 {
-                ctx.fill_rect(ox - 0.5, bar, 1.0, LANE_BAR);
-                last_x = ox;
-            }
+        for &ox in &lane.ops {
+            ctx.fill_rect(ox - 0.5, bar, 1.0, LANE_BAR);
         }
-        if let Some(span) = picture
-            .selected
-            .filter(|&(sr, sl, _)| sr == r && sl == i)
-            .and_then(|(_, _, k)| lane.spans.get(k))
-        {
-            let x0 = x(span.start_us).max(left);
-            let x1 = x(span.end_us.min(clip)).min(right);
+        if let Some((_, (x0, x1))) = selected.filter(|&(sl, _)| sl == i) {
             ctx.set_stroke_style_str(&palette.ink);
             ctx.set_line_width(2.0);
             ctx.stroke_rect(
@@ -281,16 +256,11 @@ fn draw_row(
     }
     // The controller's wake-up, and, once known, the moment it cleared the flag.
     let lanes_h = 3.0 * LANE - LANE_GAP;
-    let in_view = |t: u64| t <= view_end_us && scale.x(t) >= left && scale.x(t) <= right;
-    let woke = row.run.delay.as_micros() as u64;
-    if in_view(woke) {
-        marker(ctx, scale.x(woke), top, lanes_h, &palette.ink, &[4.0, 3.0]);
+    if let Some(x) = layout.woke {
+        marker(ctx, x, top, lanes_h, &palette.ink, &[4.0, 3.0]);
     }
-    if let Some(r) = row.result {
-        let stop = woke + (r.stop_lag_s * 1e6) as u64;
-        if in_view(stop) && scale.x(stop) - scale.x(woke) >= 2.0 {
-            marker(ctx, scale.x(stop), top, lanes_h, &palette.ask, &[2.0, 2.0]);
-        }
+    if let Some(x) = layout.cleared {
+        marker(ctx, x, top, lanes_h, &palette.lanes.ask, &[2.0, 2.0]);
     }
 }
 
@@ -321,20 +291,13 @@ fn figures(
 
 /// The time axis under the lanes, its ticks as fine as the zoom.
 fn draw_axis(ctx: &CanvasRenderingContext2d, palette: &Palette, scale: &Scale, axis_y: f64) {
-    let (left, right) = (scale.left, scale.left + scale.width);
+    let (left, right) = (scale.left, scale.right());
     ctx.set_fill_style_str(&palette.grid);
     ctx.fill_rect(left, axis_y, scale.width, 1.0);
-    let span_s = (scale.end_s - scale.start_s).max(1e-9);
-    let step = nice_step(span_s, ((scale.width / 70.0) as usize).clamp(2, 10));
+    let (step, ticks) = scale.ticks(((scale.width / 70.0) as usize).clamp(2, 10));
     let decimals = (-step.log10().floor()).max(0.0) as usize;
     ctx.set_fill_style_str(&palette.muted);
-    let mut k = (scale.start_s / step).ceil();
-    loop {
-        let t = k * step;
-        if t > scale.end_s + step * 1e-6 {
-            break;
-        }
-        let tx = scale.x_s(t);
+    for (t, tx) in ticks {
         ctx.fill_rect(tx, axis_y, 1.0, 4.0);
         ctx.set_text_align(if tx - left < 12.0 { "left" } else { "center" });
         let _ = ctx.fill_text(
@@ -342,7 +305,6 @@ fn draw_axis(ctx: &CanvasRenderingContext2d, palette: &Palette, scale: &Scale, a
             tx.min(right - 16.0),
             axis_y + 17.0,
         );
-        k += 1.0;
     }
 }
 

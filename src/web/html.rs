@@ -5,9 +5,9 @@
 //! anyway so a future free-text field cannot inject markup.
 
 use super::timeline::{lane_titles, LaneState, Timeline, LOG_CAPACITY, MAX_SPANS};
+use crate::report::chart::{AxisRule, Chart, Frame};
 use crate::report::grid::{rows, RowAxis};
 pub use crate::report::markup::escape;
-use crate::report::markup::nice_step;
 use crate::report::numbers::{abbreviate, trim_float};
 use crate::scenario::{RunConfig, RunResult, Scenario, SweepConfig};
 use std::fmt::Write;
@@ -269,20 +269,33 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
     const R: f64 = 16.0;
     const T: f64 = 16.0;
     const B: f64 = 44.0;
-    let axis = RowAxis::of(config);
-    let grid = rows(config);
-    let max_delay = grid.iter().map(|r| r.x).fold(0.0, f64::max);
-    let max_delay = if max_delay > 0.0 { max_delay } else { 1.0 };
-    // Until something finished, a 0 to 100 M frame with a word on what will appear.
-    let max_count = results.iter().map(|r| r.count).max().unwrap_or(0).max(100) as f64;
-    let max_count = if results.is_empty() { 1e8 } else { max_count };
-    let y_step = nice_step(max_count, ((h - T - B) / 45.0) as usize);
-    let y_top = (max_count / y_step).ceil() * y_step;
-    // Whole units on the axis unless every value is under one.
-    let min_x_step = if max_delay >= 1.0 { 1.0 } else { 0.0 };
-    let x_step = nice_step(max_delay, ((w - L - R) / 60.0) as usize).max(min_x_step);
-    let x = |d: f64| L + d / max_delay * (w - L - R);
-    let y = |c: f64| h - B - c / y_top * (h - T - B);
+    let frame = Frame {
+        left: L,
+        right: w - R,
+        top: T,
+        bottom: h - B,
+    };
+    // Ticks spaced for reading on any width; the delays in whole seconds unless all are under
+    // one, the last one at the right edge; until something finished, a 0 to 100 M frame.
+    let x_rule = AxisRule {
+        max_ticks: ((w - L - R) / 60.0) as usize,
+        whole_units: true,
+        round_end: false,
+        ..AxisRule::FILE_X
+    };
+    let y_rule = AxisRule {
+        max_ticks: ((h - T - B) / 45.0) as usize,
+        least: 100.0,
+        empty: 1e8,
+        ..AxisRule::FILE_X
+    };
+    // The model reads results through a report; the page's are few, so a copy costs little.
+    let report = crate::scenario::SweepReport {
+        config: config.clone(),
+        results: results.to_vec(),
+    };
+    let chart = Chart::new(&report, frame, x_rule, y_rule);
+    let axis = chart.axis;
 
     let mut out = format!(
         "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"chart-title\" \
@@ -290,30 +303,26 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
          {}, one line per scenario</title><g class=\"grid\">",
         axis.title()
     );
-    let mut v = 0.0;
-    while v <= y_top + y_step / 2.0 {
+    for &v in &chart.y.ticks {
+        let yy = chart.py(v);
         let _ = write!(
             out,
             "<line x1=\"{L}\" x2=\"{x2}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/>\
              <text class=\"tick\" x=\"{tx}\" y=\"{ty:.1}\" text-anchor=\"end\">{label}</text>",
             x2 = w - R,
-            yy = y(v),
             tx = L - 8.0,
-            ty = y(v) + 4.0,
+            ty = yy + 4.0,
             label = abbreviate(v),
         );
-        v += y_step;
     }
-    let mut d = 0.0;
-    while d <= max_delay + 1e-9 {
+    for &d in &chart.x.ticks {
         let _ = write!(
             out,
             "<text class=\"tick\" x=\"{xx:.1}\" y=\"{ty}\" text-anchor=\"middle\">{label}</text>",
-            xx = x(d),
+            xx = chart.px(d),
             ty = h - B + 18.0,
             label = short_number(d),
         );
-        d += x_step;
     }
     let _ = write!(
         out,
@@ -328,7 +337,7 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
         cy = (T + h - B) / 2.0,
         title = axis.title(),
     );
-    if results.is_empty() {
+    if chart.is_empty() {
         let _ = write!(
             out,
             "<text class=\"label\" x=\"{cx}\" y=\"{cy}\" text-anchor=\"middle\">Each run adds a \
@@ -337,24 +346,7 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
             cy = (T + h - B) / 2.0,
         );
     }
-    for s in &config.scenarios {
-        let mut pts: Vec<(f64, f64)> = grid
-            .iter()
-            .filter_map(|row| {
-                let ms = row.interval.as_secs_f64() * 1e3;
-                let r = results.iter().find(|r| is_at(r, *s, row.delay_s, ms))?;
-                Some((x(row.x), y(r.count as f64)))
-            })
-            .collect();
-        // By delay, stable: an insertion sort, as there are a few points and the library's sort
-        // would add over 2 KB to the `.wasm`.
-        for i in 1..pts.len() {
-            let mut j = i;
-            while j > 0 && pts[j - 1].0.total_cmp(&pts[j].0).is_gt() {
-                pts.swap(j - 1, j);
-                j -= 1;
-            }
-        }
+    for (s, pts) in &chart.series {
         if pts.is_empty() {
             continue;
         }
@@ -365,7 +357,7 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
             path.join(" "),
             cls = class(*s)
         );
-        for (a, b) in &pts {
+        for (a, b) in pts {
             let _ = write!(out, "<circle cx=\"{a:.1}\" cy=\"{b:.1}\" r=\"4\"/>");
         }
         out.push_str("</g>");

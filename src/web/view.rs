@@ -1,50 +1,17 @@
 //! The timeline as an instrument: which stretch of time the canvas shows (the whole run, growing
-//! while it runs, or a window the reader zoomed to), whether the view is paused, the transform
-//! from time to pixels that every drawing uses, per-lane figures, and what a span says when it is
-//! hovered: who, what, for how long. No DOM here, so all of it is tested natively.
+//! while it runs, or a window the reader zoomed to), whether the view is paused, per-lane figures,
+//! and what a span says when it is hovered: who, what, for how long. The transform from time to
+//! pixels and what is drawn where are the SVG timeline's too ([`crate::report::lanes`]). No DOM
+//! here, so all of it is tested natively.
 
 use super::timeline::{Lane, LaneState, Timeline};
+pub use crate::report::lanes::Scale;
 
 /// The narrowest window: 1 ms, where single hand-offs at the default 5 ms interval stand apart.
 pub const MIN_WINDOW_S: f64 = 0.001;
 
 /// Who each lane is, in drawing order, as the readout names them.
 pub const LANE_NAMES: [&str; 3] = ["controller", "incrementer", "load"];
-
-/// A range of the run's clock mapped onto a range of horizontal pixels.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Scale {
-    /// The time at the left edge, in seconds.
-    pub start_s: f64,
-    /// The time at the right edge, in seconds.
-    pub end_s: f64,
-    /// The left edge, in CSS pixels.
-    pub left: f64,
-    /// The width, in CSS pixels.
-    pub width: f64,
-}
-
-impl Scale {
-    /// The pixel of a time in microseconds.
-    pub fn x(&self, t_us: u64) -> f64 {
-        self.x_s(t_us as f64 / 1e6)
-    }
-
-    /// The pixel of a time in seconds.
-    pub fn x_s(&self, t_s: f64) -> f64 {
-        self.left + (t_s - self.start_s) / (self.end_s - self.start_s).max(1e-9) * self.width
-    }
-
-    /// The time in seconds at pixel `x`.
-    pub fn t_s(&self, x: f64) -> f64 {
-        self.start_s + (x - self.left) / self.width.max(1.0) * (self.end_s - self.start_s)
-    }
-
-    /// Where `x` lies across the width, from 0 (left edge) to 1 (right edge), clamped.
-    pub fn fraction(&self, x: f64) -> f64 {
-        ((x - self.left) / self.width.max(1.0)).clamp(0.0, 1.0)
-    }
-}
 
 /// The extent of a whole run on the axis: its delay plus room for the late stop, or as far as it
 /// has gone, whichever is longer.
@@ -375,18 +342,6 @@ mod tests {
         v.resume();
         assert_eq!(v.clip_us(5_000), 5_000);
         assert!(!v.zoomed());
-    }
-
-    #[test]
-    fn scale_maps_time_to_pixels_and_back() {
-        let s = Scale {
-            start_s: 1.0,
-            end_s: 3.0,
-            left: 10.0,
-            width: 200.0,
-        };
-        assert_eq!(s.x(2_000_000), 110.0);
-        assert!((s.t_s(110.0) - 2.0).abs() < 1e-12);
     }
 
     #[test]

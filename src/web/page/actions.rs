@@ -3,6 +3,7 @@
 use super::super::params;
 use super::super::source::{Cooperative, RunSource, Threaded};
 use super::super::wire::{self, PageMessage};
+use super::runs::Runs;
 use super::{Mode, Page, PageState};
 use crate::report::{CsvExporter, Exporter, Format, JsonExporter};
 use crate::scenario::SweepReport;
@@ -14,7 +15,7 @@ impl Page {
         match name {
             "run" => self.run(),
             "stop" => {
-                if let Some(s) = &self.source {
+                if let Some(s) = &self.runs.source {
                     s.shared().request_stop();
                     self.dom
                         .set_text("status", "Stopping after the run in progress…");
@@ -29,7 +30,7 @@ impl Page {
             "tl-zoom-out" => self.timeline_zoom(2.0, -1.0),
             "tl-whole" => self.instrument.view.whole(),
             "show-run" => {
-                self.pinned = arg.and_then(|a| a.parse().ok());
+                self.runs.pinned = arg.and_then(|a| a.parse().ok());
                 self.reset_view();
                 self.sync_run_picker();
                 self.render_tables();
@@ -49,7 +50,7 @@ impl Page {
                 .select("timeline-run")
                 .map(|s| s.value())
                 .unwrap_or_default();
-            self.pinned = v.parse().ok();
+            self.runs.pinned = v.parse().ok();
             self.reset_view();
             self.redraw_timeline();
             self.render_tables();
@@ -67,10 +68,10 @@ impl Page {
             self.redraw_timeline();
             return;
         }
-        self.read_form();
+        self.form.read(&self.dom);
         self.update_share();
         // Show the new layout of the table (new columns, new rows) before anything runs.
-        if self.source.is_none() && self.state != PageState::Error {
+        if self.runs.source.is_none() && self.state != PageState::Error {
             self.render_tables();
         }
         self.update_buttons();
@@ -81,18 +82,15 @@ impl Page {
         if self.state == PageState::Running || self.state == PageState::Error {
             return;
         }
-        if let Some(e) = &self.form_error {
+        if let Some(e) = &self.form.error {
             self.dom.set_text("status", &format!("Cannot run: {e}"));
             return;
         }
-        let config = self.config.clone();
-        self.source = Some(match mode {
+        let config = self.form.config.clone();
+        self.runs = Runs::new(match mode {
             Mode::Threads => Box::new(Threaded::start(config)) as Box<dyn RunSource>,
             Mode::Cooperative => Box::new(Cooperative::new(config)),
         });
-        self.runs.clear();
-        self.results.clear();
-        self.pinned = None;
         self.instrument = Default::default();
         self.dom.set_text("tl-pause", "Pause");
         self.dom.set_attr("tl-pause", "aria-pressed", "false");
@@ -101,7 +99,7 @@ impl Page {
         let url = format!(
             "?{}{}",
             if self.embed { "embed=1&" } else { "" },
-            params::to_query(&self.config)
+            params::to_query(&self.form.config)
         );
         if let Ok(h) = self.window.history() {
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
@@ -116,14 +114,14 @@ impl Page {
     /// Cooperative mode: the next run for Web Workers to start (the text of a job), if any.
     pub fn next_job(&mut self) -> Option<String> {
         let now_ms = self.now_ms();
-        self.source.as_mut()?.next_job(now_ms)
+        self.runs.source.as_mut()?.next_job(now_ms)
     }
 
     /// Cooperative mode: a message a worker posted. Returns whether its run is over, so its
     /// workers may be ended.
     pub fn worker_message(&mut self, text: &str) -> bool {
         let now_ms = self.now_ms();
-        let Some(source) = self.source.as_mut() else {
+        let Some(source) = self.runs.source.as_mut() else {
             return true;
         };
         match wire::from_text::<PageMessage>(text, "worker") {
@@ -137,7 +135,7 @@ impl Page {
 
     /// Cooperative mode: a worker of the run in progress failed outside its messages.
     pub fn worker_failed(&mut self, message: &str) {
-        if let Some(source) = self.source.as_mut() {
+        if let Some(source) = self.runs.source.as_mut() {
             source.worker_failed(message);
         }
     }
@@ -149,7 +147,7 @@ impl Page {
             "{}{}?{}",
             loc.origin().unwrap_or_default(),
             loc.pathname().unwrap_or_default(),
-            params::to_query(&self.config)
+            params::to_query(&self.form.config)
         )
     }
 
@@ -165,17 +163,17 @@ impl Page {
              process beside a CPU-heavy thread, live\" style=\"width:100%;max-width:760px;\
              height:640px;border:0\" loading=\"lazy\" allow=\"cross-origin-isolated\"></iframe>\
              <script src=\"{origin}{dir}embed-host.js\" async></script>",
-            query = params::to_query(&self.config),
+            query = params::to_query(&self.form.config),
         )
     }
 
     fn download(&self, format: Format) {
-        if self.results.is_empty() {
+        if self.runs.results.is_empty() {
             return;
         }
         let report = SweepReport {
-            config: self.sweep_config(),
-            results: self.results.clone(),
+            config: self.runs.config(&self.form.config),
+            results: self.runs.results.clone(),
         };
         // The two exporters by name, not `format.exporter()`: that would link the table and
         // Markdown exporters into the `.wasm` too.

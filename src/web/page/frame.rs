@@ -1,21 +1,23 @@
 //! The animation-frame loop: read what the run source produced, update the page. The same for
 //! both modes: it only reads the [`SharedSweep`] of the current [`super::RunSource`].
 
-use super::super::html::{self, LiveCell};
+use super::super::html;
 use super::super::shared::{SharedSweep, Status};
-use super::super::timeline::Timeline;
-use super::{Page, PageState, RunView};
-use std::sync::Arc;
+use super::{Page, PageState};
 
 impl Page {
     /// Called every animation frame: read what the workers did, update the page.
     pub fn frame(&mut self) {
         let mut results_changed = false;
         let now_ms = self.now_ms();
-        if let Some(source) = &mut self.source {
+        if let Some(source) = &mut self.runs.source {
             source.tick(now_ms);
             let shared = source.shared().clone();
-            results_changed = self.poll(&shared);
+            let polled = self.runs.poll(&shared, self.instrument.compare);
+            if polled.started {
+                self.sync_run_picker();
+            }
+            results_changed = polled.results;
             self.update_status(&shared);
         }
         // Read first, while the layout of the last frame is still clean (cheap); the canvas and
@@ -23,7 +25,10 @@ impl Page {
         let window_width = self.dom.width();
         let resized = window_width != self.window_width;
         self.window_width = window_width;
-        let live_key = self.live_cell().map(|l| (self.runs.len(), l.count));
+        let live_key = self
+            .runs
+            .live_cell()
+            .map(|l| (self.runs.started.len(), l.count));
         if results_changed || resized {
             self.render_tables();
         } else if live_key != self.last_live {
@@ -31,54 +36,6 @@ impl Page {
         }
         self.last_live = live_key;
         self.draw_timeline(resized);
-    }
-
-    /// Reads new logs, events and results. Returns whether the results changed.
-    fn poll(&mut self, shared: &Arc<SharedSweep>) -> bool {
-        while self.runs.len() < shared.started() {
-            let i = self.runs.len();
-            let Some(log) = shared.try_log(i) else { break };
-            let mut timeline = Timeline::new(shared.runs()[i].scenario);
-            timeline.set_delay(shared.runs()[i].delay);
-            self.runs.push(RunView {
-                log,
-                cursor: 0,
-                timeline,
-                forgotten: false,
-            });
-            self.sync_run_picker();
-        }
-        for run in self.runs.iter_mut().filter(|r| !r.timeline.finished) {
-            read_events(run);
-        }
-        let mut changed = false;
-        if shared.results_len() > self.results.len() {
-            if let Some(new) = shared.try_results_since(self.results.len()) {
-                for r in new {
-                    let i = self.results.len();
-                    if let Some(run) = self.runs.get_mut(i) {
-                        read_events(run);
-                        run.timeline.finish(&r);
-                    }
-                    self.results.push(r);
-                    changed = true;
-                }
-            }
-        }
-        if changed {
-            self.bound_memory();
-        }
-        if let Some(live) = shared.live() {
-            // A run's time axis starts at its start signal: in cooperative mode that is a while
-            // after its log began (the workers load first).
-            let shift = self.source.as_ref().and_then(|s| s.shift_us(live.run));
-            if let (Some(run), Some(shift)) = (self.runs.get_mut(live.run), shift) {
-                let now = run.log.now_us().saturating_sub(shift);
-                run.timeline.set_go(live.go_us);
-                run.timeline.advance(now);
-            }
-        }
-        changed
     }
 
     fn update_status(&mut self, shared: &SharedSweep) {
@@ -112,7 +69,7 @@ impl Page {
                     None => "Starting the next run…".into(),
                 };
                 self.dom.set_text("status", &text);
-                self.dom.set_progress(self.progress(shared));
+                self.dom.set_progress(self.runs.progress(shared));
             }
             Status::Failed => {
                 if self.state != PageState::Error {
@@ -124,8 +81,10 @@ impl Page {
             }
             status @ (Status::Done | Status::Stopped) => {
                 // Done only once every result has been read and shown.
-                if self.state == PageState::Running && self.results.len() == shared.results_len() {
-                    self.dom.set_progress(self.progress(shared));
+                if self.state == PageState::Running
+                    && self.runs.results.len() == shared.results_len()
+                {
+                    self.dom.set_progress(self.runs.progress(shared));
                     let text = match (status, self.embed) {
                         (Status::Done, true) => {
                             format!("Done: {total} runs. The full demo has more settings.")
@@ -134,7 +93,7 @@ impl Page {
                             "Done: {total} runs. Download the results or change the settings \
                              and run again."
                         ),
-                        _ => format!("Stopped after {} of {total} runs.", self.results.len()),
+                        _ => format!("Stopped after {} of {total} runs.", self.runs.results.len()),
                     };
                     self.dom.set_text("status", &text);
                     self.render_tables();
@@ -144,46 +103,5 @@ impl Page {
                 }
             }
         }
-    }
-
-    /// How far the sweep is, from 0 to 1, by the delays it has run through.
-    fn progress(&self, shared: &SharedSweep) -> f64 {
-        let runs = shared.runs();
-        let total: f64 = runs
-            .iter()
-            .map(|r| r.delay.as_secs_f64())
-            .sum::<f64>()
-            .max(1e-9);
-        let done: f64 = runs[..self.results.len().min(runs.len())]
-            .iter()
-            .map(|r| r.delay.as_secs_f64())
-            .sum();
-        let live = shared
-            .live()
-            .map_or(0.0, |l| l.elapsed_s.min(runs[l.run].delay.as_secs_f64()));
-        ((done + live) / total).min(1.0)
-    }
-
-    /// The count in progress, if a run is going on.
-    pub(super) fn live_cell(&self) -> Option<LiveCell> {
-        let shared = self.source.as_ref()?.shared();
-        let live = shared.live()?;
-        let cfg = shared.runs().get(live.run)?;
-        Some(LiveCell {
-            scenario: cfg.scenario,
-            delay_s: cfg.delay.as_secs_f64(),
-            count: live.count,
-            elapsed_s: live.elapsed_s,
-            interval_ms: cfg.interval.as_secs_f64() * 1e3,
-        })
-    }
-}
-
-fn read_events(run: &mut RunView) {
-    let out = run.log.read_since(run.cursor);
-    run.cursor = out.cursor;
-    run.timeline.lost += out.lost;
-    for e in &out.events {
-        run.timeline.apply(e);
     }
 }

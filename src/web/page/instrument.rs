@@ -4,28 +4,9 @@
 
 use super::super::canvas;
 use super::super::html::{escape, short_number};
-use super::super::timeline::{DropRequest, Span, Timeline};
-use super::super::view::{describe, span_at, whole_run_s, Scale, View};
+use super::super::view::{describe, span_at, View};
 use super::{Page, PageState};
 use std::fmt::Write;
-
-/// Memory the page keeps for the lanes of a sweep's runs. Each run keeps at most
-/// [`super::super::timeline::MAX_SPANS`] spans, operation starts and drop requests per lane
-/// (about 7 MB at worst, far less at the default interval: a few hundred spans a second); past
-/// this sum, the oldest finished runs not on screen let their lanes go and keep their results.
-pub(super) const KEPT_BYTES: usize = 48 << 20;
-
-/// Bytes the lanes of `t` hold.
-fn lane_bytes(t: &Timeline) -> usize {
-    t.lanes
-        .iter()
-        .map(|l| {
-            l.spans.len() * std::mem::size_of::<Span>()
-                + l.op_starts.len() * 8
-                + l.requests.len() * std::mem::size_of::<DropRequest>()
-        })
-        .sum()
-}
 
 /// What the reader set on the timeline.
 #[derive(Default)]
@@ -35,81 +16,27 @@ pub(super) struct Instrument {
     pub(super) compare: Option<usize>,
     /// The span picked, as (row, lane, span index).
     pub(super) selected: Option<(usize, usize, usize)>,
-    /// The scale and whole-run extent of the last drawing, to turn pixels into times.
-    pub(super) scale: Option<Scale>,
+    /// What the last drawing laid out (its scale, each run's lanes in pixels), to turn pixels
+    /// into times and spans; and the whole-run extent it showed.
+    pub(super) drawn: Option<canvas::Drawn>,
     pub(super) whole_s: f64,
 }
 
 impl Page {
-    /// The runs drawn, top to bottom: the shown one, then the one stacked under it.
-    pub(super) fn drawn_runs(&self) -> Vec<usize> {
-        let shown = self.shown_run();
-        let compare = self
-            .instrument
-            .compare
-            .filter(|&c| c < self.runs.len() && Some(c) != shown);
-        shown.into_iter().chain(compare).collect()
-    }
-
-    /// The extent of the time axis: the longest of the runs drawn, up to the pause.
-    pub(super) fn whole_s(&self, runs: &[usize]) -> f64 {
-        let Some(source) = &self.source else {
-            return 0.2;
-        };
-        let configs = source.shared().runs();
-        runs.iter()
-            .filter_map(|&i| {
-                let now = self
-                    .instrument
-                    .view
-                    .clip_us(self.runs.get(i)?.timeline.now_us);
-                Some(whole_run_s(configs.get(i)?.delay.as_secs_f64(), now))
-            })
-            .fold(0.2, f64::max)
-    }
-
     /// Keeps the shown run on screen while the reader zooms, pans or pauses: without this, the
     /// next run of the sweep would replace it.
     fn hold_run(&mut self) {
-        if self.pinned.is_none() && self.state == PageState::Running {
-            self.pinned = self.shown_run();
+        if self.runs.pinned.is_none() && self.state == PageState::Running {
+            self.runs.pinned = self.runs.shown();
             self.sync_run_picker();
-        }
-    }
-
-    /// Lets the lanes of the oldest finished runs go, keeping their results and moments, until
-    /// the lanes kept fit in [`KEPT_BYTES`]. The runs on screen keep theirs.
-    pub(super) fn bound_memory(&mut self) {
-        let mut total: usize = self.runs.iter().map(|r| lane_bytes(&r.timeline)).sum();
-        let on_screen = self.drawn_runs();
-        for i in 0..self.runs.len() {
-            if total <= KEPT_BYTES {
-                break;
-            }
-            let run = &mut self.runs[i];
-            if run.forgotten || !run.timeline.finished || on_screen.contains(&i) {
-                continue;
-            }
-            total -= lane_bytes(&run.timeline);
-            let old = &run.timeline;
-            let mut kept = Timeline::new(old.scenario);
-            kept.lanes.iter_mut().for_each(|l| l.spans.clear());
-            kept.now_us = old.now_us;
-            kept.go_us = old.go_us;
-            kept.woke_us = old.woke_us;
-            kept.delay_us = old.delay_us;
-            kept.flag_cleared_us = old.flag_cleared_us;
-            kept.finished = true;
-            run.timeline = kept;
-            run.forgotten = true;
         }
     }
 
     /// Zooms by `factor` around the pixel `x` (negative: the middle).
     pub fn timeline_zoom(&mut self, factor: f64, x: f64) {
         self.hold_run();
-        let anchor = match (self.instrument.scale, x >= 0.0) {
-            (Some(s), true) => s.fraction(x),
+        let anchor = match (&self.instrument.drawn, x >= 0.0) {
+            (Some(d), true) => d.scale.fraction(x),
             _ => 0.5,
         };
         let whole = self.instrument.whole_s;
@@ -119,22 +46,29 @@ impl Page {
     /// Pans by `dx` CSS pixels, as a drag does (dragging right shows earlier times).
     pub fn timeline_pan(&mut self, dx: f64) {
         self.hold_run();
-        let width = self.instrument.scale.map_or(1.0, |s| s.width);
+        let width = self
+            .instrument
+            .drawn
+            .as_ref()
+            .map_or(1.0, |d| d.scale.width);
         let whole = self.instrument.whole_s;
         self.instrument.view.pan(-dx / width.max(1.0), whole);
     }
 
-    /// Picks the span under the pixel (`x`, `y`) and says what it is.
+    /// Picks the span drawn under the pixel (`x`, `y`) and says what it is.
     pub fn timeline_point(&mut self, x: f64, y: f64) {
-        let runs = self.drawn_runs();
-        let Some(scale) = self.instrument.scale else {
+        let runs = self.runs.drawn(self.instrument.compare);
+        let Some(drawn) = &self.instrument.drawn else {
             return;
         };
-        let picked = canvas::lane_at(y, runs.len()).and_then(|(row, lane)| {
-            let tl = &self.runs.get(*runs.get(row)?)?.timeline;
-            let t_us = (scale.t_s(x).max(0.0) * 1e6) as u64;
-            let t_us = t_us.min(self.instrument.view.clip_us(tl.now_us));
-            Some((row, lane, span_at(&tl.lanes[lane], t_us)?))
+        let picked = canvas::lane_at(y, drawn.rows.len()).and_then(|(row, lane)| {
+            let tl = &self.runs.started.get(*runs.get(row)?)?.timeline;
+            let laid_out = drawn.rows.get(row)?.lanes.get(lane)?;
+            Some((
+                row,
+                lane,
+                laid_out.span_at(&tl.lanes[lane], &drawn.scale, x)?,
+            ))
         });
         self.select(picked);
     }
@@ -181,16 +115,17 @@ impl Page {
     pub(super) fn toggle_pause(&mut self) {
         if self.instrument.view.paused_at_us().is_some() {
             self.instrument.view.resume();
-            if self.state == PageState::Running && self.pinned.is_some() {
-                self.pinned = None;
+            if self.state == PageState::Running && self.runs.pinned.is_some() {
+                self.runs.pinned = None;
                 self.sync_run_picker();
             }
         } else {
             self.hold_run();
             let now = self
-                .drawn_runs()
+                .runs
+                .drawn(self.instrument.compare)
                 .iter()
-                .map(|&i| self.runs[i].timeline.now_us)
+                .map(|&i| self.runs.started[i].timeline.now_us)
                 .max()
                 .unwrap_or(0);
             self.instrument.view.pause(now);
@@ -207,7 +142,7 @@ impl Page {
 
     /// The next lane up or down (over the stacked runs too), at the span in the middle of view.
     fn step_lane(&mut self, by: i64) {
-        let runs = self.drawn_runs();
+        let runs = self.runs.drawn(self.instrument.compare);
         let lanes = runs.len() as i64 * 3;
         if lanes == 0 {
             return;
@@ -219,7 +154,7 @@ impl Page {
         for _ in 0..lanes {
             at = (at + by).rem_euclid(lanes);
             let (row, lane) = ((at / 3) as usize, (at % 3) as usize);
-            let tl = &self.runs[runs[row]].timeline;
+            let tl = &self.runs.started[runs[row]].timeline;
             let mid = mid_us.min(self.instrument.view.clip_us(tl.now_us));
             let found = span_at(&tl.lanes[lane], mid).or_else(|| {
                 // Nothing there yet: the lane's last span before it.
@@ -237,8 +172,8 @@ impl Page {
         let Some((row, lane, k)) = self.instrument.selected else {
             return self.step_lane(1);
         };
-        let runs = self.drawn_runs();
-        let Some(tl) = runs.get(row).map(|&i| &self.runs[i].timeline) else {
+        let runs = self.runs.drawn(self.instrument.compare);
+        let Some(tl) = runs.get(row).map(|&i| &self.runs.started[i].timeline) else {
             return;
         };
         let clip = self.instrument.view.clip_us(tl.now_us);
@@ -260,9 +195,9 @@ impl Page {
 
     /// Writes what the picked span is into the live region the screen reader announces.
     pub(super) fn update_readout(&self) {
-        let runs = self.drawn_runs();
+        let runs = self.runs.drawn(self.instrument.compare);
         let text = self.instrument.selected.and_then(|(row, lane, k)| {
-            let tl = &self.runs.get(*runs.get(row)?)?.timeline;
+            let tl = &self.runs.started.get(*runs.get(row)?)?.timeline;
             let mut text = describe(tl, lane, k, self.instrument.view.clip_us(tl.now_us))?;
             if runs.len() > 1 {
                 text = format!(
@@ -282,14 +217,19 @@ impl Page {
 
     /// The list of runs that can be stacked under the shown one.
     pub(super) fn sync_compare_picker(&self) {
-        let Some(source) = &self.source else { return };
+        let Some(source) = &self.runs.source else {
+            return;
+        };
         let runs = source.shared().runs();
         let selected = |on: bool| if on { " selected" } else { "" };
         let mut out = format!(
             "<option value=\"none\"{}>No second run</option>",
             selected(self.instrument.compare.is_none())
         );
-        for (i, cfg) in runs[..self.runs.len().min(runs.len())].iter().enumerate() {
+        for (i, cfg) in runs[..self.runs.started.len().min(runs.len())]
+            .iter()
+            .enumerate()
+        {
             let _ = write!(
                 out,
                 "<option value=\"{i}\"{}>{}: {} at {} s</option>",
@@ -304,31 +244,12 @@ impl Page {
 
     /// The Chrome trace of the shown run, once it has finished.
     pub fn trace_json(&self) -> Option<String> {
-        let i = self.shown_run()?;
-        let result = self.results.get(i)?;
-        let cfg = *self.source.as_ref()?.shared().runs().get(i)?;
-        Some(crate::report::chrome_trace(
-            &self.runs[i].timeline,
-            &cfg,
-            result,
-        ))
+        self.runs.trace_json()
     }
 
     /// A file name for the shown run's trace: `gil-lab-thread-load-2s.json`.
     pub fn trace_name(&self) -> String {
-        let cfg = self
-            .shown_run()
-            .and_then(|i| self.source.as_ref()?.shared().runs().get(i).copied());
-        cfg.map_or_else(
-            || "gil-lab-trace.json".into(),
-            |c| {
-                format!(
-                    "gil-lab-{}-{}s.json",
-                    c.scenario.name().replace('+', "-"),
-                    short_number(c.delay.as_secs_f64())
-                )
-            },
-        )
+        self.runs.trace_name()
     }
 
     pub(super) fn download_trace(&self) {

@@ -1,12 +1,15 @@
 //! The page's state on the main thread: settings, the sweep it started, what it has read of it,
 //! and the DOM it keeps up to date. Called only from the main thread, so it never waits.
 //!
-//! - this file: start-up, how the page runs (its [`Mode`]), the snapshot for scripts;
+//! - this file: start-up, how the page runs (its [`Mode`]), the buttons, links and notices that
+//!   follow from the form and the runs, the snapshot for scripts;
 //! - [`frame`]: the animation-frame loop, reading the run source;
 //! - [`render`]: tables, chart and timeline;
-//! - [`instrument`]: pause, zoom, pan, pointing at spans, stacked runs, the trace;
+//! - [`instrument`]: what the reader set on the timeline (pause, zoom, pan, the span pointed at,
+//!   a stacked run) and the trace's download;
 //! - [`actions`]: buttons, the run, downloads and links, the cooperative workers' messages;
-//! - [`form`]: the settings form;
+//! - [`form`]: the settings form and the settings it holds;
+//! - [`runs`]: the runs and results of the sweep started, and the run pinned;
 //! - [`dom`]: the DOM writes, skipped when nothing changed.
 
 mod actions;
@@ -15,16 +18,13 @@ mod form;
 mod frame;
 mod instrument;
 mod render;
+mod runs;
 
 use super::canvas::Palette;
+use super::html;
 use super::params::{self, FromUrl};
-use super::source::RunSource;
-use super::timeline::Timeline;
-use crate::gil::EventLog;
 use crate::report::Json;
-use crate::scenario::{RunResult, SweepConfig};
 use dom::Dom;
-use std::sync::Arc;
 use web_sys::Window;
 
 /// `<html data-state>`: where the page is, for scripts and CSS.
@@ -77,15 +77,6 @@ enum Ready {
     Never,
 }
 
-/// One started run as the page knows it.
-struct RunView {
-    log: Arc<EventLog>,
-    cursor: u64,
-    timeline: Timeline,
-    /// Its spans were let go to keep the page's memory bounded ([`instrument::KEPT_BYTES`]).
-    forgotten: bool,
-}
-
 /// Everything the main thread holds.
 pub struct Page {
     window: Window,
@@ -94,14 +85,10 @@ pub struct Page {
     ready: Ready,
     autorun: bool,
     embed: bool,
-    /// The settings in the form (valid ones; `form_error` says when they are not).
-    config: SweepConfig,
-    form_error: Option<String>,
-    source: Option<Box<dyn RunSource>>,
-    runs: Vec<RunView>,
-    results: Vec<RunResult>,
-    /// The run whose timeline is shown; `None` follows the live run.
-    pinned: Option<usize>,
+    /// The settings form.
+    form: form::Form,
+    /// The sweep started: its source, runs and results.
+    runs: runs::Runs,
     palette: Palette,
     dark: Option<bool>,
     dark_query: Option<web_sys::MediaQueryList>,
@@ -163,12 +150,8 @@ impl Page {
             ready: Ready::Starting,
             autorun,
             embed,
-            config,
-            form_error: None,
-            source: None,
-            runs: Vec::new(),
-            results: Vec::new(),
-            pinned: None,
+            form: form::Form::new(config),
+            runs: runs::Runs::default(),
             palette: Palette::default(),
             dark: None,
             dark_query,
@@ -178,8 +161,8 @@ impl Page {
             instrument: instrument::Instrument::default(),
             window_width: 0.0,
         };
-        page.fill_form();
-        page.read_form();
+        page.form.fill(&page.dom);
+        page.form.read(&page.dom);
         page.show_notices(&notices);
         page.update_share();
         page.render_tables();
@@ -230,7 +213,7 @@ impl Page {
         self.dom.set_root_attr("data-mode", mode.name());
         self.dom.set_text("status", self.ready_text());
         self.update_buttons();
-        if self.autorun && self.form_error.is_none() {
+        if self.autorun && self.form.error.is_none() {
             self.run();
         }
     }
@@ -287,7 +270,7 @@ impl Page {
             Ready::Yes { ms, at_ms, .. } => (Some(ms), Some(at_ms)),
             _ => (None, None),
         };
-        let shared = self.source.as_ref().map(|s| s.shared());
+        let shared = self.runs.source.as_ref().map(|s| s.shared());
         let mut j = Json::default();
         j.open('{');
         j.key("state").str(self.state.name());
@@ -300,9 +283,9 @@ impl Page {
         j.key("ready_ms").opt_f64(ready_ms);
         j.key("runs_total")
             .u64(shared.map_or(0, |s| s.runs().len()) as u64);
-        j.key("runs_done").u64(self.results.len() as u64);
+        j.key("runs_done").u64(self.runs.results.len() as u64);
         j.key("live");
-        match self.live_cell() {
+        match self.runs.live_cell() {
             Some(l) => {
                 j.open('{');
                 j.key("scenario").str(l.scenario.name());
@@ -315,8 +298,61 @@ impl Page {
                 j.null();
             }
         }
-        j.key("results").results(&self.results);
+        j.key("results").results(&self.runs.results);
         j.close('}');
         j.finish()
+    }
+
+    pub(super) fn update_share(&mut self) {
+        let url = self.share_url();
+        if let Some(i) = self.dom.input("share-url") {
+            i.set_value(&url);
+        }
+        self.dom.set_attr("full-demo", "href", &url);
+        if !self.embed {
+            let code = self.embed_code();
+            if let Some(i) = self.dom.input("embed-code") {
+                i.set_value(&code);
+            }
+        }
+    }
+
+    pub(super) fn update_buttons(&self) {
+        let running = self.state == PageState::Running;
+        let can_run = !running
+            && self.mode().is_some()
+            && self.form.error.is_none()
+            && self.state != PageState::Error;
+        self.dom.set_disabled("run", !can_run);
+        let stopping = self
+            .runs
+            .source
+            .as_ref()
+            .is_some_and(|s| s.shared().stop_requested());
+        self.dom.set_disabled("stop", !running || stopping);
+        let none = self.runs.results.is_empty() || running;
+        self.dom.set_disabled("download-csv", none);
+        self.dom.set_disabled("download-json", none);
+        if let Some(b) = self.dom.el("run") {
+            b.set_text_content(Some(if self.runs.results.is_empty() {
+                "Run"
+            } else {
+                "Run again"
+            }));
+        }
+        let busy = if running { "true" } else { "false" };
+        self.dom.set_attr("settings", "aria-busy", busy);
+    }
+
+    pub(super) fn show_notices(&self, notices: &[String]) {
+        if notices.is_empty() {
+            return;
+        }
+        let items: String = notices
+            .iter()
+            .map(|n| format!("<li>{}</li>", html::escape(n)))
+            .collect();
+        self.dom.set_html("notice-list", &items);
+        self.dom.show("notice", true);
     }
 }

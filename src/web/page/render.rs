@@ -5,7 +5,6 @@ use super::super::html;
 use super::super::timeline::Timeline;
 use super::super::view::Figures;
 use super::Page;
-use crate::scenario::SweepConfig;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 
@@ -23,19 +22,6 @@ pub(super) struct DrawKey {
 }
 
 impl Page {
-    pub(super) fn shown_run(&self) -> Option<usize> {
-        self.pinned
-            .filter(|&i| i < self.runs.len())
-            .or_else(|| self.runs.len().checked_sub(1))
-    }
-
-    /// The settings of the sweep shown: the one started, or the form's before any.
-    pub(super) fn sweep_config(&self) -> SweepConfig {
-        self.source
-            .as_ref()
-            .map_or_else(|| self.config.clone(), |s| s.shared().config.clone())
-    }
-
     /// Everything that depends on the results and the live count.
     pub(super) fn render_tables(&mut self) {
         self.render_live();
@@ -44,21 +30,21 @@ impl Page {
 
     /// The counters and the seed's table: about ten times a second while a run goes on.
     pub(super) fn render_live(&self) {
-        let config = self.sweep_config();
-        let live = self.live_cell();
-        let counters = html::counters(&config, &self.results, live);
+        let config = self.runs.config(&self.form.config);
+        let live = self.runs.live_cell();
+        let counters = html::counters(&config, &self.runs.results, live);
         self.dom.set_html("counters", &counters);
-        let table = html::seed_table(&config, &self.results, live);
+        let table = html::seed_table(&config, &self.runs.results, live);
         self.dom.set_html("seed-table", &table);
     }
 
     /// The run list and the chart: when a run finishes or the layout changes.
     fn render_results(&mut self) {
-        let config = self.sweep_config();
-        let rows = html::results_rows(&self.results, self.pinned);
+        let config = self.runs.config(&self.form.config);
+        let rows = html::results_rows(&self.runs.results, self.runs.pinned);
         self.dom.set_html("results-body", &rows);
         let width = self.dom.el("chart").map_or(560, |e| e.client_width());
-        let chart = html::chart_svg(&config, &self.results, f64::from(width));
+        let chart = html::chart_svg(&config, &self.runs.results, f64::from(width));
         self.dom.set_html("chart", &chart);
         self.dom
             .set_html("chart-legend", &html::chart_legend(&config));
@@ -68,17 +54,17 @@ impl Page {
             "Count against delay"
         };
         self.dom.set_text("chart-heading", heading);
-        self.dom.show("results-empty", self.results.is_empty());
+        self.dom.show("results-empty", self.runs.results.is_empty());
     }
 
     /// What the finished sweep means, in the CLI's words; a placeholder until a sweep ends.
     pub(super) fn show_verdict(&self) {
         let report = crate::scenario::SweepReport {
-            config: self.sweep_config(),
-            results: self.results.clone(),
+            config: self.runs.config(&self.form.config),
+            results: self.runs.results.clone(),
         };
         let (items, cases) = html::verdict(&report);
-        let done = !self.results.is_empty() && self.state != super::PageState::Running;
+        let done = !self.runs.results.is_empty() && self.state != super::PageState::Running;
         let (items, cases) = if done && !items.is_empty() {
             (items, cases)
         } else if done {
@@ -103,9 +89,14 @@ impl Page {
 
     /// The list of runs whose timeline can be shown.
     pub(super) fn sync_run_picker(&self) {
-        let Some(source) = &self.source else { return };
+        let Some(source) = &self.runs.source else {
+            return;
+        };
         let runs = source.shared().runs();
-        let options = html::run_picker(&runs[..self.runs.len().min(runs.len())], self.pinned);
+        let options = html::run_picker(
+            &runs[..self.runs.started.len().min(runs.len())],
+            self.runs.pinned,
+        );
         self.dom.set_html("timeline-run", &options);
         self.dom.show("timeline-run", true);
         self.sync_compare_picker();
@@ -137,13 +128,13 @@ impl Page {
             self.canvas_width = width;
             self.timeline_drawn_for = None;
         }
-        let shown = self.shown_run();
-        let drawn = self.drawn_runs();
+        let shown = self.runs.shown();
+        let drawn = self.runs.drawn(self.instrument.compare);
         let view = self.instrument.view;
         // The latest moment drawn: the live clock, or the pause.
         let now = drawn
             .iter()
-            .map(|&i| view.clip_us(self.runs[i].timeline.now_us))
+            .map(|&i| view.clip_us(self.runs.started[i].timeline.now_us))
             .max()
             .unwrap_or(0);
         // A live timeline is redrawn about 30 times a second: smooth enough for a growing bar,
@@ -152,7 +143,7 @@ impl Page {
             run: shown,
             compare: drawn.get(1).copied(),
             now_us: now / FRAME_US * FRAME_US,
-            finished: shown.is_some_and(|i| self.results.get(i).is_some()),
+            finished: shown.is_some_and(|i| self.runs.results.get(i).is_some()),
             view: view.version,
         };
         if self.timeline_drawn_for == Some(key) {
@@ -171,13 +162,13 @@ impl Page {
             self.dom.set_disabled("open-perfetto", !key.finished);
         }
         self.timeline_drawn_for = Some(key);
-        let shared = self.source.as_ref().map(|s| s.shared().clone());
+        let shared = self.runs.source.as_ref().map(|s| s.shared().clone());
         let configs = shared.as_ref().map_or(&[][..], |s| s.runs());
         let rows: Vec<canvas::Row> = drawn
             .iter()
             .filter_map(|&i| {
-                let timeline = &self.runs[i].timeline;
-                let result = self.results.get(i);
+                let timeline = &self.runs.started[i].timeline;
+                let result = self.runs.results.get(i);
                 let end = view.clip_us(timeline.now_us);
                 let figures = std::array::from_fn(|l| {
                     let lane = &timeline.lanes[l];
@@ -197,12 +188,11 @@ impl Page {
                 Some(canvas::Row {
                     timeline,
                     run: configs.get(i)?,
-                    result,
                     figures,
                 })
             })
             .collect();
-        let whole_s = self.whole_s(&drawn);
+        let whole_s = self.runs.whole_s(&drawn, &self.instrument.view);
         let range = view.range(whole_s);
         let picture = canvas::Picture {
             rows: &rows,
@@ -210,7 +200,7 @@ impl Page {
             clip_us: view.paused_at_us().unwrap_or(u64::MAX),
             selected: self.instrument.selected,
         };
-        let scale = canvas::draw(
+        let laid_out = canvas::draw(
             &self.window,
             &canvas,
             self.canvas_width,
@@ -218,7 +208,7 @@ impl Page {
             &picture,
         );
         drop(rows);
-        self.instrument.scale = scale;
+        self.instrument.drawn = laid_out;
         self.instrument.whole_s = whole_s;
         let _ = canvas.set_attribute("data-view-start-s", &format!("{:.6}", range.0));
         let _ = canvas.set_attribute("data-view-end-s", &format!("{:.6}", range.1));
@@ -237,8 +227,8 @@ impl Page {
         let cfg = shown.and_then(|i| configs.get(i).copied());
         let data = shown
             .zip(cfg.as_ref())
-            .map(|(i, c)| (&self.runs[i].timeline, c));
-        let result = shown.and_then(|i| self.results.get(i));
+            .map(|(i, c)| (&self.runs.started[i].timeline, c));
+        let result = shown.and_then(|i| self.runs.results.get(i));
         if summary_due {
             let summary =
                 data.map_or_else(String::new, |(t, c)| html::timeline_summary(c, t, result));
@@ -247,7 +237,7 @@ impl Page {
                 || "Nothing has run yet".to_string(),
                 |c| {
                     let title = html::timeline_title(&c, result.is_some());
-                    match shown.is_some_and(|i| self.runs[i].forgotten) {
+                    match shown.is_some_and(|i| self.runs.started[i].forgotten) {
                         true => format!("{title} · its lanes were let go to save memory"),
                         false => title,
                     }
