@@ -163,7 +163,14 @@ fn cargo_tool(
     // A debug build of a build tool: it compiles in a third of the time of a release build
     // (trunk: about 5 minutes instead of 12 here) and builds the page as fast, since the time
     // goes into rustc and wasm-bindgen's own work. An installed release build is kept.
-    let install = install.args(&["install", "--debug", "--locked", krate, "--version", version]);
+    let install = install.args(&[
+        "install",
+        "--debug",
+        "--locked",
+        krate,
+        "--version",
+        version,
+    ]);
     let was = found.map_or_else(|| "not installed".to_string(), |v| format!("found {v}"));
     println!("    installing {krate} {version} ({was}; this can take minutes): {install}");
     let started = std::time::Instant::now();
