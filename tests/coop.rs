@@ -108,6 +108,15 @@ fn the_same_script_gives_the_same_run_every_time_and_each_event_once() {
     ] {
         let first = drive_events(c);
         assert_eq!(drive_events(c), first, "{c:?}");
+        // What a run left, to compare across processes (`--nocapture`): the same on every run.
+        let digest = first.1.iter().fold(0u64, |h, e| {
+            h.rotate_left(5) ^ e.pack().wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        });
+        println!(
+            "cooperative run {c:?}: {:?}; {} events, digest {digest:016x}",
+            first.0,
+            first.1.len()
+        );
         // The requests told ahead of a `z * z` reach the reader once.
         let (_, events) = &first;
         for (k, e) in events.iter().enumerate() {

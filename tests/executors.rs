@@ -244,4 +244,6 @@ fn the_cooperative_side_is_exact_and_the_same_on_every_run() {
     for _ in 0..3 {
         assert_eq!(cooperative(), first);
     }
+    // To compare across processes (`--nocapture`): the same on every run.
+    println!("cooperative script: {first:?}");
 }
