@@ -258,7 +258,7 @@ impl<C: Clock> Interpreter<C> {
 
     /// Microseconds since this interpreter was created: the time of its events.
     pub fn now_us(&self) -> u64 {
-        since_us(self.log.epoch(), self.clock().now())
+        self.sched.now_us()
     }
 
     /// The start signal: the workers start (and wait for the lock); the controller goes to sleep
@@ -385,7 +385,6 @@ pub fn needs_isolated_worker(scenario: Scenario) -> bool {
 /// is never late, and it cannot be told in time from a worker that is inside a `z * z`.
 pub struct IsolatedIncrementer<C: Clock> {
     cfg: RunConfig,
-    log: Arc<EventLog>,
     shared: Arc<RunShared>,
     sched: Scheduler<Thread, C>,
     started: Option<Instant>,
@@ -399,8 +398,7 @@ impl<C: Clock> IsolatedIncrementer<C> {
         let own_lock = cfg.scenario.lock_mode() == LockMode::Shared;
         Self {
             cfg,
-            sched: Scheduler::new(clock, own_lock.then_some(cfg.interval), log.clone()),
-            log,
+            sched: Scheduler::new(clock, own_lock.then_some(cfg.interval), log),
             shared: Arc::new(RunShared {
                 running: CachePadded::new(AtomicBool::new(true)),
                 ..RunShared::default()
@@ -417,7 +415,7 @@ impl<C: Clock> IsolatedIncrementer<C> {
 
     /// Microseconds since this incrementer was created: the time of its events.
     pub fn now_us(&self) -> u64 {
-        since_us(self.log.epoch(), self.clock().now())
+        self.sched.now_us()
     }
 
     /// The start signal: takes its own lock (nobody else ever asks for it) and starts counting.
@@ -488,9 +486,4 @@ impl<C: Clock> IsolatedIncrementer<C> {
             _ => IncrementerOutcome::default(),
         }
     }
-}
-
-/// Microseconds from `epoch` to `now`: a time on a log that began at `epoch`.
-fn since_us(epoch: Instant, now: Instant) -> u64 {
-    now.saturating_duration_since(epoch).as_micros() as u64
 }

@@ -155,13 +155,21 @@ impl<T: CoopThread<C>, C: Clock> Scheduler<T, C> {
         &self.clock
     }
 
+    /// The time now on its log, in microseconds.
+    pub fn now_us(&self) -> u64 {
+        self.log_us(self.clock.now())
+    }
+
+    fn log_us(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.log.epoch()).as_micros() as u64
+    }
+
     /// The events logged since the last call, oldest first, for a reader that draws them: those
     /// told ahead of time come once, when told ([`ahead`]).
     pub fn take_events(&mut self) -> Vec<Event> {
         let out = self.log.read_since(self.cursor);
         self.cursor = out.cursor;
-        let settled = self.looked.saturating_duration_since(self.log.epoch());
-        self.ahead.pass(out.events, settled.as_micros() as u64)
+        self.ahead.pass(out.events, self.log_us(self.looked))
     }
 
     /// Starts `thread` as `id` at `at`: it takes the lock (or waits for it).
