@@ -2,9 +2,10 @@
 //! with the same settings as a sweep and reads back its JSON, which has the same shape as
 //! `gil-lab sweep --format json`.
 
-use crate::scenario::{Scenario, SweepConfig};
+use crate::report::Json;
+use crate::scenario::{Scenario, SweepConfig, SweepReport};
 use crate::workload::{Load, Victim};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -17,8 +18,7 @@ pub fn supported(scenario: Scenario) -> bool {
 }
 
 /// How the reference shares its counter and flag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Values {
     /// `multiprocessing.Value` with its own lock, as the seed.
     Synchronized,
@@ -50,7 +50,7 @@ impl std::str::FromStr for Values {
 }
 
 /// One result of the reference run.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ReferenceResult {
     /// Scenario name.
     pub scenario: String,
@@ -65,7 +65,7 @@ pub struct ReferenceResult {
 }
 
 /// What the reference printed: its configuration (kept whole) and its results.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ReferenceReport {
     /// As printed by the script, including `python.version`.
     pub config: serde_json::Value,
@@ -85,6 +85,63 @@ impl ReferenceReport {
             .iter()
             .find(|r| r.scenario == scenario.name() && (r.delay_s - delay_s).abs() < 1e-9)
     }
+}
+
+/// What `gil-lab sweep --reference --format json` prints: the sweep's `config` and `results`
+/// and, as `reference`, what CPython printed (its `config` kept whole, and its `results`).
+pub fn reference_json(report: &SweepReport, cpython: &ReferenceReport) -> Vec<u8> {
+    let mut j = Json::default();
+    j.open('{');
+    j.key("config").config(&report.config);
+    j.key("results").results(&report.results);
+    j.key("reference").open('{');
+    j.key("config");
+    write_value(&mut j, &cpython.config);
+    j.key("results").open('[');
+    for r in &cpython.results {
+        j.item().open('{');
+        j.key("scenario").str(&r.scenario);
+        j.key("delay_s").f64(r.delay_s);
+        j.key("count").u64(r.count);
+        j.key("elapsed_s").f64(r.elapsed_s);
+        j.key("stop_lag_s").f64(r.stop_lag_s);
+        j.close('}');
+    }
+    j.close(']');
+    j.close('}');
+    j.close('}');
+    j.finish_file()
+}
+
+/// Writes JSON read from the reference back out, as it was read.
+fn write_value(j: &mut Json, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Null => j.null(),
+        Value::Bool(b) => j.bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => j.u64(u),
+            (None, Some(i)) => j.i64(i),
+            (None, None) => j.opt_f64(n.as_f64()),
+        },
+        Value::String(s) => j.str(s),
+        Value::Array(items) => {
+            j.open('[');
+            for item in items {
+                j.item();
+                write_value(j, item);
+            }
+            j.close(']')
+        }
+        Value::Object(members) => {
+            j.open('{');
+            for (key, member) in members {
+                j.key(key);
+                write_value(j, member);
+            }
+            j.close('}')
+        }
+    };
 }
 
 /// Why the reference could not run. `Usage` means the user must change `--python`.
@@ -347,7 +404,7 @@ pub fn side_by_side(
     values: Values,
     markdown: bool,
 ) -> String {
-    use crate::report::numbers::thousands;
+    use crate::report::numbers::with_thousands_separators;
     let cfg = &report.config;
     let mut rows: Vec<[String; 8]> = Vec::new();
     let ratio = |count: Option<u64>, alone: Option<u64>| match (count, alone) {
@@ -364,10 +421,10 @@ pub fn side_by_side(
             rows.push([
                 format!("{d}"),
                 s.name().into(),
-                ours.map_or("-".into(), |r| thousands(r.count)),
+                ours.map_or("-".into(), |r| with_thousands_separators(r.count)),
                 ratio(ours.map(|r| r.count), ours_alone),
                 ours.map_or("-".into(), |r| format!("{:.3}", r.stop_lag_s)),
-                theirs.map_or("-".into(), |r| thousands(r.count)),
+                theirs.map_or("-".into(), |r| with_thousands_separators(r.count)),
                 ratio(theirs.map(|r| r.count), theirs_alone),
                 theirs.map_or("-".into(), |r| format!("{:.3}", r.stop_lag_s)),
             ]);
@@ -437,18 +494,13 @@ mod tests {
     use crate::scenario::{RunResult, SweepReport};
     use std::time::Duration;
 
+    /// A 2 s run of ours, stopped `lag` late.
     fn ours(scenario: Scenario, count: u64, lag: f64) -> RunResult {
         RunResult {
-            scenario,
-            delay_s: 2.0,
-            count,
             elapsed_s: 2.0 + lag,
             stop_lag_s: lag,
             rate_per_s: 0.0,
-            switches: 0,
-            switch_interval_ms: 5.0,
-            workers: vec![],
-            load: None,
+            ..crate::report::grid::fixtures::result(scenario, 2.0, count)
         }
     }
 
@@ -499,6 +551,50 @@ mod tests {
             md.contains("| 2 | thread+load | 20,000 | 0.020 | 1.500 | 150 | 0.030 | 2.000 |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn the_json_comparison_is_the_sweep_beside_what_cpython_printed_as_it_was() {
+        use crate::report::{Exporter, JsonExporter};
+        use serde_json::{json, Value};
+        let report = SweepReport {
+            config: SweepConfig {
+                delays: vec![Duration::from_secs(2)],
+                scenarios: vec![Scenario::Thread],
+                ..SweepConfig::default()
+            },
+            results: vec![ours(Scenario::Thread, 1_000, 0.5)],
+        };
+        // Every kind of JSON value the script could print, nested.
+        let printed = json!({
+            "python": {"version": "3.12.1", "free_threaded": false},
+            "delays": [2.0, 0.5],
+            "offset": -3,
+            "note": "tab\t\"quoted\"",
+            "missing": null,
+            "empty": {},
+        });
+        let reference = ReferenceReport {
+            config: printed.clone(),
+            results: vec![theirs("thread", 7, 0.25)],
+        };
+        let bytes = reference_json(&report, &reference);
+        assert!(bytes.ends_with(b"}\n"));
+        let both: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        let sweep: Value =
+            serde_json::from_slice(&JsonExporter.serialize(&report)).expect("valid JSON");
+        assert_eq!(both["config"], sweep["config"]);
+        assert_eq!(both["results"], sweep["results"]);
+        assert_eq!(both["reference"]["config"], printed);
+        assert_eq!(
+            both["reference"]["results"],
+            json!([{"scenario": "thread", "delay_s": 2.0, "count": 7, "elapsed_s": 2.25,
+                    "stop_lag_s": 0.25}])
+        );
+        // And it reads back as a reference report would.
+        let back: ReferenceReport =
+            serde_json::from_value(both["reference"].clone()).expect("a reference report");
+        assert_eq!(back, reference);
     }
 
     #[test]

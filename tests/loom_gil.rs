@@ -1,8 +1,10 @@
-//! Model checks of the lock protocol for every interleaving of 2 and 3 threads (loom).
+//! Model checks of the lock protocol for the interleavings of 2 and 3 threads (loom), up to three
+//! preemptions each.
 //!
-//! Run with `RUSTFLAGS="--cfg loom" cargo test --release --test loom_gil` (what `cargo xtask test`
-//! does). Time is replaced by a step-count policy (see `src/sync.rs`): every timed wait "times
-//! out" after the others had a chance to run, so the drop-request path is explored.
+//! Run with `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_gil`
+//! (what `cargo xtask test` does). Time is replaced by a step-count policy (see `src/sync.rs`):
+//! every timed wait "times out" after the others had a chance to run, so the drop-request path is
+//! explored.
 #![cfg(loom)]
 
 use gil_lab::gil::{Gil, ThreadState};

@@ -5,21 +5,13 @@
 //! condition variables; native threads and Web Workers over shared memory), and the cooperative
 //! scheduler of [`crate::coop`] (the threads of one interpreter taking turns on one worker).
 //! [`GilThread`] is one thread's attachment to a `Gil`, a guard that holds the lock while it exists
-//! except inside [`ThreadState::allow_threads`]. Workloads are
-//! written against the [`ThreadState`] trait, so the same loop runs under a shared lock
-//! ([`GilThread`]) or none at all ([`FreeThread`], the free-threaded build). `README.md` beside this
-//! file walks through the protocol.
+//! except inside [`ThreadState::allow_threads`]. Workloads are written against the
+//! [`ThreadState`] trait, so the same loop runs under a shared lock ([`GilThread`]) or none at all
+//! ([`FreeThread`], the free-threaded build). `README.md` beside this file walks through the
+//! protocol and why each rule is there.
 //!
-//! The protocol, in CPython's words (`take`, `drop`, `interval`, `drop_request`, `switch_number`,
-//! `last_holder`, forced switching):
-//!
-//! | event | what the lock does |
-//! |---|---|
-//! | take, lock free | `locked = true`; if `last_holder != me` { `last_holder = me`; `switch_number += 1` }; wake a forced-switch waiter; clear `drop_request` |
-//! | take, lock held | wait on `cond` for `interval`; on a timeout with the lock still held and `switch_number` unchanged, set `drop_request`; repeat |
-//! | checkpoint | if `drop_request`: drop, then take (one relaxed load when not set) |
-//! | drop | `locked = false`; `last_holder = me`; wake one waiter; if `drop_request` was set, wait until `last_holder != me` (forced switching) |
-//! | blocking call | drop before, take after |
+//! The protocol's transitions are tabled once, in [`protocol`], with CPython's two small
+//! departures named there.
 
 mod log;
 pub mod protocol;

@@ -10,13 +10,27 @@
 //! - the cooperative one ([`crate::coop`]): the threads of one interpreter taking turns on one
 //!   thread, where a waiter's interval ends when the scheduler's clock passes it.
 //!
+//! The protocol's table, the one place it is written (`Python/ceval_gil.c`'s names: `take`,
+//! `drop`, `interval`, `drop_request`, `switch_number`, `last_holder`, forced switching):
+//!
 //! | transition | state change |
 //! |---|---|
-//! | [`take`](Protocol::take), lock free | acquire: `locked`; if `last_holder != me` { `last_holder = me`; `switch_number += 1` }; clear `drop_request` |
+//! | [`take`](Protocol::take), lock free | acquire: `locked`; if `last_holder != me` { `last_holder = me`; `switch_number += 1` }; clear `drop_request`; the executor wakes every forced-switch dropper |
 //! | [`take`](Protocol::take), lock held | become a waiter: note `switch_number`, start a round of `interval` |
 //! | [`retry`](Protocol::retry) (woken or timed out) | lock free: acquire. Timed out, still held, `switch_number` unchanged, no request yet: set `drop_request`. Start a new round |
-//! | [`drop_gil`](Protocol::drop_gil) | unlock; `last_holder = me`; [`Dropped::ForcedSwitch`] if `drop_request` is set |
+//! | checkpoint (the executor's) | if `drop_request`: drop, then take (one relaxed load when not set) |
+//! | [`drop_gil`](Protocol::drop_gil) | unlock; `last_holder = me`; the executor wakes one waiter; [`Dropped::ForcedSwitch`] if `drop_request` is set |
 //! | [`begin_forced_switch`](Protocol::begin_forced_switch) | if nobody took it yet: clear `drop_request`, and the dropper must wait for [`switched_from`](Protocol::switched_from) |
+//! | blocking call (`allow_threads`) | drop before, take after |
+//!
+//! Two small departures from CPython, both in forced switching:
+//!
+//! - the dropper waits in a loop until [`switched_from`](Protocol::switched_from) holds, where
+//!   CPython's `drop_gil` waits on `switch_cond` once (an `if`): a spurious wake-up there lets the
+//!   dropper take the lock straight back; here it cannot;
+//! - a take wakes every thread waiting on `switch_cond` (a broadcast, `notify_all`), where
+//!   CPython signals one (`COND_SIGNAL`): each woken dropper checks its own condition, so none is
+//!   left asleep after the take it was waiting for.
 //!
 //! Who takes the lock after a drop is not part of the rules: CPython signals its condition
 //! variable once and the OS wakes a waiter, which takes the lock if it is still free when it runs.

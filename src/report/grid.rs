@@ -5,7 +5,7 @@
 //! the configuration, not the results, so a sweep in progress keeps its shape and shows its
 //! missing cells as [`MISSING`].
 
-use super::numbers::{thousands, trim_float};
+use super::numbers::{trim_float, with_thousands_separators};
 use crate::scenario::{RunResult, Scenario, SweepConfig, SweepReport};
 use std::time::Duration;
 
@@ -104,8 +104,10 @@ pub(crate) fn count_rows(report: &SweepReport) -> Vec<Vec<String>> {
             let mut cells = Vec::with_capacity(config.scenarios.len() + 1);
             cells.push(delay_label(row.x));
             cells.extend(config.scenarios.iter().map(|&sc| {
-                row.get(report, sc)
-                    .map_or_else(|| MISSING.to_string(), |r| thousands(r.count))
+                row.get(report, sc).map_or_else(
+                    || MISSING.to_string(),
+                    |r| with_thousands_separators(r.count),
+                )
             }));
             cells
         })

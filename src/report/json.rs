@@ -1,13 +1,16 @@
-//! The JSON export: top-level `config` and `results`, the same for the CLI and the web page.
+//! The JSON the project writes, through one writer: the sweep's export (top-level `config` and
+//! `results`, the same for the CLI and the web page's downloads), `gil-lab run --json`, the
+//! `--reference` comparison, the Chrome trace and the page's snapshot.
 //!
 //! Written by hand rather than through serde_json: the page ships this code in its `.wasm`, and a
 //! small writer of the few shapes the contract has is a fraction of serde_json's size
-//! (BENCHMARKS.md, "Page weight"). The text is byte for byte what `serde_json::to_vec_pretty`
-//! makes of the same report (the `Serialize` impls stay the reference; a test compares the two).
+//! (BENCHMARKS.md, "Page weight"). Its layout and numbers are those of `serde_json`'s pretty
+//! printer, so that files read the same as before; serde_json only reads JSON (the reference's
+//! output) and checks this writer in tests.
 
 use super::Exporter;
 use crate::gil::LockStats;
-use crate::scenario::{Role, RunResult, SweepReport};
+use crate::scenario::{Role, RunResult, SweepConfig, SweepReport};
 use crate::workload::LoadReport;
 use std::fmt::Write;
 use std::time::Duration;
@@ -20,31 +23,36 @@ impl Exporter for JsonExporter {
     fn serialize(&self, report: &SweepReport) -> Vec<u8> {
         let mut j = Json::default();
         j.open('{');
-        j.key("config");
-        let c = &report.config;
-        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
-        j.open('{');
-        j.key("load").str(c.load.name());
-        j.key("victim").str(c.victim.name());
-        let single = (c.intervals.len() == 1).then(|| ms(&c.intervals[0]));
-        j.key("switch_interval_ms").opt_f64(single);
-        j.key("switch_intervals_ms")
-            .f64s(c.intervals.iter().map(ms));
-        j.key("delays")
-            .f64s(c.delays.iter().map(Duration::as_secs_f64));
-        j.key("scenarios").open('[');
-        for s in &c.scenarios {
-            j.item().str(s.name());
-        }
-        j.close(']');
+        j.key("config").config(&report.config);
+        j.key("results").results(&report.results);
         j.close('}');
-        j.key("results");
-        j.results(&report.results);
-        j.close('}');
-        let mut out = j.finish().into_bytes();
-        out.push(b'\n');
-        out
+        j.finish_file()
     }
+}
+
+/// What `gil-lab run --json` prints: the run's result with, as `load_ops`, the load's operations
+/// one by one (for bignum, the size of each step's result beside its time, to set against
+/// CPython's); pretty-printed, with a trailing newline.
+pub fn run_json(r: &RunResult) -> Vec<u8> {
+    let mut j = Json::default();
+    j.open('{');
+    j.result_members(r);
+    j.key("load_ops").open('[');
+    if let Some(l) = &r.load {
+        for (k, &seconds) in l.op_s.iter().enumerate() {
+            j.item().open('{');
+            j.key("bits");
+            match l.op_bits.get(k) {
+                Some(&b) => j.u64(b),
+                None => j.null(),
+            };
+            j.key("seconds").f64(seconds);
+            j.close('}');
+        }
+    }
+    j.close(']');
+    j.close('}');
+    j.finish_file()
 }
 
 /// A JSON text laid out as serde_json's pretty printer lays it out: two spaces per level, one
@@ -72,6 +80,13 @@ impl Json {
     /// The text written.
     pub fn finish(self) -> String {
         self.out
+    }
+
+    /// The text written, as the bytes of a file: with a trailing newline.
+    pub fn finish_file(self) -> Vec<u8> {
+        let mut out = self.out.into_bytes();
+        out.push(b'\n');
+        out
     }
 
     /// Starts an object (`{`) or an array (`[`).
@@ -144,6 +159,12 @@ impl Json {
 
     /// An unsigned integer.
     pub fn u64(&mut self, n: u64) -> &mut Self {
+        let _ = write!(self.out, "{n}");
+        self
+    }
+
+    /// A signed integer.
+    pub fn i64(&mut self, n: i64) -> &mut Self {
         let _ = write!(self.out, "{n}");
         self
     }
@@ -223,6 +244,27 @@ impl Json {
         self.close(']')
     }
 
+    /// The contract's `config`: `load`, `victim`, `switch_interval_ms` (the interval, or null
+    /// when several were swept), `switch_intervals_ms`, `delays` (seconds) and `scenarios`.
+    pub fn config(&mut self, c: &SweepConfig) -> &mut Self {
+        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+        self.open('{');
+        self.key("load").str(c.load.name());
+        self.key("victim").str(c.victim.name());
+        let single = (c.intervals.len() == 1).then(|| ms(&c.intervals[0]));
+        self.key("switch_interval_ms").opt_f64(single);
+        self.key("switch_intervals_ms")
+            .f64s(c.intervals.iter().map(ms));
+        self.key("delays")
+            .f64s(c.delays.iter().map(Duration::as_secs_f64));
+        self.key("scenarios").open('[');
+        for s in &c.scenarios {
+            self.item().str(s.name());
+        }
+        self.close(']');
+        self.close('}')
+    }
+
     /// The `results` array of the contract (also the page's snapshot).
     pub fn results(&mut self, results: &[RunResult]) -> &mut Self {
         self.open('[');
@@ -234,6 +276,12 @@ impl Json {
 
     fn result(&mut self, r: &RunResult) {
         self.open('{');
+        self.result_members(r);
+        self.close('}');
+    }
+
+    /// A result's members, without the braces (`run --json` adds one).
+    fn result_members(&mut self, r: &RunResult) {
         self.key("scenario").str(r.scenario.name());
         self.key("delay_s").f64(r.delay_s);
         self.key("count").u64(r.count);
@@ -264,7 +312,6 @@ impl Json {
                 self.null();
             }
         }
-        self.close('}');
     }
 
     fn lock(&mut self, lock: Option<&LockStats>) {
@@ -380,15 +427,9 @@ mod tests {
         );
     }
 
-    /// What serde_json makes of the same report: the reference the writer must match.
-    fn serde_text(r: &SweepReport) -> String {
-        let mut out = serde_json::to_string_pretty(r).expect("serialises");
-        out.push('\n');
-        out
-    }
-
-    #[test]
-    fn byte_for_byte_what_serde_json_writes_for_every_field() {
+    /// A report with every field and every shape: three roles, lock statistics and none, a load
+    /// with and without `op_bits`, a non-finite number, the largest count.
+    fn full_report() -> SweepReport {
         use crate::gil::LockStats;
         use crate::scenario::{Role, Scenario::ProcessLoad, WorkerReport};
         use crate::workload::{Load, LoadReport, Victim};
@@ -401,26 +442,17 @@ mod tests {
             waited_s: 2.5e-7,
             longest_hold_s: 0.125,
         };
+        let worker = |worker, role, isolated, lock| WorkerReport {
+            worker,
+            role,
+            isolated,
+            lock,
+        };
         let full = RunResult {
             workers: vec![
-                WorkerReport {
-                    worker: 1,
-                    role: Role::Controller,
-                    isolated: false,
-                    lock: Some(lock),
-                },
-                WorkerReport {
-                    worker: 2,
-                    role: Role::Incrementer,
-                    isolated: true,
-                    lock: None,
-                },
-                WorkerReport {
-                    worker: 3,
-                    role: Role::Load,
-                    isolated: false,
-                    lock: None,
-                },
+                worker(1, Role::Controller, false, Some(lock)),
+                worker(2, Role::Incrementer, true, None),
+                worker(3, Role::Load, false, None),
             ],
             load: Some(LoadReport {
                 ops: 12,
@@ -440,18 +472,83 @@ mod tests {
             ..result(Thread, 2.0, 0)
         };
         let mut r = report(&[Thread, ProcessLoad], &[0.1, 2.0], vec![full, no_bits]);
-        assert_eq!(text(&r), serde_text(&r));
         r.config.load = Load::RELEASE;
         r.config.victim = Victim::IO;
         r.config.intervals = vec![Duration::from_micros(100), Duration::from_millis(20)];
-        r.config.scenarios.clear();
-        assert_eq!(text(&r), serde_text(&r));
-        let empty = report(&[], &[], vec![]);
-        assert_eq!(text(&empty), serde_text(&empty));
+        r
     }
 
-    fn text(r: &SweepReport) -> String {
-        String::from_utf8(JsonExporter.serialize(r)).expect("JSON is UTF-8")
+    fn parse(bytes: &[u8]) -> serde_json::Value {
+        let text = std::str::from_utf8(bytes).expect("JSON is UTF-8");
+        assert!(text.ends_with("}\n"), "one document and a newline: {text}");
+        serde_json::from_str(text).expect("valid JSON")
+    }
+
+    #[test]
+    fn every_field_of_the_contract_reads_back_with_its_value() {
+        use serde_json::json;
+        let r = full_report();
+        let lock = json!({
+            "takes": 3, "switches": 2, "requests_raised": 1, "requests_received": 1,
+            "held_s": 1.0 / 3.0, "waited_s": 2.5e-7, "longest_hold_s": 0.125,
+        });
+        let expected = json!({
+            "config": {
+                "load": "release",
+                "victim": "io",
+                "switch_interval_ms": null,
+                "switch_intervals_ms": [0.1, 20.0],
+                "delays": [0.1, 2.0],
+                "scenarios": ["thread", "process+load"],
+            },
+            "results": [
+                {
+                    "scenario": "process+load", "delay_s": 0.1, "count": u64::MAX,
+                    "elapsed_s": 0.1 + 0.001, "stop_lag_s": 0.001, "rate_per_s": 1.23456789e17,
+                    "switches": 0, "switch_interval_ms": 5.0,
+                    "workers": [
+                        {"worker": 1, "role": "controller", "isolated": false, "lock": lock},
+                        {"worker": 2, "role": "incrementer", "isolated": true, "lock": null},
+                        {"worker": 3, "role": "load", "isolated": false, "lock": null},
+                    ],
+                    "load": {
+                        "ops": 12, "restarts": 1, "op_s": [1e-5, 0.001, 3.5, 1e20],
+                        "op_bits": [7, 14],
+                    },
+                },
+                {
+                    "scenario": "thread", "delay_s": 2.0, "count": 0, "elapsed_s": 2.0 + 0.001,
+                    "stop_lag_s": null, "rate_per_s": 0.0, "switches": 0,
+                    "switch_interval_ms": 5.0, "workers": [],
+                    "load": {"ops": 0, "restarts": 0, "op_s": []},
+                },
+            ],
+        });
+        assert_eq!(parse(&JsonExporter.serialize(&r)), expected);
+        let empty = report(&[], &[], vec![]);
+        let value = parse(&JsonExporter.serialize(&empty));
+        assert_eq!(value["config"]["scenarios"], json!([]));
+        assert_eq!(value["config"]["switch_interval_ms"], json!(5.0));
+        assert_eq!(value["results"], json!([]));
+    }
+
+    #[test]
+    fn a_run_is_its_result_and_the_load_operations_one_by_one() {
+        use serde_json::json;
+        let r = full_report();
+        let run = parse(&run_json(&r.results[0]));
+        let mut expected = parse(&JsonExporter.serialize(&r))["results"][0].clone();
+        expected["load_ops"] = json!([
+            {"bits": 7, "seconds": 1e-5},
+            {"bits": 14, "seconds": 0.001},
+            {"bits": null, "seconds": 3.5},
+            {"bits": null, "seconds": 1e20},
+        ]);
+        assert_eq!(run, expected);
+        assert_eq!(
+            parse(&run_json(&result(Thread, 1.0, 5)))["load_ops"],
+            json!([])
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod trace;
 mod verdict;
 
 pub use self::csv::CsvExporter;
-pub use self::json::{Json, JsonExporter};
+pub use self::json::{run_json, Json, JsonExporter};
 pub use self::markdown::MarkdownExporter;
 pub use self::svg::svg_chart;
 pub use self::table::TableExporter;

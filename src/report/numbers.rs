@@ -2,7 +2,7 @@
 //! chart's abbreviated tick labels.
 
 /// `12345678` as `12,345,678`: counts run to billions and must be readable at a glance.
-pub fn thousands(n: u64) -> String {
+pub fn with_thousands_separators(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, d) in digits.chars().enumerate() {
@@ -57,12 +57,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn thousands_groups_digits_in_threes() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(12_345_678), "12,345,678");
-        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
+    fn separators_group_digits_in_threes() {
+        assert_eq!(with_thousands_separators(0), "0");
+        assert_eq!(with_thousands_separators(999), "999");
+        assert_eq!(with_thousands_separators(1_000), "1,000");
+        assert_eq!(with_thousands_separators(12_345_678), "12,345,678");
+        assert_eq!(
+            with_thousands_separators(u64::MAX),
+            "18,446,744,073,709,551,615"
+        );
     }
 
     #[test]

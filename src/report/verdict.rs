@@ -5,7 +5,7 @@
 //! free thread), at the longest delay of the sweep. Shared by the CLI (printed under the table)
 //! and the page.
 
-use super::numbers::thousands;
+use super::numbers::with_thousands_separators;
 use crate::gil::DEFAULT_INTERVAL;
 use crate::scenario::{RunResult, Scenario, SweepReport};
 use crate::workload::{Load, Victim};
@@ -153,8 +153,8 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
             (Scenario::ThreadLoad, _, Victim::Io { .. }) if ratio < FINE => (Case::Convoy, format!(
                 "I/O beside a CPU-bound thread: convoy ({} ops/s against {} alone, {share}); \
                  a shorter switch interval or a process helps.",
-                thousands(with.rate_per_s.round() as u64),
-                thousands(alone.rate_per_s.round() as u64)
+                with_thousands_separators(with.rate_per_s.round() as u64),
+                with_thousands_separators(alone.rate_per_s.round() as u64)
             )),
             (Scenario::ThreadLoad, _, _) if ratio < STARVED => (Case::MoveToProcess, format!(
                 "A CPU-bound Python thread beside {what}: move it to a process ({what} kept {share} of its speed)."
@@ -188,21 +188,15 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::grid::fixtures;
     use crate::scenario::SweepConfig;
     use std::time::Duration;
 
+    /// A 2 s run at `rate` counts per second.
     fn result(scenario: Scenario, rate: f64) -> RunResult {
         RunResult {
-            scenario,
-            delay_s: 2.0,
-            count: (rate * 2.0) as u64,
-            elapsed_s: 2.0,
-            stop_lag_s: 0.0,
             rate_per_s: rate,
-            switches: 0,
-            switch_interval_ms: 5.0,
-            workers: vec![],
-            load: None,
+            ..fixtures::result(scenario, 2.0, (rate * 2.0) as u64)
         }
     }
 

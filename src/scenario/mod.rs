@@ -10,7 +10,7 @@ use crate::workload::{
     Load, LoadReport, Victim, DEFAULT_IO_OP, DEFAULT_RELEASE_BYTES, DEFAULT_SHORT_OP,
 };
 use number::parse_number;
-use serde::{Serialize, Serializer};
+use serde::Serializer;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -106,12 +106,6 @@ impl Scenario {
 impl fmt::Display for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-impl Serialize for Scenario {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
     }
 }
 
@@ -267,23 +261,17 @@ pub fn parse_victim(s: &str) -> Result<Victim, ConfigError> {
 }
 
 /// Everything one run needs.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RunConfig {
     /// The set-up.
     pub scenario: Scenario,
     /// How long the controller sleeps before it stops the incrementer.
-    #[serde(serialize_with = "serialize_duration_s", rename = "delay_s")]
     pub delay: Duration,
     /// The load, used when the scenario has one.
     pub load: Load,
     /// The thread being measured.
-    #[serde(serialize_with = "serialize_victim_name")]
     pub victim: Victim,
     /// The switch interval of every lock in the run.
-    #[serde(
-        serialize_with = "serialize_duration_ms",
-        rename = "switch_interval_ms"
-    )]
     pub interval: Duration,
 }
 
@@ -300,6 +288,10 @@ impl RunConfig {
     }
 }
 
+/// The delay of a sweep over switch intervals when no delay is given (see
+/// [`SweepConfig::settled`]).
+pub const INTERVAL_SWEEP_DELAY: Duration = Duration::from_secs(2);
+
 /// A series of runs: every scenario at every delay, at every switch interval.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepConfig {
@@ -314,26 +306,6 @@ pub struct SweepConfig {
     pub delays: Vec<Duration>,
     /// Scenarios, in column order.
     pub scenarios: Vec<Scenario>,
-}
-
-/// The JSON contract's `config`: `load`, `victim`, `switch_interval_ms` (the interval, or null when
-/// several were swept), `switch_intervals_ms`, `delays` and `scenarios`.
-impl Serialize for SweepConfig {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
-        let mut st = s.serialize_struct("SweepConfig", 6)?;
-        st.serialize_field("load", self.load.name())?;
-        st.serialize_field("victim", self.victim.name())?;
-        let single = (self.intervals.len() == 1).then(|| ms(&self.intervals[0]));
-        st.serialize_field("switch_interval_ms", &single)?;
-        let all: Vec<f64> = self.intervals.iter().map(ms).collect();
-        st.serialize_field("switch_intervals_ms", &all)?;
-        let delays: Vec<f64> = self.delays.iter().map(Duration::as_secs_f64).collect();
-        st.serialize_field("delays", &delays)?;
-        st.serialize_field("scenarios", &self.scenarios)?;
-        st.end()
-    }
 }
 
 impl Default for SweepConfig {
@@ -366,6 +338,27 @@ impl SweepConfig {
         })
     }
 
+    /// The settings taken together, after each was parsed on its own: the one place where the
+    /// command line, the page's address and its form check how they combine.
+    ///
+    /// `delays_given` says whether the user gave the delays: a sweep over switch intervals with
+    /// none runs at [`INTERVAL_SWEEP_DELAY`] instead of the default delays. Several intervals
+    /// with several delays is an error saying what to change.
+    pub fn settled(mut self, delays_given: bool) -> Result<Self, ConfigError> {
+        if self.sweeps_intervals() && self.delays.len() > 1 {
+            if !delays_given {
+                self.delays = vec![INTERVAL_SWEEP_DELAY];
+            } else {
+                return Err(ConfigError(
+                    "with several switch intervals give one delay (e.g. 2 s): the table then has \
+                     one row per switch interval"
+                        .into(),
+                ));
+            }
+        }
+        Ok(self)
+    }
+
     /// The switch interval (the first, when several are swept).
     pub fn interval(&self) -> Duration {
         self.intervals.first().copied().unwrap_or(DEFAULT_INTERVAL)
@@ -384,8 +377,7 @@ impl SweepConfig {
 }
 
 /// Who a worker is in a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// Sleeps `delay`, then takes its interpreter's lock to clear the running flag.
     Controller,
@@ -415,7 +407,7 @@ impl Role {
 }
 
 /// One worker's part in a run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WorkerReport {
     /// Its id in the event log.
     pub worker: u8,
@@ -428,7 +420,7 @@ pub struct WorkerReport {
 }
 
 /// What one run measured.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunResult {
     /// The set-up.
     pub scenario: Scenario,
@@ -453,7 +445,7 @@ pub struct RunResult {
 }
 
 /// A finished sweep, as `gil-lab sweep --format json` prints it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepReport {
     /// What was run.
     pub config: SweepConfig,
@@ -484,18 +476,9 @@ impl SweepReport {
     }
 }
 
-/// Serialises a duration as seconds.
-pub fn serialize_duration_s<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
-}
-
-/// Serialises a duration as milliseconds.
+/// Serialises a duration as milliseconds, for the `Serialize` impls of [`crate::workload`].
 pub fn serialize_duration_ms<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1e3)
-}
-
-fn serialize_victim_name<S: Serializer>(victim: &Victim, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(victim.name())
 }
 
 #[cfg(test)]
@@ -535,6 +518,27 @@ mod tests {
         assert!(parse_interval_ms("1001").is_err());
         assert_eq!(parse_interval_ms("0.01"), Ok(Duration::from_micros(10)));
         assert!(parse_load("huge").unwrap_err().0.contains("bignum"));
+    }
+
+    #[test]
+    fn several_intervals_run_at_one_delay_given_or_the_default() {
+        let intervals = SweepConfig {
+            intervals: vec![Duration::from_millis(1), Duration::from_millis(5)],
+            ..SweepConfig::default()
+        };
+        let settled = intervals.clone().settled(false).expect("no delay given");
+        assert_eq!(settled.delays, [INTERVAL_SWEEP_DELAY]);
+        let e = intervals.clone().settled(true).unwrap_err().0;
+        assert!(e.contains("give one delay"), "{e}");
+        let one_delay = SweepConfig {
+            delays: vec![Duration::from_secs(1)],
+            ..intervals
+        };
+        assert_eq!(one_delay.clone().settled(true), Ok(one_delay));
+        // One interval: the delays stay, given or not.
+        let seed = SweepConfig::default();
+        assert_eq!(seed.clone().settled(false), Ok(seed.clone()));
+        assert_eq!(seed.clone().settled(true), Ok(seed));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 /// linking its general algorithm into the page's `.wasm`, whose power-of-five table alone is
 /// 10 KB: the numbers people write here (up to 15 significant digits, small exponents) are
 /// computed exactly with one rounding, as `from_str` does. Others, rare, go to `from_str`
-/// natively, and are approximated within a few units in the last place in the browser.
+/// natively and to the browser's own `parseFloat` on the page: exact both ways.
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let (negative, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
@@ -74,27 +74,13 @@ fn slow_number(body: &str) -> Option<f64> {
     body.parse().ok()
 }
 
-/// A valid number `parse_number` cannot compute exactly: in the browser, its first 19
-/// significant digits scaled by powers of ten (a few units in the last place off at worst).
+/// A valid number `parse_number` cannot compute exactly: the browser's own `parseFloat`, which
+/// rounds correctly as `from_str` does (ECMAScript requires it up to 20 significant digits;
+/// V8, SpiderMonkey and JavaScriptCore do it for every length). `body` is a number's whole text,
+/// already checked, so `parseFloat` reads all of it.
 #[cfg(target_arch = "wasm32")]
 fn slow_number(body: &str) -> Option<f64> {
-    let (number, exp) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], body[i + 1..].parse::<i64>().unwrap_or(0)),
-        None => (body, 0),
-    };
-    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
-    let mut mantissa = 0u64;
-    let mut exp10 = exp.clamp(-99_999, 99_999) - frac.len() as i64;
-    for (i, b) in int.bytes().chain(frac.bytes()).enumerate() {
-        match mantissa.checked_mul(10) {
-            Some(m) if m <= u64::MAX - 9 => mantissa = m + u64::from(b - b'0'),
-            // Digits past the 19th: those of the integer part still scale the value.
-            _ => exp10 += i64::from(i < int.len()),
-        }
-    }
-    // In two factors, so that neither overflows where the product does not.
-    let e = exp10.clamp(-640, 640) as i32;
-    Some(mantissa as f64 * 10f64.powi(e / 2) * 10f64.powi(e - e / 2))
+    Some(js_sys::Number::parse_float(body))
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ fn interval_note(interval_ms: f64) -> String {
 }
 
 /// `12,345,678`: the exporters' grouping, so the page and the downloads agree.
-pub use crate::report::numbers::thousands as grouped;
+pub use crate::report::numbers::with_thousands_separators as grouped;
 
 /// `2.31 s`, `310 ms`, `42 µs`.
 pub fn seconds(s: f64) -> String {

@@ -2,12 +2,10 @@
 //! `interval_ms`, `intervals`, `autorun`, `embed`), checked with the same parsers and rules as the
 //! command line: a bad value becomes a notice and its default, never a crash.
 
-use crate::gil::DEFAULT_INTERVAL;
 use crate::scenario::{
     parse_delays, parse_interval_ms, parse_intervals, parse_load, parse_scenarios, parse_victim,
     Scenario, SweepConfig,
 };
-use crate::workload::{Load, Victim};
 use std::time::Duration;
 
 /// The parameters the page understands.
@@ -25,16 +23,10 @@ pub const KNOWN: [&str; 8] = [
 /// What the page runs when nothing else is asked: the seed's four scenarios over 1, 2 and 3 s.
 pub fn default_config() -> SweepConfig {
     SweepConfig {
-        load: Load::BIGNUM,
-        victim: Victim::Incrementer,
-        intervals: vec![DEFAULT_INTERVAL],
         delays: [1, 2, 3].map(Duration::from_secs).to_vec(),
-        scenarios: Scenario::SEED.to_vec(),
+        ..SweepConfig::default()
     }
 }
-
-/// The delay of a sweep over switch intervals when no delay is given (the command line's too).
-pub const INTERVAL_SWEEP_DELAY: Duration = Duration::from_secs(2);
 
 /// What the compact view for blogs (`embed=1`) runs when nothing else is asked: one comparison,
 /// the counting thread against the counting process beside the seed's load, for 2 s.
@@ -140,18 +132,16 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
         out.notices
             .extend(problem.map(|p| crate::report::markup::capitalise(p.as_str())));
     }
-    if out.config.sweeps_intervals() && out.config.delays.len() > 1 {
-        if delays_given {
+    match out.config.clone().settled(delays_given) {
+        Ok(config) => out.config = config,
+        Err(e) => {
+            // The one way URL values that each parse can clash: several intervals, several delays.
             let fallback = one_interval.unwrap_or(defaults.interval());
-            out.notices.push(format!(
-                "With several switch intervals give one delay (e.g. delays=2): the table then has \
-                 one row per switch interval. Using the interval {} ms.",
+            out.notices.push(crate::report::markup::capitalise(&format!(
+                "{e}. Using the interval {} ms.",
                 ms(fallback)
-            ));
+            )));
             out.config.intervals = vec![fallback];
-        } else {
-            // As on the command line: a sweep of intervals without a delay runs each for 2 s.
-            out.config.delays = vec![INTERVAL_SWEEP_DELAY];
         }
     }
     out
@@ -208,6 +198,7 @@ pub fn ms(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::INTERVAL_SWEEP_DELAY;
 
     #[test]
     fn an_interval_sweep_comes_from_the_url_and_goes_back_into_the_link() {
@@ -237,7 +228,7 @@ mod tests {
             ("intervals", "1,5"),
         ]);
         assert_eq!(u.notices.len(), 1, "{:?}", u.notices);
-        assert!(u.notices[0].contains("give one delay (e.g. delays=2)"));
+        assert!(u.notices[0].contains("give one delay (e.g. 2 s)"));
         assert_eq!(u.config.intervals, [Duration::from_millis(1)]);
         let bad = from_pairs([("intervals", "0.1,x")]);
         assert!(

@@ -306,6 +306,62 @@ mod tests {
         assert!(!has_component(list, "rust"));
     }
 
+    /// The string value of `key` in `[section]` of a TOML text (`""` for the top level), read
+    /// line by line: enough for the plain `key = "value"` lines these files pin versions with.
+    fn toml_string<'a>(text: &'a str, section: &str, key: &str) -> Option<&'a str> {
+        let mut current = "";
+        for line in text.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = name;
+            } else if current == section {
+                let Some((k, v)) = line.split_once('=') else {
+                    continue;
+                };
+                if k.trim() == key {
+                    return v.trim().strip_prefix('"')?.split('"').next();
+                }
+            }
+        }
+        None
+    }
+
+    fn repository_file(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name);
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn installed_tool_versions_are_the_ones_cargo_toml_and_trunk_toml_pin() {
+        let cargo = repository_file("Cargo.toml");
+        let web_dependencies = r#"target.'cfg(target_arch = "wasm32")'.dependencies"#;
+        assert_eq!(
+            toml_string(&cargo, web_dependencies, "wasm-bindgen"),
+            Some(format!("={WASM_BINDGEN_VERSION}").as_str()),
+            "Cargo.toml's wasm-bindgen must be pinned to the CLI install.rs installs"
+        );
+        let trunk = repository_file("Trunk.toml");
+        assert_eq!(
+            toml_string(&trunk, "", "trunk-version"),
+            Some(TRUNK_VERSION),
+            "Trunk.toml's trunk-version must be the trunk install.rs installs"
+        );
+        assert_eq!(
+            toml_string(&trunk, "tools", "wasm_bindgen"),
+            Some(WASM_BINDGEN_VERSION),
+            "Trunk.toml's [tools] wasm_bindgen must be the CLI install.rs installs, or trunk \
+             downloads its own"
+        );
+    }
+
+    #[test]
+    fn toml_strings_are_read_from_their_section_only() {
+        let text = "top = \"1\"\n[a]\nkey = \"2\" # note\n[b]\nkey = { version = \"3\" }\n";
+        assert_eq!(toml_string(text, "", "top"), Some("1"));
+        assert_eq!(toml_string(text, "a", "key"), Some("2"));
+        assert_eq!(toml_string(text, "b", "key"), None, "not a plain string");
+        assert_eq!(toml_string(text, "a", "top"), None);
+    }
+
     #[test]
     fn a_missing_directory_is_older_than_anything() {
         let here = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -13,7 +13,7 @@ mod trace;
 use clap::{Args, Parser, Subcommand};
 use gil_lab::platform::native::{child_main, parse_victim_arg, NativePlatform, CHILD_SUBCOMMAND};
 use gil_lab::reference::{
-    check_python, find_python, run_reference, side_by_side, ReferenceError, Values,
+    check_python, find_python, reference_json, run_reference, side_by_side, ReferenceError, Values,
 };
 use gil_lab::report::Format;
 use gil_lab::scenario::{
@@ -144,7 +144,9 @@ struct RunArgs {
     quiet: bool,
 }
 
-/// A comma-separated list, parsed as one value (clap would otherwise expect repeated flags).
+/// A comma-separated list, parsed whole by one of `scenario`'s list parsers. clap's derive takes
+/// a `Vec` field for a repeatable flag and would run the parser on each value; wrapped, the list
+/// keeps its own messages (an empty list, an empty entry).
 #[derive(Clone)]
 struct List<T>(Vec<T>);
 
@@ -238,31 +240,25 @@ impl gil_lab::sweep::SweepObserver for SweepProgress<'_> {
     }
 }
 
-/// The delay of an interval sweep when no --delays is given.
-const INTERVAL_SWEEP_DELAY: Duration = Duration::from_secs(2);
-
 fn sweep(args: SweepArgs) -> Result<(), Fail> {
     let defaults = SweepConfig::default();
-    let intervals_given = args.intervals.is_some();
+    let delays = match (args.delays, args.max_delay) {
+        (Some(List(d)), _) => Some(d),
+        (None, Some(n)) => Some((0..=n).map(|s| Duration::from_secs(s.into())).collect()),
+        (None, None) => None,
+    };
+    let delays_given = delays.is_some();
     let config = SweepConfig {
         load: args.common.load,
         victim: args.common.victim,
         intervals: args
             .intervals
             .map_or(vec![args.common.interval_ms], |List(i)| i),
-        delays: match (args.delays, args.max_delay) {
-            (Some(List(d)), _) => d,
-            (None, Some(n)) => (0..=n).map(|s| Duration::from_secs(s.into())).collect(),
-            (None, None) if intervals_given => vec![INTERVAL_SWEEP_DELAY],
-            (None, None) => defaults.delays,
-        },
+        delays: delays.unwrap_or(defaults.delays),
         scenarios: args.scenarios.map_or(defaults.scenarios, |List(s)| s),
-    };
-    if config.sweeps_intervals() && config.delays.len() > 1 {
-        return Err(Fail::Usage(
-            "with several --intervals give one delay (e.g. --delays 2): the table then has one row per switch interval".into(),
-        ));
     }
+    .settled(delays_given)
+    .map_err(|e| Fail::Usage(e.0))?;
     if config.sweeps_intervals() && args.reference.is_some() {
         return Err(Fail::Usage(
             "--reference compares one switch interval at a time; give one with --interval-ms instead of --intervals".into(),
@@ -324,17 +320,7 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
         let cpython = run_reference(&python.path, &report.config, args.values, args.quiet)
             .map_err(|e| reference_fail(e.chosen_as(&python)))?;
         match args.format {
-            Format::Json => {
-                let both = serde_json::json!({
-                    "config": report.config,
-                    "results": report.results,
-                    "reference": cpython,
-                });
-                let mut v =
-                    serde_json::to_vec_pretty(&both).map_err(|e| Fail::Run(e.to_string()))?;
-                v.push(b'\n');
-                v
-            }
+            Format::Json => reference_json(&report, &cpython),
             f => side_by_side(&report, &cpython, args.values, f == Format::Markdown).into_bytes(),
         }
     } else {
@@ -394,25 +380,7 @@ fn run_once(args: RunArgs) -> Result<(), Fail> {
         files.write(recorder, &cfg, &result)?;
     }
     if args.json {
-        // The run's result, and the load's operations one by one (`load_ops`: for bignum, the
-        // size of each step's result beside its time, to set against CPython's).
-        let load_ops: Vec<serde_json::Value> = result
-            .load
-            .iter()
-            .flat_map(|l| {
-                l.op_s
-                    .iter()
-                    .enumerate()
-                    .map(|(k, s)| serde_json::json!({ "bits": l.op_bits.get(k), "seconds": s }))
-            })
-            .collect();
-        let mut value = serde_json::to_value(&result).map_err(|e| Fail::Run(e.to_string()))?;
-        if let Some(object) = value.as_object_mut() {
-            object.insert("load_ops".into(), load_ops.into());
-        }
-        let mut json = serde_json::to_vec_pretty(&value).map_err(|e| Fail::Run(e.to_string()))?;
-        json.push(b'\n');
-        output::stdout(&json)
+        output::stdout(&gil_lab::report::run_json(&result))
     } else {
         output::stdout(output::run_summary(&cfg, &result).as_bytes())
     }

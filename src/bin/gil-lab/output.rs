@@ -1,7 +1,7 @@
 //! Everything the CLI writes: files (whole or not at all), standard output, the progress bar,
 //! live counts and the summary of one run.
 
-use gil_lab::report::numbers::{abbreviate, thousands as group};
+use gil_lab::report::numbers::{abbreviate, with_thousands_separators};
 use gil_lab::scenario::{RunConfig, RunResult, SweepConfig};
 use gil_lab::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -180,7 +180,7 @@ impl LiveCounts {
         let line = format!(
             "{:>7.1} s  count {:>15}  now {:>11}",
             p.elapsed.as_secs_f64(),
-            group(p.count),
+            with_thousands_separators(p.count),
             rate(recent)
         );
         if self.tty {
@@ -220,7 +220,7 @@ pub fn run_summary(cfg: &RunConfig, r: &RunResult) -> String {
     let _ = writeln!(
         s,
         "  count     {} in {:.3} s ({})",
-        group(r.count),
+        with_thousands_separators(r.count),
         r.elapsed_s,
         rate(r.rate_per_s)
     );
@@ -234,7 +234,7 @@ pub fn run_summary(cfg: &RunConfig, r: &RunResult) -> String {
         let _ = writeln!(
             s,
             "  load      {} operations, longest {:.3} s",
-            group(load.ops),
+            with_thousands_separators(load.ops),
             longest
         );
     }

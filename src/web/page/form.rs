@@ -80,12 +80,8 @@ impl Page {
                 Err(e) => errors.push(e.0),
             }
         }
-        if self.config.sweeps_intervals() && self.config.delays.len() > 1 {
-            errors.push(
-                "with several switch intervals give one delay (e.g. 2): the table then has one \
-                 row per switch interval"
-                    .into(),
-            );
+        if let Err(e) = self.config.clone().settled(true) {
+            errors.push(e.0);
         }
         self.form_error = (!errors.is_empty()).then(|| errors.join("; "));
         match &self.form_error {
