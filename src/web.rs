@@ -3,9 +3,12 @@
 //! Target-independent (tested natively):
 //! - [`params`]: the URL parameters and the settings form, checked with the CLI's parsers;
 //! - [`html`]: tables, counters, chart and the timeline's summary as HTML strings;
-//! - [`timeline`]: a run's lock events turned into per-worker lanes;
-//! - [`view`]: the timeline as an instrument: zoom, pause, the time-to-pixel scale, hover texts;
-//! - [`wire`]: the messages of the cooperative mode, and [`worker`]: one of its Web Workers.
+//! - [`timeline`]: the size of the log the page keeps per run (the lanes are
+//!   [`crate::timeline`]'s);
+//! - [`view`]: the timeline as an instrument: zoom, pause, the time-to-pixel scale, hover texts.
+//!
+//! The cooperative mode's workers, their messages and the page's end of them are the cooperative
+//! executor's ([`crate::coop::worker`], [`crate::coop::wire`], [`crate::coop::page_end`]).
 //!
 //! In the browser only:
 //! - the `#[wasm_bindgen]` surface that `www/app.js` and `www/coop-worker.js` call (below);
@@ -20,8 +23,6 @@ pub mod html;
 pub mod params;
 pub mod timeline;
 pub mod view;
-pub mod wire;
-pub mod worker;
 
 #[cfg(target_arch = "wasm32")]
 mod bindings;

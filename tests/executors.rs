@@ -3,10 +3,12 @@
 //!
 //! The script makes every hand-off certain whatever the machine's load: each operation is far
 //! longer than the switch interval, so a waiter always asks, and a holder always answers at its
-//! next checkpoint.
+//! next checkpoint. The threads compute for real; the scheduler runs on a scripted clock
+//! ([`ScriptedClock`]), where an operation lasts exactly its length, so its side is exact and the
+//! same on every run.
 
-use gil_lab::coop::{CoopThread, Next, Scheduler, Turn};
-use gil_lab::gil::{EventKind, EventLog, Gil, LockStats, ThreadState, WorkerId};
+use gil_lab::coop::{Clock, CoopThread, Next, RealClock, Scheduler, ScriptedClock, Turn};
+use gil_lab::gil::{Event, EventKind, EventLog, Gil, LockStats, ThreadState, WorkerId};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
@@ -97,43 +99,48 @@ fn threaded() -> Outcome {
 
 struct Scripted(VecDeque<Act>);
 
-impl CoopThread for Scripted {
-    fn run(&mut self, _at: Instant, _until: Instant) -> Next {
+impl CoopThread<ScriptedClock> for Scripted {
+    fn run(&mut self, clock: &ScriptedClock, at: Instant, _until: Instant) -> Next {
         match self.0.pop_front() {
             Some(Act::Op(d)) => {
-                busy(d);
+                clock.busy(d);
                 Next::Checkpoint
             }
-            Some(Act::Sleep(d)) => Next::BlockUntil(Instant::now() + d),
+            Some(Act::Sleep(d)) => Next::BlockUntil(at + d),
             None => Next::Exit,
         }
     }
 }
 
-fn cooperative() -> Outcome {
-    let log = Arc::new(EventLog::new(1024));
-    let mut sched = Scheduler::new(Some(INTERVAL), log.clone());
-    let t0 = Instant::now();
+/// The cooperative run of the script, and every event with its time as its reader gets them.
+fn cooperative() -> (Outcome, Vec<Event>) {
+    let t0 = RealClock.now();
+    let clock = ScriptedClock::new(t0, Duration::ZERO, Duration::ZERO);
+    let log = Arc::new(EventLog::starting_at(1024, t0));
+    let mut sched = Scheduler::new(clock, Some(INTERVAL), log.clone());
     for (id, acts) in scripts() {
         sched.spawn(id, Scripted(acts.into()), t0);
     }
+    let mut read = Vec::new();
     loop {
-        match sched.run_for(Duration::from_millis(10)) {
+        let turn = sched.run_for(Duration::from_millis(10));
+        read.extend(sched.take_events());
+        match turn {
             Turn::Again => {}
-            Turn::Idle(d) => std::thread::sleep(d),
+            Turn::Idle(d) => sched.clock().sleep(d),
             Turn::Done => break,
         }
     }
-    let now = Instant::now();
+    let now = sched.clock().now();
     let stats = [1, 2].map(|id| sched.stats(id, now).expect("a lock"));
     let switches = sched.protocol().expect("a lock").switch_number();
-    (per_worker(&log), stats.to_vec(), switches)
+    ((per_worker(&log), stats.to_vec(), switches), read)
 }
 
 #[test]
 fn the_same_script_leaves_the_same_events_and_statistics_in_both_executors() {
     let (t_events, t_stats, t_switches) = threaded();
-    let (c_events, c_stats, c_switches) = cooperative();
+    let ((c_events, c_stats, c_switches), _) = cooperative();
     use EventKind::*;
     let expected = vec![
         vec![
@@ -186,4 +193,57 @@ fn the_same_script_leaves_the_same_events_and_statistics_in_both_executors() {
         (1, 1)
     );
     assert!(c_stats[1].waited_s >= 0.15, "{:?}", c_stats[1]);
+}
+
+#[test]
+fn the_cooperative_side_is_exact_and_the_same_on_every_run() {
+    let first = cooperative();
+    let ((_, stats, switches), events) = &first;
+    let times = |id: u8| -> Vec<(u64, EventKind)> {
+        let mine = events.iter().filter(|e| e.worker == id);
+        mine.map(|e| (e.t_us, e.kind)).collect()
+    };
+    use EventKind::*;
+    // Thread 1 computes 0-150 ms; thread 2 asks at 50 and takes the lock at 150; thread 1 asks at
+    // 200 and takes it back at 250, computes to 350, where thread 2 (waiting since 250, its 25 ms
+    // operation to go) takes it; thread 2 leaves at 375; thread 1 sleeps 375-385 and leaves.
+    assert_eq!(
+        times(1),
+        [
+            (0, Take),
+            (50_000, Request),
+            (150_000, Drop),
+            (150_000, Wait),
+            (250_000, Take),
+            (300_000, Request),
+            (350_000, Drop),
+            (350_000, Wait),
+            (375_000, Take),
+            (375_000, Drop),
+            (385_000, Take),
+            (385_000, Drop),
+            (385_000, Exit),
+        ]
+    );
+    assert_eq!(
+        times(2),
+        [
+            (0, Wait),
+            (150_000, Take),
+            (200_000, Request),
+            (250_000, Drop),
+            (250_000, Wait),
+            (350_000, Take),
+            (375_000, Drop),
+            (375_000, Exit),
+        ]
+    );
+    assert_eq!(*switches, 5);
+    assert_eq!((stats[0].held_s, stats[0].waited_s), (0.25, 0.125));
+    assert_eq!((stats[1].held_s, stats[1].waited_s), (0.125, 0.25));
+    for _ in 0..3 {
+        assert_eq!(cooperative(), first);
+    }
+    // To compare across processes (`--nocapture`): the same on every run.
+    println!("cooperative script: {first:?}");
 }

@@ -2,7 +2,7 @@
 //! (controller, incrementer or I/O victim, load) and the isolated one (a process, or a free thread
 //! on a worker of its own).
 
-use super::{CoopThread, Next, Scheduler, Turn};
+use super::{Clock, CoopThread, Next, Scheduler, Turn};
 use crate::gil::{Event, EventKind, EventLog, LockStats, Protocol};
 use crate::padded::CachePadded;
 use crate::runner::{
@@ -83,11 +83,13 @@ impl Incrementer {
         }
     }
 
-    fn run(&mut self, at: Instant, until: Instant) -> Next {
+    fn run(&mut self, clock: &impl Clock, at: Instant, until: Instant) -> Next {
         let until = self.stop_at.map_or(until, |s| s.min(until));
         let s = &self.shared;
         let alive = match self.victim {
-            Victim::Incrementer => self.counting.count_until(&s.running, &s.counter, until),
+            Victim::Incrementer => self
+                .counting
+                .count_until(&s.running, &s.counter, until, || clock.counted()),
             Victim::Io { op } => {
                 if std::mem::take(&mut self.in_call) {
                     // Back from the call with the lock: count it, then a checkpoint.
@@ -102,7 +104,7 @@ impl Incrementer {
                 false
             }
         };
-        let now = Instant::now();
+        let now = clock.now();
         if alive && self.stop_at.is_none_or(|s| now < s) {
             return Next::Checkpoint;
         }
@@ -129,21 +131,31 @@ struct LoadWorker {
 }
 
 impl LoadWorker {
-    fn run(&mut self) -> Next {
+    fn run(&mut self, clock: &impl Clock, at: Instant) -> Next {
         if let Some(started) = self.offloaded_at.take() {
             // Back with the lock after the work done elsewhere: one operation done.
-            self.thread.op_done(started);
+            self.thread.op_took(at.saturating_duration_since(started));
             return Next::Checkpoint;
         }
         if !self.shared.running.load(Relaxed) {
             return Next::Exit;
         }
-        if let Load::Release { .. } = self.thread.load() {
-            self.log.push(EventKind::ReleaseStart, LOAD, LOAD);
-            self.offloaded_at = Some(Instant::now());
-            return Next::Offload;
+        let load = self.thread.load();
+        let kind = match load {
+            Load::Release { .. } => EventKind::ReleaseStart,
+            _ => EventKind::OpStart,
+        };
+        self.log.push_at(at, kind, LOAD, LOAD);
+        match load {
+            Load::Release { .. } => {
+                self.offloaded_at = Some(at);
+                return Next::Offload;
+            }
+            Load::Short { op } => clock.busy(op),
+            Load::Bignum { .. } => clock.op(|| self.thread.square_step()),
         }
-        self.thread.op(Some(&self.log), LOAD);
+        self.thread
+            .op_took(clock.now().saturating_duration_since(at));
         Next::Checkpoint
     }
 }
@@ -155,12 +167,12 @@ enum Thread {
     Load(LoadWorker),
 }
 
-impl CoopThread for Thread {
-    fn run(&mut self, at: Instant, until: Instant) -> Next {
+impl<C: Clock> CoopThread<C> for Thread {
+    fn run(&mut self, clock: &C, at: Instant, until: Instant) -> Next {
         match self {
             Thread::Controller(c) => c.run(at),
-            Thread::Incrementer(i) => i.run(at, until),
-            Thread::Load(l) => l.run(),
+            Thread::Incrementer(i) => i.run(clock, at, until),
+            Thread::Load(l) => l.run(clock, at),
         }
     }
 
@@ -193,12 +205,11 @@ pub enum Step {
 
 /// The parent interpreter of one run (controller; incrementer thread unless the scenario puts it
 /// in an interpreter of its own; load thread if the scenario has one), run on the calling thread.
-pub struct Interpreter {
+pub struct Interpreter<C: Clock> {
     cfg: RunConfig,
     log: Arc<EventLog>,
-    cursor: u64,
     shared: Arc<RunShared>,
-    sched: Scheduler<Thread>,
+    sched: Scheduler<Thread, C>,
     local_incrementer: bool,
     started: Option<Instant>,
     isolated: Option<IncrementerOutcome>,
@@ -207,16 +218,18 @@ pub struct Interpreter {
     offload_sent: bool,
 }
 
-impl Interpreter {
-    /// The interpreter of one run, its controller holding the lock, the workers not started.
-    pub fn new(cfg: RunConfig) -> Self {
-        let log = Arc::new(EventLog::new(LOG_CAPACITY));
+impl<C: Clock> Interpreter<C> {
+    /// The interpreter of one run on `clock`, its controller holding the lock, the workers not
+    /// started.
+    pub fn new(cfg: RunConfig, clock: C) -> Self {
+        let now = clock.now();
+        let log = Arc::new(EventLog::starting_at(LOG_CAPACITY, now));
         let shared = Arc::new(RunShared {
             running: CachePadded::new(AtomicBool::new(true)),
             ..RunShared::default()
         });
         let interval = (cfg.scenario.lock_mode() == LockMode::Shared).then_some(cfg.interval);
-        let mut sched = Scheduler::new(interval, log.clone());
+        let mut sched = Scheduler::new(clock, interval, log.clone());
         let controller = Controller {
             shared: shared.clone(),
             delay: cfg.delay,
@@ -224,11 +237,10 @@ impl Interpreter {
             stop_lag: Duration::ZERO,
             joined: false,
         };
-        sched.spawn(CONTROLLER, Thread::Controller(controller), Instant::now());
+        sched.spawn(CONTROLLER, Thread::Controller(controller), now);
         Self {
             cfg,
             log,
-            cursor: 0,
             shared,
             sched,
             local_incrementer: !needs_isolated_worker(cfg.scenario),
@@ -239,9 +251,14 @@ impl Interpreter {
         }
     }
 
+    /// Its clock.
+    pub fn clock(&self) -> &C {
+        self.sched.clock()
+    }
+
     /// Microseconds since this interpreter was created: the time of its events.
     pub fn now_us(&self) -> u64 {
-        self.log.now_us()
+        self.sched.now_us()
     }
 
     /// The start signal: the workers start (and wait for the lock); the controller goes to sleep
@@ -250,7 +267,7 @@ impl Interpreter {
         if self.started.is_some() {
             return;
         }
-        let now = Instant::now();
+        let now = self.clock().now();
         self.started = Some(now);
         if self.local_incrementer {
             let inc = Incrementer::new(self.shared.clone(), self.cfg.victim, now, None);
@@ -274,14 +291,14 @@ impl Interpreter {
 
     /// Seconds since the start signal.
     pub fn elapsed_s(&self) -> f64 {
-        self.started.map_or(0.0, |s| s.elapsed().as_secs_f64())
+        let now = self.clock().now();
+        self.started
+            .map_or(0.0, |s| now.saturating_duration_since(s).as_secs_f64())
     }
 
-    /// Events since the last call, oldest first.
+    /// Events since the last call, oldest first, each once ([`Scheduler::take_events`]).
     pub fn take_events(&mut self) -> Vec<Event> {
-        let out = self.log.read_since(self.cursor);
-        self.cursor = out.cursor;
-        out.events
+        self.sched.take_events()
     }
 
     /// The isolated incrementer has ended with `outcome`.
@@ -292,7 +309,8 @@ impl Interpreter {
     /// The work of the last [`Step::Offload`] has finished: the load takes the lock back.
     pub fn offload_done(&mut self) {
         self.offload_sent = false;
-        self.sched.offload_done(LOAD, Instant::now());
+        let now = self.clock().now();
+        self.sched.offload_done(LOAD, now);
     }
 
     /// Runs the interpreter's threads for about `budget` (one `z * z` may take longer).
@@ -326,7 +344,7 @@ impl Interpreter {
 
     /// What the run measured; complete once [`Step::Done`] was returned.
     pub fn result(&self) -> RunResult {
-        let now = Instant::now();
+        let now = self.clock().now();
         let sched = &self.sched;
         let incrementer = match sched.thread(INCREMENTER) {
             Some(Thread::Incrementer(i)) => i.outcome(sched.stats(INCREMENTER, now)),
@@ -365,26 +383,22 @@ pub fn needs_isolated_worker(scenario: Scenario) -> bool {
 /// A process is stopped from outside ([`IsolatedIncrementer::stop`]) when its parent's controller
 /// clears the flag. A free thread stops itself after `delay`: its controller needs no lock, so it
 /// is never late, and it cannot be told in time from a worker that is inside a `z * z`.
-pub struct IsolatedIncrementer {
+pub struct IsolatedIncrementer<C: Clock> {
     cfg: RunConfig,
-    log: Arc<EventLog>,
-    cursor: u64,
     shared: Arc<RunShared>,
-    sched: Scheduler<Thread>,
+    sched: Scheduler<Thread, C>,
     started: Option<Instant>,
     done: bool,
 }
 
-impl IsolatedIncrementer {
-    /// The incrementer of a run of `cfg`, at its start barrier.
-    pub fn new(cfg: RunConfig) -> Self {
-        let log = Arc::new(EventLog::new(LOG_CAPACITY));
+impl<C: Clock> IsolatedIncrementer<C> {
+    /// The incrementer of a run of `cfg` on `clock`, at its start barrier.
+    pub fn new(cfg: RunConfig, clock: C) -> Self {
+        let log = Arc::new(EventLog::starting_at(LOG_CAPACITY, clock.now()));
         let own_lock = cfg.scenario.lock_mode() == LockMode::Shared;
         Self {
             cfg,
-            sched: Scheduler::new(own_lock.then_some(cfg.interval), log.clone()),
-            log,
-            cursor: 0,
+            sched: Scheduler::new(clock, own_lock.then_some(cfg.interval), log),
             shared: Arc::new(RunShared {
                 running: CachePadded::new(AtomicBool::new(true)),
                 ..RunShared::default()
@@ -394,9 +408,14 @@ impl IsolatedIncrementer {
         }
     }
 
+    /// Its clock.
+    pub fn clock(&self) -> &C {
+        self.sched.clock()
+    }
+
     /// Microseconds since this incrementer was created: the time of its events.
     pub fn now_us(&self) -> u64 {
-        self.log.now_us()
+        self.sched.now_us()
     }
 
     /// The start signal: takes its own lock (nobody else ever asks for it) and starts counting.
@@ -404,7 +423,7 @@ impl IsolatedIncrementer {
         if self.started.is_some() {
             return;
         }
-        let now = Instant::now();
+        let now = self.clock().now();
         self.started = Some(now);
         let free = self.sched.protocol().is_none();
         let stop_after = free.then_some(self.cfg.delay);
@@ -417,15 +436,20 @@ impl IsolatedIncrementer {
         self.shared.running.store(false, Relaxed);
     }
 
-    /// Counts for about `budget`; true once it has stopped.
-    pub fn step(&mut self, budget: Duration) -> bool {
+    /// Counts for about `budget`: [`Step::Again`], [`Step::Idle`] while the I/O victim's call
+    /// lasts, or [`Step::Done`] once it has stopped.
+    pub fn step(&mut self, budget: Duration) -> Step {
         if self.started.is_none() {
-            return false;
+            return Step::Idle(Duration::from_millis(1));
         }
         if !self.done {
-            self.done = self.sched.run_for(budget) == Turn::Done;
+            match self.sched.run_for(budget) {
+                Turn::Again => return Step::Again,
+                Turn::Idle(d) => return Step::Idle(d),
+                Turn::Done => self.done = true,
+            }
         }
-        self.done
+        Step::Done
     }
 
     /// The count so far.
@@ -439,23 +463,25 @@ impl IsolatedIncrementer {
             (Some(Thread::Incrementer(i)), _) if i.elapsed.is_some() => {
                 i.elapsed.unwrap_or_default().as_secs_f64()
             }
-            (_, Some(s)) => s.elapsed().as_secs_f64(),
+            (_, Some(s)) => self
+                .clock()
+                .now()
+                .saturating_duration_since(s)
+                .as_secs_f64(),
             _ => 0.0,
         }
     }
 
     /// Events since the last call, oldest first.
     pub fn take_events(&mut self) -> Vec<Event> {
-        let out = self.log.read_since(self.cursor);
-        self.cursor = out.cursor;
-        out.events
+        self.sched.take_events()
     }
 
     /// What it reports when it has stopped.
     pub fn outcome(&self) -> IncrementerOutcome {
         match self.sched.thread(INCREMENTER) {
             Some(Thread::Incrementer(i)) => {
-                i.outcome(self.sched.stats(INCREMENTER, Instant::now()))
+                i.outcome(self.sched.stats(INCREMENTER, self.clock().now()))
             }
             _ => IncrementerOutcome::default(),
         }

@@ -8,9 +8,10 @@
 //! It adds no rule of its own to the [`Protocol`]; it only plays the parts that real threads and
 //! the OS play for the threaded executor:
 //!
-//! - time: a waiter's round of `interval` ends when the scheduler's clock passes it
+//! - time: a waiter's round of `interval` ends when the scheduler's [`Clock`] passes it
 //!   ([`Protocol::next_round_end`]), and the scheduler then calls [`Protocol::retry`] for it, dated
-//!   when the round ended;
+//!   when the round ended. Every time comes from that clock: the real one in the browser, a
+//!   scripted one in tests ([`clock`]);
 //! - the condition variable: a drop wakes the longest waiter ([`Protocol::oldest_waiter`]), which
 //!   takes the lock at once (the OS's usual choice, made deterministic);
 //! - the holder runs until its next checkpoint; one operation (one `z * z`) is never cut.
@@ -21,12 +22,25 @@
 //! ([`crate::workload::Counting`], [`crate::workload::LoadThread`]) and assembling its result the
 //! same way ([`crate::runner::assemble`]). [`IsolatedIncrementer`] is the incrementer of an
 //! interpreter of its own (a process) or of a free-threaded one, run on another worker.
+//!
+//! Before a long turn the scheduler tells the timeline what will surely happen meanwhile
+//! ([`ahead`]): the one place that knows of events announced ahead of their time.
+//!
+//! In the browser each interpreter runs in a Web Worker of its own ([`worker`]), which talks to
+//! the page in the messages of [`wire`]; the page's end of them, with no browser in it, is
+//! [`page_end`]. All of it is target-independent and tested natively.
 
+pub mod ahead;
+pub mod clock;
 mod interpreter;
+pub mod page_end;
+pub mod wire;
+pub mod worker;
 
+pub use clock::{Clock, RealClock, ScriptedClock};
 pub use interpreter::{needs_isolated_worker, Interpreter, IsolatedIncrementer, Step};
 
-use crate::gil::{DropReason, Dropped, EventKind, EventLog, LockStats, Protocol, Taken, WorkerId};
+use crate::gil::{DropReason, Dropped, Event, EventLog, LockStats, Protocol, Taken, WorkerId};
 use std::sync::Arc;
 use std::time::Duration;
 use web_time::Instant;
@@ -50,13 +64,13 @@ pub enum Next {
     Offload,
 }
 
-/// One thread of a cooperatively run interpreter.
-pub trait CoopThread {
+/// One thread of a cooperatively run interpreter, on a scheduler whose clock is a `C`.
+pub trait CoopThread<C: Clock> {
     /// Runs one turn: the thread holds the lock (or the interpreter has none). `at` is when the
     /// turn starts: now, or, for a free thread back from blocking, when its block ended (free
     /// threads would have run in parallel). A thread that can stop at any checkpoint should stop by
-    /// `until`; one operation may run past it.
-    fn run(&mut self, at: Instant, until: Instant) -> Next;
+    /// `until`; one operation may run past it. Time passes on `clock` as the thread computes.
+    fn run(&mut self, clock: &C, at: Instant, until: Instant) -> Next;
 
     /// Whether the next turn is one operation that may last long (one `z * z`): the scheduler then
     /// logs ahead of time what will surely happen meanwhile, so that a timeline drawn while the
@@ -103,28 +117,59 @@ pub enum Turn {
     Done,
 }
 
-/// The threads of one interpreter, taking turns under its lock (or with none: free-threaded).
-pub struct Scheduler<T> {
+/// The threads of one interpreter, taking turns under its lock (or with none: free-threaded), on
+/// the time of its clock.
+pub struct Scheduler<T, C> {
+    clock: C,
     lock: Option<Protocol>,
     log: Arc<EventLog>,
+    /// Where [`Scheduler::take_events`] goes on reading the log.
+    cursor: u64,
     threads: Vec<Entry<T>>,
     /// Round robin among free threads.
     next_free: usize,
-    /// The last drop request and block ends logged ahead of time.
-    announced: Vec<(Instant, EventKind, WorkerId)>,
+    /// When the scheduler last woke threads and ended rounds: everything due by then is logged.
+    looked: Instant,
+    /// Events told ahead of their time.
+    ahead: ahead::Announced,
 }
 
-impl<T: CoopThread> Scheduler<T> {
-    /// A scheduler for threads under a lock with `interval` (`None`: free-threaded), logging into
-    /// `log`.
-    pub fn new(interval: Option<Duration>, log: Arc<EventLog>) -> Self {
+impl<T: CoopThread<C>, C: Clock> Scheduler<T, C> {
+    /// A scheduler on `clock` for threads under a lock with `interval` (`None`: free-threaded),
+    /// logging into `log`.
+    pub fn new(clock: C, interval: Option<Duration>, log: Arc<EventLog>) -> Self {
         Self {
+            looked: clock.now(),
+            clock,
             lock: interval.map(|i| Protocol::new(i, Some(log.clone()))),
             log,
+            cursor: 0,
             threads: Vec::new(),
             next_free: 0,
-            announced: Vec::new(),
+            ahead: ahead::Announced::default(),
         }
+    }
+
+    /// Its clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The time now on its log, in microseconds.
+    pub fn now_us(&self) -> u64 {
+        self.log_us(self.clock.now())
+    }
+
+    fn log_us(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.log.epoch()).as_micros() as u64
+    }
+
+    /// The events logged since the last call, oldest first, for a reader that draws them: those
+    /// told ahead of time come once, when told ([`ahead`]).
+    pub fn take_events(&mut self) -> Vec<Event> {
+        let out = self.log.read_since(self.cursor);
+        self.cursor = out.cursor;
+        self.ahead.pass(out.events, self.log_us(self.looked))
     }
 
     /// Starts `thread` as `id` at `at`: it takes the lock (or waits for it).
@@ -248,46 +293,15 @@ impl<T: CoopThread> Scheduler<T> {
         blocks.chain(rounds.map(|(t, _)| t)).fold(end, Instant::min)
     }
 
-    /// Before a long turn of `holder`: logs what will surely happen while it runs. Blocked
-    /// threads wake and wait for the lock, and the first of the waiters whose round sees no switch
-    /// asks for a drop. The lock's state changes only when the clock gets there; a copy of an
-    /// event, logged again when it happens, changes nothing on a timeline.
-    fn announce(&mut self, holder: WorkerId) {
-        let Some(p) = &self.lock else { return };
-        let interval = p.interval();
-        let mut ahead = Vec::new();
-        let mut first_request = p.next_request();
-        for e in &self.threads {
-            if let Place::Blocked(t) = e.place {
-                ahead.push((t, EventKind::Wait, e.id));
-                if !p.drop_request() && first_request.is_none_or(|(r, _)| t + interval < r) {
-                    first_request = Some((t + interval, e.id));
-                }
-            }
-        }
-        for (t, kind, id) in ahead {
-            if !self.announced.contains(&(t, kind, id)) {
-                self.log.push_at(t, kind, id, id);
-                self.announced.push((t, kind, id));
-            }
-        }
-        if let Some((t, by)) = first_request {
-            if !self.announced.contains(&(t, EventKind::Request, by)) {
-                self.log.push_at(t, EventKind::Request, holder, by);
-                self.announced.push((t, EventKind::Request, by));
-            }
-        }
-        self.announced.retain(|(t, _, _)| *t >= Instant::now());
-    }
-
-    /// Runs the threads for about `budget` (one operation may take longer).
+    /// Runs the threads for about `budget` of its clock (one operation may take longer).
     pub fn run_for(&mut self, budget: Duration) -> Turn {
-        let end = Instant::now() + budget;
+        let end = self.clock.now() + budget;
         loop {
-            let now = Instant::now();
+            let now = self.clock.now();
             // Wake first: a thread that woke before a round ended must see that round end.
             self.wake(now);
             self.end_rounds(now);
+            self.looked = now;
             let Some(i) = self.pick() else {
                 if self.threads.iter().all(|e| e.place == Place::Gone) {
                     return Turn::Done;
@@ -307,8 +321,8 @@ impl<T: CoopThread> Scheduler<T> {
             }
             let at = self.threads[i].resumed.take().unwrap_or(now);
             let until = self.next_deadline(end);
-            let next = self.threads[i].thread.run(at, until);
-            let after = Instant::now();
+            let next = self.threads[i].thread.run(&self.clock, at, until);
+            let after = self.clock.now();
             match next {
                 Next::Checkpoint => {}
                 Next::BlockUntil(t) => {

@@ -61,14 +61,17 @@ pub struct Event {
 }
 
 impl Event {
-    fn pack(self) -> u64 {
+    /// The event as the log stores it: one word (time, kind, worker, by), as it also crosses
+    /// between Web Workers ([`crate::coop::wire`]).
+    pub fn pack(self) -> u64 {
         (self.t_us.min((1 << 40) - 1) << 24)
             | (self.kind as u64) << 16
             | (self.worker as u64) << 8
             | self.by as u64
     }
 
-    fn unpack(v: u64) -> Option<Self> {
+    /// The event packed in `v` by [`Event::pack`]; `None` for an unknown kind.
+    pub fn unpack(v: u64) -> Option<Self> {
         Some(Self {
             t_us: v >> 24,
             kind: EventKind::from_u8((v >> 16) as u8)?,
@@ -106,13 +109,24 @@ pub struct ReadOut {
 }
 
 impl EventLog {
-    /// A log holding the last `capacity` events (at least one).
+    /// A log holding the last `capacity` events (at least one), its time 0 now.
     pub fn new(capacity: usize) -> Self {
+        Self::starting_at(capacity, Instant::now())
+    }
+
+    /// A log holding the last `capacity` events, its time 0 at `epoch`: for an executor that
+    /// runs on a clock of its own ([`crate::coop::Clock`]).
+    pub fn starting_at(capacity: usize, epoch: Instant) -> Self {
         Self {
-            epoch: Instant::now(),
+            epoch,
             next: AtomicU64::new(0),
             slots: (0..capacity.max(1)).map(|_| AtomicU64::new(0)).collect(),
         }
+    }
+
+    /// The log's time 0.
+    pub fn epoch(&self) -> Instant {
+        self.epoch
     }
 
     /// Microseconds since the log was created: the time axis of every event.
@@ -127,12 +141,17 @@ impl EventLog {
 
     /// Appends an event that happened at `at` (never before the log's creation).
     pub fn push_at(&self, at: Instant, kind: EventKind, worker: u8, by: u8) {
-        self.push_event(Event {
+        self.push_event(self.stamp(at, kind, worker, by));
+    }
+
+    /// The event that [`EventLog::push_at`] would append, not appended.
+    pub fn stamp(&self, at: Instant, kind: EventKind, worker: u8, by: u8) -> Event {
+        Event {
             t_us: at.saturating_duration_since(self.epoch).as_micros() as u64,
             kind,
             worker,
             by,
-        });
+        }
     }
 
     /// Appends `event` with its own time: for events recorded elsewhere (an interpreter running

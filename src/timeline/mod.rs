@@ -306,13 +306,7 @@ impl Timeline {
         }
         if e.kind == EventKind::Request {
             if let Some(asker) = self.lane_mut(e.by) {
-                // The cooperative executor logs a request it knows will come before it comes,
-                // and again when it does: the copy is one request, not two.
-                let copy = asker
-                    .requests
-                    .last()
-                    .is_some_and(|r| r.t_us == e.t_us && r.holder == e.worker);
-                if !copy && asker.requests.len() < asker.max_spans {
+                if asker.requests.len() < asker.max_spans {
                     asker.requests.push(DropRequest {
                         t_us: e.t_us,
                         holder: e.worker,

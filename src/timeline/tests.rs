@@ -405,20 +405,3 @@ fn a_forced_switch_while_starting_is_not_the_wake_up() {
     let t = timeline(Scenario::ThreadLoad, &events);
     assert_eq!(t.woke_us, Some(8_500));
 }
-
-#[test]
-fn a_request_logged_twice_at_the_same_moment_is_one_request() {
-    let (i, l) = (INCREMENTER, LOAD);
-    let t = timeline(
-        Scenario::ThreadLoad,
-        &[
-            ev(0, Take, l, l),
-            ev(10, Wait, i, i),
-            ev(5_010, Request, l, i),
-            ev(5_010, Request, l, i),
-            ev(10_020, Request, l, i),
-        ],
-    );
-    let times: Vec<u64> = t.lanes[1].requests.iter().map(|r| r.t_us).collect();
-    assert_eq!(times, [5_010, 10_020]);
-}

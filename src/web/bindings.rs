@@ -2,8 +2,8 @@
 //! else.
 
 use super::page;
-use super::wire::{WorkerInput, WorkerKind};
-use super::worker;
+use crate::coop::wire::{self, WorkerInput, WorkerKind};
+use crate::coop::{worker, RealClock};
 use wasm_bindgen::prelude::*;
 
 // The pool's entry point, `initThreadPool(n)`, exported to JavaScript from here.
@@ -66,10 +66,9 @@ impl Page {
     /// call every frame.
     #[wasm_bindgen(js_name = nextJob)]
     pub fn next_job(&mut self) -> Option<JobStart> {
-        let text = self.0.next_job()?;
-        let job: super::wire::Job = super::wire::from_text(&text, "job").ok()?;
+        let job = self.0.next_job()?;
         Some(JobStart {
-            text,
+            text: wire::to_text(&job),
             kinds: job.workers.iter().map(|k| k.name().to_string()).collect(),
         })
     }
@@ -203,7 +202,7 @@ impl CoopWorker {
         let kind = WorkerKind::from_name(kind)
             .ok_or_else(|| JsError::new(&format!("no worker kind is called '{kind}'")))?;
         let (inner, first) =
-            worker::CoopWorker::new(job, kind, now_ms).map_err(|e| JsError::new(&e))?;
+            worker::CoopWorker::new(job, kind, now_ms, RealClock).map_err(|e| JsError::new(&e))?;
         Ok(Self {
             inner,
             first: Some(first),
@@ -234,10 +233,10 @@ impl CoopWorker {
 }
 
 /// The release load's buffer size when the worker of `kind` for `job` needs a hashing worker
-/// beside it ([`worker::CoopWorker::hasher_bytes`]).
+/// beside it ([`worker::hasher_bytes`]).
 #[wasm_bindgen(js_name = coopHasherBytes)]
 pub fn coop_hasher_bytes(job: &str, kind: &str) -> Option<usize> {
-    worker::CoopWorker::hasher_bytes(job, WorkerKind::from_name(kind)?)
+    worker::hasher_bytes(job, WorkerKind::from_name(kind)?)
 }
 
 /// The cooperative mode's hashing worker: the release load's operation (SHA-256 of its buffer,

@@ -4,11 +4,13 @@
 //! - [`Threaded`]: a controller task in the pool of Web Workers that share the wasm memory runs
 //!   [`crate::sweep::run_sweep`], every Python thread on a worker of its own.
 //! - [`Cooperative`]: no shared memory; the page walks a [`SweepPlan`] itself, hands each run to
-//!   Web Workers of their own as a [`Job`] and reads back what they post ([`PageMessage`]).
+//!   Web Workers of their own as a [`Job`] and reads back what they post ([`PageMessage`]), the
+//!   clocks' arithmetic done by [`RunClock`].
 
 use super::shared::{SharedSweep, Status};
-use super::wire::{self, Job, PageMessage};
-use crate::gil::{Event, EventLog};
+use crate::coop::page_end::RunClock;
+use crate::coop::wire::{Job, PageMessage};
+use crate::gil::EventLog;
 use crate::platform::web::WebPlatform;
 use crate::runner::Progress;
 use crate::scenario::{RunConfig, RunResult, SweepConfig};
@@ -27,23 +29,9 @@ pub trait RunSource {
     /// microseconds; `None` while unknown.
     fn shift_us(&self, run: usize) -> Option<u64>;
 
-    /// The next run for Web Workers to start, as the text of a [`Job`]; `None` if there is
-    /// none now (and always in threads mode, whose runs start themselves).
-    fn next_job(&mut self, now_ms: f64) -> Option<String> {
-        let _ = now_ms;
+    /// The cooperative source, which the page also feeds with its workers' messages.
+    fn cooperative(&mut self) -> Option<&mut Cooperative> {
         None
-    }
-
-    /// A message from a run's worker. Returns whether that run is over (its workers may go).
-    fn worker_message(&mut self, message: PageMessage, now_ms: f64) -> bool {
-        let _ = (message, now_ms);
-        false
-    }
-
-    /// A worker of the run in progress failed outside the messages (it could not start).
-    fn worker_failed(&mut self, message: &str) {
-        self.shared()
-            .fail(format!("a Web Worker stopped: {message}"));
     }
 }
 
@@ -120,89 +108,34 @@ pub struct Cooperative {
     shared: Arc<SharedSweep>,
     plan: SweepPlan,
     in_flight: Option<usize>,
-    /// Per started run: when its log began, in ms on the performance clock.
-    epochs: Vec<f64>,
-    /// Per started run: its start signal on the same clock, once a worker said; time 0 of the
-    /// run's timeline, as in threads mode, where the signal follows the log's start at once.
-    zeros: Vec<Option<f64>>,
-    /// Events a worker logged ahead of time (an interpreter announces what it will do in its
-    /// time slice), held back until the run's clock reaches them: (run, event).
-    pending: Vec<(usize, Event)>,
+    /// Per started run: its clocks ([`RunClock`]).
+    clocks: Vec<RunClock>,
 }
 
 impl Cooperative {
-    /// A sweep of `config`; its runs start as the page asks for them ([`RunSource::next_job`]).
+    /// A sweep of `config`; its runs start as the page asks for them ([`Cooperative::next_job`]).
     pub fn new(config: SweepConfig) -> Self {
         Self {
             shared: SharedSweep::new(config.clone()),
             plan: SweepPlan::new(config),
             in_flight: None,
-            epochs: Vec::new(),
-            zeros: Vec::new(),
-            pending: Vec::new(),
+            clocks: Vec::new(),
         }
-    }
-
-    /// The start signal of run `run` (the first a worker reports), on the performance clock.
-    fn zero(&mut self, run: usize, go_ms: f64) -> Option<f64> {
-        let z = self.zeros.get_mut(run)?;
-        if go_ms <= 0.0 {
-            return *z;
-        }
-        Some(*z.get_or_insert(go_ms))
-    }
-
-    /// Run `run`'s event log and the time now on its clock.
-    fn log(&self, run: usize) -> Option<(Arc<EventLog>, u64)> {
-        let log = self.shared.try_log(run)?;
-        let now = log.now_us().saturating_sub(self.shift_us(run).unwrap_or(0));
-        Some((log, now))
     }
 
     /// Moves the events held back for run `run` into its log: those due by its clock, or all.
     fn release(&mut self, run: usize, all: bool) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let Some((log, now)) = self.log(run) else {
+        let (Some(log), Some(clock)) = (self.shared.try_log(run), self.clocks.get_mut(run)) else {
             return;
         };
-        self.pending.retain(|(r, e)| {
-            let due = *r == run && (all || e.t_us <= now);
-            if due {
-                log.push_event(*e);
-            }
-            !due
-        });
-    }
-}
-
-impl RunSource for Cooperative {
-    fn shared(&self) -> &Arc<SharedSweep> {
-        &self.shared
-    }
-
-    fn tick(&mut self, now_ms: f64) {
-        let Some(run) = self.in_flight else { return };
-        self.release(run, false);
-        // An interpreter cannot report while it is inside a `z * z`: the run's clock goes on
-        // here, up to the controller's wake-up, as the pool's controller reports it.
-        let (Some(live), Some(Some(zero))) = (self.shared.live(), self.zeros.get(run)) else {
-            return;
-        };
-        let delay = self.plan.runs()[run].delay.as_secs_f64();
-        let here = ((now_ms - zero) / 1e3).min(delay + 1e-3);
-        if live.run == run && here > live.elapsed_s {
-            self.shared.set_live(live.count, (here * 1e6) as u64, 0);
+        let now = clock.run_time_us(log.now_us());
+        for e in clock.due((!all).then_some(now)) {
+            log.push_event(e);
         }
     }
 
-    fn shift_us(&self, run: usize) -> Option<u64> {
-        let zero = (*self.zeros.get(run)?)?;
-        Some(((zero - self.epochs.get(run)?) * 1e3).max(0.0) as u64)
-    }
-
-    fn next_job(&mut self, now_ms: f64) -> Option<String> {
+    /// The next run for Web Workers to start; `None` if there is none now.
+    pub fn next_job(&mut self, now_ms: f64) -> Option<Job> {
         if self.in_flight.is_some() || self.shared.status() != Status::Running {
             return None;
         }
@@ -215,15 +148,14 @@ impl RunSource for Cooperative {
             return None;
         };
         self.shared.open_run(i);
-        self.epochs.truncate(i);
-        self.epochs.push(now_ms);
-        self.zeros.truncate(i);
-        self.zeros.push(None);
+        self.clocks.truncate(i);
+        self.clocks.push(RunClock::new(now_ms));
         self.in_flight = Some(i);
-        Some(wire::to_text(&Job::new(i, &cfg)))
+        Some(Job::new(i, &cfg))
     }
 
-    fn worker_message(&mut self, message: PageMessage, _now_ms: f64) -> bool {
+    /// A message from a run's worker. Returns whether that run is over (its workers may go).
+    pub fn worker_message(&mut self, message: PageMessage) -> bool {
         let run = message.run();
         let current = self.in_flight == Some(run);
         match message {
@@ -233,16 +165,13 @@ impl RunSource for Cooperative {
                 events,
                 ..
             } => {
-                let (Some(zero), Some((log, now))) = (self.zero(run, go_ms), self.log(run)) else {
+                let (Some(log), Some(clock)) = (self.shared.try_log(run), self.clocks.get_mut(run))
+                else {
                     return false;
                 };
-                let offset_us = (epoch_ms - zero) * 1e3;
-                for e in events.into_iter().filter_map(|e| e.event(offset_us)) {
-                    if e.t_us > now {
-                        self.pending.push((run, e));
-                    } else {
-                        log.push_event(e);
-                    }
+                let now = clock.run_time_us(log.now_us());
+                for e in clock.events(epoch_ms, go_ms, events, now) {
+                    log.push_event(e);
                 }
                 false
             }
@@ -252,8 +181,11 @@ impl RunSource for Cooperative {
                 go_ms,
                 ..
             } => {
-                if let (true, Some(zero)) = (current, self.zero(run, go_ms)) {
-                    let go_us = ((go_ms - zero) * 1e3).max(1.0) as u64;
+                let clock = self.clocks.get_mut(run).filter(|_| current);
+                if let Some(go_us) = clock.and_then(|c| {
+                    c.zero(go_ms);
+                    c.go_us(go_ms)
+                }) {
                     self.shared.set_live(count, (elapsed_s * 1e6) as u64, go_us);
                 }
                 false
@@ -264,17 +196,8 @@ impl RunSource for Cooperative {
                 }
                 self.release(run, true);
                 self.in_flight = None;
-                match RunResult::try_from(result) {
-                    Ok(r) => {
-                        self.plan.finish_run(r.clone());
-                        self.shared.push_result(r);
-                    }
-                    Err(e) => self.shared.fail(format!(
-                        "run {} sent a result that cannot be read: {}",
-                        run + 1,
-                        e.0
-                    )),
-                }
+                self.plan.finish_run(result.clone());
+                self.shared.push_result(result);
                 true
             }
             PageMessage::Failed { message, .. } => {
@@ -286,8 +209,39 @@ impl RunSource for Cooperative {
         }
     }
 
-    fn worker_failed(&mut self, message: &str) {
+    /// A worker of the run in progress failed outside the messages (it could not start), or
+    /// posted what cannot be read.
+    pub fn worker_failed(&mut self, message: &str) {
         self.in_flight = None;
         self.shared.fail(format!("a Web Worker stopped: {message}"));
+    }
+}
+
+impl RunSource for Cooperative {
+    fn shared(&self) -> &Arc<SharedSweep> {
+        &self.shared
+    }
+
+    fn tick(&mut self, now_ms: f64) {
+        let Some(run) = self.in_flight else { return };
+        self.release(run, false);
+        let (Some(live), Some(clock)) = (self.shared.live(), self.clocks.get(run)) else {
+            return;
+        };
+        let delay_s = self.plan.runs()[run].delay.as_secs_f64();
+        match clock.elapsed_s(now_ms, delay_s) {
+            Some(here) if live.run == run && here > live.elapsed_s => {
+                self.shared.set_live(live.count, (here * 1e6) as u64, 0);
+            }
+            _ => {}
+        }
+    }
+
+    fn shift_us(&self, run: usize) -> Option<u64> {
+        self.clocks.get(run)?.shift_us()
+    }
+
+    fn cooperative(&mut self) -> Option<&mut Cooperative> {
+        Some(self)
     }
 }

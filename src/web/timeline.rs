@@ -4,5 +4,6 @@
 pub use crate::timeline::*;
 
 /// Events kept per run: enough for a 10 s run of the busiest scenario (about 1000 events/s with
-/// a 5 ms interval) with room to spare; 16 bytes each.
+/// a 5 ms interval) with room to spare; 8 bytes each (one packed word,
+/// [`crate::gil::Event::pack`]).
 pub const LOG_CAPACITY: usize = 1 << 15;

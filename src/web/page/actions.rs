@@ -2,9 +2,9 @@
 
 use super::super::params;
 use super::super::source::{Cooperative, RunSource, Threaded};
-use super::super::wire::{self, PageMessage};
 use super::runs::Runs;
 use super::{Mode, Page, PageState};
+use crate::coop::wire::{self, Job, PageMessage};
 use crate::report::{CsvExporter, Exporter, Format, JsonExporter};
 use crate::scenario::SweepReport;
 use wasm_bindgen::{JsCast, JsValue};
@@ -111,21 +111,20 @@ impl Page {
         self.update_buttons();
     }
 
-    /// Cooperative mode: the next run for Web Workers to start (the text of a job), if any.
-    pub fn next_job(&mut self) -> Option<String> {
+    /// Cooperative mode: the next run for Web Workers to start, if any.
+    pub fn next_job(&mut self) -> Option<Job> {
         let now_ms = self.now_ms();
-        self.runs.source.as_mut()?.next_job(now_ms)
+        self.runs.source.as_mut()?.cooperative()?.next_job(now_ms)
     }
 
     /// Cooperative mode: a message a worker posted. Returns whether its run is over, so its
     /// workers may be ended.
     pub fn worker_message(&mut self, text: &str) -> bool {
-        let now_ms = self.now_ms();
-        let Some(source) = self.runs.source.as_mut() else {
+        let Some(source) = self.runs.source.as_mut().and_then(|s| s.cooperative()) else {
             return true;
         };
         match wire::from_text::<PageMessage>(text, "worker") {
-            Ok(message) => source.worker_message(message, now_ms),
+            Ok(message) => source.worker_message(message),
             Err(e) => {
                 source.worker_failed(&e);
                 true
@@ -135,7 +134,7 @@ impl Page {
 
     /// Cooperative mode: a worker of the run in progress failed outside its messages.
     pub fn worker_failed(&mut self, message: &str) {
-        if let Some(source) = self.runs.source.as_mut() {
+        if let Some(source) = self.runs.source.as_mut().and_then(|s| s.cooperative()) {
             source.worker_failed(message);
         }
     }

@@ -1,6 +1,7 @@
 //! One Web Worker of the cooperative mode: runs its part of a run in time slices and says what to
-//! send where. `www/coop-worker.js` only carries messages: it hands every input to
-//! [`CoopWorker::handle`] and delivers the [`Outbox`] it gets back.
+//! send where. `www/coop-worker.js` only carries messages: it hands every input (a tick, a peer's
+//! message, the end of a hashing) to a method of [`CoopWorker`] and delivers the [`Outbox`] it
+//! gets back.
 //!
 //! A run has one worker for its interpreter (controller, incrementer thread and load thread taking
 //! turns under the lock) and, for `process` and `free-thread` scenarios, one for the incrementer in
@@ -8,10 +9,12 @@
 //! says `ready`, the interpreter answers `go` and starts too; when the controller clears the
 //! running flag the interpreter says `stop`, and the isolated one answers `exit` with its outcome.
 //!
-//! Target-independent: the clock comes in as an argument, so it is tested natively.
+//! Target-independent: the worker runs on a [`Clock`] it is given (the browser's worker passes
+//! [`RealClock`]), and the performance clock's reading comes in as an argument (`now_ms`), so it
+//! is tested natively on a [`crate::coop::ScriptedClock`].
 
-use super::wire::{self, Job, PageMessage, PeerMessage, WireEvent, WorkerInput, WorkerKind};
-use crate::coop::{Interpreter, IsolatedIncrementer, Step};
+use super::wire::{self, Job, PageMessage, PeerMessage, WorkerInput, WorkerKind};
+use super::{Clock, Interpreter, IsolatedIncrementer, RealClock, Step};
 use crate::workload::Load;
 use std::time::Duration;
 
@@ -49,15 +52,29 @@ impl Outbox {
     }
 }
 
-enum Part {
-    Interpreter(Box<Interpreter>),
-    Isolated(Box<IsolatedIncrementer>),
+/// The size of the release load's buffer when the worker of `kind` for `job` (the wire text of
+/// [`Job`]) needs a hashing worker beside it (the interpreter of a run whose load releases
+/// the lock), else `None`. Asked before the worker is made, so that its clock starts once the
+/// hashing worker is ready.
+pub fn hasher_bytes(job: &str, kind: WorkerKind) -> Option<usize> {
+    let cfg = wire::from_text::<Job>(job, "job").ok()?.config;
+    match (kind, cfg.load) {
+        (WorkerKind::Interpreter, Load::Release { bytes }) if cfg.scenario.has_load() => {
+            Some(bytes)
+        }
+        _ => None,
+    }
 }
 
-/// The state of one cooperative worker.
-pub struct CoopWorker {
+enum Part<C: Clock> {
+    Interpreter(Box<Interpreter<C>>),
+    Isolated(Box<IsolatedIncrementer<C>>),
+}
+
+/// The state of one cooperative worker, on a clock `C`.
+pub struct CoopWorker<C: Clock = RealClock> {
     job: Job,
-    part: Part,
+    part: Part<C>,
     /// When this worker's log clock began, in ms on the performance clock.
     epoch_ms: f64,
     /// Its start signal on that clock (0 before).
@@ -68,15 +85,20 @@ pub struct CoopWorker {
     failed: bool,
 }
 
-impl CoopWorker {
-    /// A worker for its `kind` of part in `job` (text of [`Job`]), at the start barrier;
-    /// `now_ms` is the performance clock. The outbox holds what to do first.
-    pub fn new(job: &str, kind: WorkerKind, now_ms: f64) -> Result<(Self, Outbox), String> {
+impl<C: Clock> CoopWorker<C> {
+    /// A worker on `clock` for its `kind` of part in `job` (text of [`Job`]), at the start
+    /// barrier; `now_ms` is the performance clock. The outbox holds what to do first.
+    pub fn new(
+        job: &str,
+        kind: WorkerKind,
+        now_ms: f64,
+        clock: C,
+    ) -> Result<(Self, Outbox), String> {
         let job: Job = wire::from_text(job, "job")?;
-        let cfg = job.config().map_err(|e| e.0)?;
+        let cfg = job.config;
         let part = match kind {
-            WorkerKind::Interpreter => Part::Interpreter(Box::new(Interpreter::new(cfg))),
-            WorkerKind::Isolated => Part::Isolated(Box::new(IsolatedIncrementer::new(cfg))),
+            WorkerKind::Interpreter => Part::Interpreter(Box::new(Interpreter::new(cfg, clock))),
+            WorkerKind::Isolated => Part::Isolated(Box::new(IsolatedIncrementer::new(cfg, clock))),
         };
         let clock_us = match &part {
             Part::Interpreter(i) => i.now_us(),
@@ -99,6 +121,14 @@ impl CoopWorker {
             Part::Interpreter(_) => {}
         }
         Ok((me, out))
+    }
+
+    /// Its clock.
+    pub fn clock(&self) -> &C {
+        match &self.part {
+            Part::Interpreter(i) => i.clock(),
+            Part::Isolated(i) => i.clock(),
+        }
     }
 
     /// Handles one input (text of [`WorkerInput`]) at `now_ms`.
@@ -139,20 +169,6 @@ impl CoopWorker {
                 }
                 out
             }
-        }
-    }
-
-    /// The size of the release load's buffer when the worker of `kind` for `job` (the wire text of
-    /// [`Job`]) needs a hashing worker beside it (the interpreter of a run whose load releases
-    /// the lock), else `None`. Asked before the worker is made, so that its clock starts once the
-    /// hashing worker is ready.
-    pub fn hasher_bytes(job: &str, kind: WorkerKind) -> Option<usize> {
-        let cfg = wire::from_text::<Job>(job, "job").ok()?.config().ok()?;
-        match (kind, cfg.load) {
-            (WorkerKind::Interpreter, Load::Release { bytes }) if cfg.scenario.has_load() => {
-                Some(bytes)
-            }
-            _ => None,
         }
     }
 
@@ -200,7 +216,7 @@ impl CoopWorker {
             }
             (PeerMessage::Stop, Part::Isolated(i)) => i.stop(),
             (PeerMessage::Exit { outcome }, Part::Interpreter(i)) => {
-                i.isolated_finished(outcome.into());
+                i.isolated_finished(outcome);
                 if std::mem::take(&mut self.waiting_isolated) {
                     out.tick_ms = Some(0.0);
                 }
@@ -221,36 +237,44 @@ impl CoopWorker {
         let counts_here = matches!(self.part, Part::Isolated(_)) || !self.job.has_isolated();
         match &mut self.part {
             Part::Isolated(i) => {
-                let stopped = i.step(SLICE);
+                let step = i.step(SLICE);
+                let stopped = step == Step::Done;
                 self.flush(now_ms, counts_here, stopped, out);
-                if stopped {
-                    if let Part::Isolated(i) = &self.part {
-                        let outcome = (&i.outcome()).into();
-                        out.peer(&PeerMessage::Exit { outcome });
+                let Part::Isolated(i) = &self.part else {
+                    return;
+                };
+                match step {
+                    Step::Done => out.peer(&PeerMessage::Exit {
+                        outcome: i.outcome(),
+                    }),
+                    // The I/O victim's call: slept here when short, as the interpreter does.
+                    Step::Idle(d) if d < SHORTEST_TIMER => {
+                        i.clock().sleep(d);
+                        out.tick_ms = Some(0.0);
                     }
-                } else {
-                    out.tick_ms = Some(0.0);
+                    Step::Idle(d) => out.tick_ms = Some(d.as_secs_f64() * 1e3),
+                    _ => out.tick_ms = Some(0.0),
                 }
             }
             Part::Interpreter(i) => {
-                let end = web_time::Instant::now() + SLICE;
+                let end = i.clock().now() + SLICE;
                 let mut step = i.step(SLICE);
                 // Short idles (the I/O victim's calls) are slept here, within the slice: a
                 // browser's timer waits at least about 4 ms once timers nest, and even a message
                 // to itself costs a round through the event loop per 100 µs call.
                 while let Step::Idle(d) = step {
-                    let left = end.saturating_duration_since(web_time::Instant::now());
+                    let left = end.saturating_duration_since(i.clock().now());
                     if d >= SHORTEST_TIMER || d >= left {
                         break;
                     }
-                    std::thread::sleep(d);
+                    i.clock().sleep(d);
                     step = i.step(left.saturating_sub(d));
                 }
                 self.flush(now_ms, counts_here, step == Step::Done, out);
                 match step {
                     Step::Done => {
                         if let Part::Interpreter(i) = &self.part {
-                            let result = (&i.result()).into();
+                            let result = i.result();
                             out.page(&PageMessage::Result {
                                 run: self.job.run,
                                 result,
@@ -265,7 +289,9 @@ impl CoopWorker {
                     // A short idle at the end of the slice: slept too (an atomic wait, which a
                     // worker may do; its memory is shared), then the next slice at once.
                     Step::Idle(d) if d < SHORTEST_TIMER => {
-                        std::thread::sleep(d);
+                        if let Part::Interpreter(i) = &self.part {
+                            i.clock().sleep(d);
+                        }
                         out.tick_ms = Some(0.0);
                     }
                     Step::Idle(d) => out.tick_ms = Some(d.as_secs_f64() * 1e3),
@@ -294,7 +320,7 @@ impl CoopWorker {
                 run,
                 epoch_ms: self.epoch_ms,
                 go_ms: self.go_ms,
-                events: events.iter().map(WireEvent::from).collect(),
+                events,
             });
         }
         if counts_here && (force || now_ms - self.last_live_ms >= LIVE_EVERY_MS) {
@@ -312,7 +338,12 @@ impl CoopWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::coop::ScriptedClock;
     use crate::scenario::{RunConfig, RunResult, Scenario};
+    use web_time::Instant;
+
+    /// How long the hashing worker takes over one release operation, in the script.
+    const HASH: Duration = Duration::from_millis(12);
 
     fn job(scenario: Scenario) -> String {
         let cfg = RunConfig::new(scenario, Duration::from_millis(30));
@@ -325,90 +356,101 @@ mod tests {
 
     fn result_of(page: &[PageMessage]) -> Option<RunResult> {
         page.iter().find_map(|m| match m {
-            PageMessage::Result { result, .. } => Some(result.clone().try_into().expect("valid")),
+            PageMessage::Result { result, .. } => Some(result.clone()),
             _ => None,
         })
     }
 
-    /// The run's workers, each with its next tick (`None`: waiting for a message), driven as
-    /// the browser would: ticks in time order, peer messages delivered at once, release
-    /// operations hashed on a thread of their own (the hashing worker). Time passes for real
-    /// while they count; idle time is slept.
-    fn drive(mut workers: Vec<(CoopWorker, Outbox)>) -> Vec<PageMessage> {
-        let start = std::time::Instant::now();
-        let now = || start.elapsed().as_secs_f64() * 1e3;
-        let mut page = Vec::new();
-        let mut due: Vec<Option<f64>> = vec![None; workers.len()];
-        let (hashed, hashes) = std::sync::mpsc::channel();
-        let mut hashing = 0;
-        for _ in 0..1_000_000 {
-            // Deliver everything pending, in order.
-            let mut delivered = true;
-            while delivered {
-                delivered = false;
-                for i in 0..workers.len() {
-                    let out = std::mem::take(&mut workers[i].1);
-                    for m in &out.to_page {
-                        page.push(wire::from_text(m, "page").expect("a page message"));
-                    }
-                    if let Some(ms) = out.tick_ms {
-                        due[i] = Some(now() + ms);
-                    }
-                    if let Some(bytes) = out.offload {
-                        hashing += 1;
-                        let done = hashed.clone();
-                        std::thread::spawn(move || {
-                            let data = crate::workload::release_buffer(bytes);
-                            std::hint::black_box(crate::workload::release_op(&data));
-                            let _ = done.send(i);
-                        });
-                    }
-                    for m in out.to_peer {
-                        let other = (i + 1) % workers.len();
-                        let o = workers[other].0.handle_peer(&m, now());
-                        merge(&mut workers[other].1, o);
-                        delivered = true;
-                    }
-                    delivered |= !workers[i].1.to_page.is_empty();
-                }
-            }
-            if result_of(&page).is_some() {
-                return page;
-            }
-            if let Ok(i) = hashes.try_recv() {
-                hashing -= 1;
-                let o = workers[i].0.offload_done(now());
-                merge(&mut workers[i].1, o);
-                continue;
-            }
-            let Some((i, at)) = due
-                .iter()
-                .enumerate()
-                .filter_map(|(i, d)| d.map(|d| (i, d)))
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-            else {
-                assert!(hashing > 0, "every worker waits: the run is stuck");
-                let i = hashes.recv().expect("a hashing thread answers");
-                hashing -= 1;
-                let o = workers[i].0.offload_done(now());
-                merge(&mut workers[i].1, o);
-                continue;
-            };
-            if at > now() {
-                std::thread::sleep(Duration::from_secs_f64((at - now()) / 1e3));
-            }
-            due[i] = None;
-            let o = workers[i].0.handle(&tick(), now());
-            merge(&mut workers[i].1, o);
-        }
-        panic!("the run did not end");
+    /// A run's workers on scripted clocks that share an origin, driven as the browser would:
+    /// the earliest tick or end of a hashing first, peer messages delivered at once (the
+    /// receiver's clock catching up with the sender's), release operations hashed elsewhere in
+    /// [`HASH`].
+    struct Browser {
+        t0: Instant,
+        workers: Vec<CoopWorker<ScriptedClock>>,
+        ticks: Vec<Option<Instant>>,
+        hashing: Vec<(Instant, usize)>,
+        page: Vec<PageMessage>,
     }
 
-    fn merge(into: &mut Outbox, o: Outbox) {
-        into.to_page.extend(o.to_page);
-        into.to_peer.extend(o.to_peer);
-        into.tick_ms = into.tick_ms.or(o.tick_ms);
-        into.offload = into.offload.or(o.offload);
+    impl Browser {
+        fn clock() -> ScriptedClock {
+            let origin = crate::coop::RealClock.now();
+            ScriptedClock::new(origin, Duration::from_micros(50), Duration::from_millis(20))
+        }
+
+        fn now_ms(&self, i: usize) -> f64 {
+            let now = self.workers[i].clock().now();
+            now.saturating_duration_since(self.t0).as_secs_f64() * 1e3
+        }
+
+        fn deliver(&mut self, i: usize, out: Outbox) {
+            let now = self.workers[i].clock().now();
+            for m in &out.to_page {
+                self.page
+                    .push(wire::from_text(m, "page").expect("a page message"));
+            }
+            if let Some(ms) = out.tick_ms {
+                self.ticks[i] = Some(now + Duration::from_secs_f64(ms / 1e3));
+            }
+            if out.offload.is_some() {
+                self.hashing.push((now + HASH, i));
+            }
+            for m in out.to_peer {
+                let other = (i + 1) % self.workers.len();
+                self.workers[other].clock().advance_to(now);
+                let now_ms = self.now_ms(other);
+                let o = self.workers[other].handle_peer(&m, now_ms);
+                self.deliver(other, o);
+            }
+        }
+
+        /// Drives the workers (each with what it must do first) until the run's result.
+        fn run(workers: Vec<(CoopWorker<ScriptedClock>, Outbox)>) -> Vec<PageMessage> {
+            let t0 = workers[0].0.clock().now();
+            let (workers, first): (Vec<_>, Vec<_>) = workers.into_iter().unzip();
+            let mut b = Browser {
+                t0,
+                ticks: vec![None; workers.len()],
+                workers,
+                hashing: Vec::new(),
+                page: Vec::new(),
+            };
+            for (i, out) in first.into_iter().enumerate() {
+                b.deliver(i, out);
+            }
+            for _ in 0..1_000_000 {
+                if result_of(&b.page).is_some() {
+                    return b.page;
+                }
+                let next_tick = (0..b.ticks.len())
+                    .filter_map(|i| b.ticks[i].map(|t| (t, i)))
+                    .min();
+                let hash = b.hashing.iter().copied().enumerate().min_by_key(|h| h.1);
+                match (next_tick, hash) {
+                    (_, Some((k, (t, i)))) if next_tick.is_none_or(|(at, _)| t <= at) => {
+                        b.hashing.swap_remove(k);
+                        b.workers[i].clock().advance_to(t);
+                        let now_ms = b.now_ms(i);
+                        let o = b.workers[i].offload_done(now_ms);
+                        b.deliver(i, o);
+                    }
+                    (Some((t, i)), _) => {
+                        b.ticks[i] = None;
+                        b.workers[i].clock().advance_to(t);
+                        let now_ms = b.now_ms(i);
+                        let o = b.workers[i].handle(&tick(), now_ms);
+                        b.deliver(i, o);
+                    }
+                    _ => panic!("every worker waits: the run is stuck"),
+                }
+            }
+            panic!("the run did not end");
+        }
+    }
+
+    fn worker(job: &str, kind: WorkerKind) -> (CoopWorker<ScriptedClock>, Outbox) {
+        CoopWorker::new(job, kind, 0.0, Browser::clock()).expect("a valid job")
     }
 
     #[test]
@@ -418,45 +460,47 @@ mod tests {
             ..RunConfig::new(Scenario::ThreadLoad, Duration::from_millis(150))
         };
         let j = wire::to_text(&Job::new(0, &cfg));
-        let (w, out) = CoopWorker::new(&j, WorkerKind::Interpreter, 0.0).expect("a valid job");
-        let bytes = CoopWorker::hasher_bytes(&j, WorkerKind::Interpreter);
+        let bytes = hasher_bytes(&j, WorkerKind::Interpreter);
         assert_eq!(bytes, Some(crate::workload::DEFAULT_RELEASE_BYTES));
-        assert_eq!(CoopWorker::hasher_bytes(&j, WorkerKind::Isolated), None);
-        let page = drive(vec![(w, out)]);
+        assert_eq!(hasher_bytes(&j, WorkerKind::Isolated), None);
+        let page = Browser::run(vec![worker(&j, WorkerKind::Interpreter)]);
         let r = result_of(&page).expect("the run ends with its result");
-        let ops = r.load.as_ref().map_or(0, |l| l.ops);
+        let load = r.load.as_ref().expect("a load report");
+        // Each hash takes HASH with the lock free, and the incrementer takes it meanwhile.
+        assert!(load.ops >= 5, "{load:?}");
         assert!(
-            ops >= 1,
-            "the load finished operations hashed elsewhere: {ops}"
+            load.op_s.iter().all(|&s| s >= HASH.as_secs_f64()),
+            "{load:?}"
         );
         assert!(r.count > 0, "the incrementer counted meanwhile");
         let plain = job(Scenario::ThreadLoad);
-        assert_eq!(
-            CoopWorker::hasher_bytes(&plain, WorkerKind::Interpreter),
-            None
-        );
+        assert_eq!(hasher_bytes(&plain, WorkerKind::Interpreter), None);
     }
 
     #[test]
     fn a_thread_run_ends_with_a_result_on_one_worker() {
-        let (w, out) = CoopWorker::new(&job(Scenario::Thread), WorkerKind::Interpreter, 0.0)
-            .expect("a valid job");
+        let (w, out) = worker(&job(Scenario::Thread), WorkerKind::Interpreter);
         assert_eq!(out.tick_ms, Some(0.0), "no peer: it starts at once");
-        let page = drive(vec![(w, out)]);
+        let page = Browser::run(vec![(w, out)]);
         let r = result_of(&page).expect("the run ends with its result");
         assert_eq!(r.scenario, Scenario::Thread);
         assert!(r.count > 0);
         assert!(page.iter().any(|m| matches!(m, PageMessage::Live { .. })));
+        let again = Browser::run(vec![worker(
+            &job(Scenario::Thread),
+            WorkerKind::Interpreter,
+        )]);
+        assert_eq!(again, page, "the same script, the same messages");
     }
 
     #[test]
     fn a_process_run_meets_at_the_barrier_and_ends_with_the_outcome() {
         let j = job(Scenario::Process);
-        let (interp, out_i) = CoopWorker::new(&j, WorkerKind::Interpreter, 0.0).unwrap();
+        let (interp, out_i) = worker(&j, WorkerKind::Interpreter);
         assert_eq!(out_i, Outbox::default(), "the interpreter waits for ready");
-        let (iso, out_s) = CoopWorker::new(&j, WorkerKind::Isolated, 0.0).unwrap();
+        let (iso, out_s) = worker(&j, WorkerKind::Isolated);
         assert_eq!(out_s.to_peer, [wire::to_text(&PeerMessage::Ready)]);
-        let page = drive(vec![(interp, out_i), (iso, out_s)]);
+        let page = Browser::run(vec![(interp, out_i), (iso, out_s)]);
         let r = result_of(&page).expect("the run ends with its result");
         assert_eq!(r.scenario, Scenario::Process);
         assert!(
@@ -467,9 +511,8 @@ mod tests {
 
     #[test]
     fn a_bad_job_or_input_is_a_sentence_not_a_panic() {
-        assert!(CoopWorker::new("{}", WorkerKind::Interpreter, 0.0).is_err());
-        let (mut w, _) =
-            CoopWorker::new(&job(Scenario::Thread), WorkerKind::Interpreter, 0.0).unwrap();
+        assert!(CoopWorker::new("{}", WorkerKind::Interpreter, 0.0, Browser::clock()).is_err());
+        let (mut w, _) = worker(&job(Scenario::Thread), WorkerKind::Interpreter);
         let out = w.handle("nonsense", 0.0);
         assert_eq!(out.tick_ms, None);
         let m: PageMessage = wire::from_text(&out.to_page[0], "page").unwrap();

@@ -3,8 +3,8 @@
 //!
 //! Workers of the cooperative mode share no memory with the page (that is why the mode exists), so
 //! everything crosses as a message. The JavaScript on either side only carries these strings;
-//! both ends are Rust ([`super::worker`] and the page's cooperative run source). Target-independent,
-//! so the round trips are tested natively.
+//! both ends are Rust ([`super::worker`] and the page's cooperative run source, through
+//! [`super::reader`]). Target-independent, so the round trips are tested natively.
 //!
 //! The text is a row of words separated by spaces, in the order the [`Wire`] impls below put them
 //! (no field names): a message's kind first (`live`, `go`...), then its fields in declaration
@@ -14,20 +14,18 @@
 //! the format needs no versions. Hand-written rather than serde_json: the page has a weight budget
 //! and serde's generated code was a fifth of the `.wasm` (BENCHMARKS.md, "Page weight").
 //!
-//! The crate's own result types do not know this format, so the few that travel have a wire twin
-//! here with a conversion each way.
+//! The format is implemented here for the crate's own types that travel (a run's settings and
+//! result, an outcome, a lock's statistics, an event as the log's packed word, a `Duration` as
+//! its nanoseconds), so nothing is copied into a twin on the way.
 
 #[macro_use]
 mod codec;
 
-use crate::gil::{Event, EventKind, LockStats, MAX_INTERVAL, MIN_INTERVAL};
+use crate::gil::{Event, LockStats};
 use crate::runner::IncrementerOutcome;
-use crate::scenario::{
-    parse_load, parse_victim, ConfigError, Role, RunConfig, RunResult, Scenario, WorkerReport,
-};
-use crate::workload::LoadReport;
+use crate::scenario::{ConfigError, Role, RunConfig, RunResult, Scenario, WorkerReport};
+use crate::workload::{Load, LoadReport, Victim};
 pub use codec::{from_text, to_text, Reader, Wire, Writer};
-use std::time::Duration;
 
 /// Which part of a run a cooperative worker plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,16 +60,9 @@ impl WorkerKind {
 pub struct Job {
     /// The run's index in the sweep.
     pub run: usize,
-    /// Scenario name (`thread+load`).
-    pub scenario: String,
-    /// The controller's sleep in seconds.
-    pub delay_s: f64,
-    /// Load name (`bignum`).
-    pub load: String,
-    /// The victim, by name.
-    pub victim: String,
-    /// The switch interval in milliseconds.
-    pub interval_ms: f64,
+    /// Its settings, as the page checked them (with the CLI's parsers): they cross exactly, so
+    /// nothing is converted or checked again.
+    pub config: RunConfig,
     /// The workers to start, one per entry: the interpreter, and an isolated incrementer when the
     /// scenario's incrementer does not live in the interpreter.
     pub workers: Vec<WorkerKind>,
@@ -86,11 +77,7 @@ impl Job {
         }
         Self {
             run,
-            scenario: cfg.scenario.name().to_string(),
-            delay_s: cfg.delay.as_secs_f64(),
-            load: cfg.load.name().to_string(),
-            victim: cfg.victim.name().to_string(),
-            interval_ms: cfg.interval.as_secs_f64() * 1e3,
+            config: *cfg,
             workers,
         }
     }
@@ -98,29 +85,6 @@ impl Job {
     /// Whether the run has an isolated incrementer beside its interpreter.
     pub fn has_isolated(&self) -> bool {
         self.workers.contains(&WorkerKind::Isolated)
-    }
-
-    /// The run's settings, checked again with the CLI's parsers (a worker trusts no message).
-    pub fn config(&self) -> Result<RunConfig, ConfigError> {
-        if !(self.delay_s.is_finite() && self.delay_s >= 0.0) {
-            return Err(ConfigError(
-                "a run needs a delay of zero or more seconds".into(),
-            ));
-        }
-        let interval = Duration::from_nanos((self.interval_ms.max(0.0) * 1e6).round() as u64);
-        if !(self.interval_ms.is_finite() && (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval)) {
-            return Err(ConfigError(format!(
-                "a switch interval of {} ms is out of range",
-                self.interval_ms
-            )));
-        }
-        Ok(RunConfig {
-            scenario: self.scenario.parse::<Scenario>()?,
-            delay: Duration::from_secs_f64(self.delay_s),
-            load: parse_load(&self.load)?,
-            victim: parse_victim(&self.victim)?,
-            interval,
-        })
     }
 }
 
@@ -136,14 +100,14 @@ pub enum PeerMessage {
     /// The isolated incrementer stopped; what it reports.
     Exit {
         /// Its outcome.
-        outcome: WireOutcome,
+        outcome: IncrementerOutcome,
     },
 }
 
 /// What a worker's entry point is told.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WorkerInput {
-    /// The time slice it asked for ([`super::worker::Outbox::tick_ms`]) has come.
+    /// The time slice it asked for ([`crate::coop::worker::Outbox::tick_ms`]) has come.
     Tick,
     /// The other worker of the run said something.
     Peer {
@@ -165,7 +129,7 @@ pub enum PageMessage {
         /// The worker's start signal, same clock (0 before it).
         go_ms: f64,
         /// The events, timed on the worker's log clock.
-        events: Vec<WireEvent>,
+        events: Vec<Event>,
     },
     /// The incrementer's count so far.
     Live {
@@ -183,7 +147,7 @@ pub enum PageMessage {
         /// The run.
         run: usize,
         /// What it measured.
-        result: WireResult,
+        result: RunResult,
     },
     /// The worker failed and the run cannot go on.
     Failed {
@@ -206,216 +170,19 @@ impl PageMessage {
     }
 }
 
-/// An [`Event`] as `t_us kind worker by`: compact, as a busy run logs about 1000 a second.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WireEvent(pub u64, pub u8, pub u8, pub u8);
-
-impl From<&Event> for WireEvent {
-    fn from(e: &Event) -> Self {
-        WireEvent(e.t_us, e.kind as u8, e.worker, e.by)
-    }
-}
-
-impl WireEvent {
-    /// The event, moved by `offset_us` on the clock (never before 0); `None` for an unknown kind.
-    pub fn event(self, offset_us: f64) -> Option<Event> {
-        let kind = match self.1 {
-            1 => EventKind::Wait,
-            2 => EventKind::Take,
-            3 => EventKind::Drop,
-            4 => EventKind::Request,
-            5 => EventKind::OpStart,
-            6 => EventKind::Exit,
-            7 => EventKind::ReleaseStart,
-            _ => return None,
-        };
-        Some(Event {
-            t_us: (self.0 as f64 + offset_us).max(0.0) as u64,
-            kind,
-            worker: self.2,
-            by: self.3,
-        })
-    }
-}
-
-/// [`LockStats`] on the wire.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct WireLockStats {
-    takes: u64,
-    switches: u64,
-    requests_raised: u64,
-    requests_received: u64,
-    held_s: f64,
-    waited_s: f64,
-    longest_hold_s: f64,
-}
-
-impl From<&LockStats> for WireLockStats {
-    fn from(s: &LockStats) -> Self {
-        Self {
-            takes: s.takes,
-            switches: s.switches,
-            requests_raised: s.requests_raised,
-            requests_received: s.requests_received,
-            held_s: s.held_s,
-            waited_s: s.waited_s,
-            longest_hold_s: s.longest_hold_s,
-        }
-    }
-}
-
-impl From<WireLockStats> for LockStats {
-    fn from(s: WireLockStats) -> Self {
-        LockStats {
-            takes: s.takes,
-            switches: s.switches,
-            requests_raised: s.requests_raised,
-            requests_received: s.requests_received,
-            held_s: s.held_s,
-            waited_s: s.waited_s,
-            longest_hold_s: s.longest_hold_s,
-        }
-    }
-}
-
-/// [`IncrementerOutcome`] on the wire.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct WireOutcome {
-    count: u64,
-    elapsed_s: f64,
-    lock: Option<WireLockStats>,
-}
-
-impl From<&IncrementerOutcome> for WireOutcome {
-    fn from(o: &IncrementerOutcome) -> Self {
-        Self {
-            count: o.count,
-            elapsed_s: o.elapsed.as_secs_f64(),
-            lock: o.lock.as_ref().map(Into::into),
-        }
-    }
-}
-
-impl From<WireOutcome> for IncrementerOutcome {
-    fn from(o: WireOutcome) -> Self {
-        IncrementerOutcome {
-            count: o.count,
-            elapsed: Duration::try_from_secs_f64(o.elapsed_s).unwrap_or_default(),
-            lock: o.lock.map(Into::into),
-        }
-    }
-}
-
-/// [`WorkerReport`] on the wire (its role as the worker id).
-#[derive(Clone, Debug, PartialEq)]
-pub struct WireWorker {
-    worker: u8,
-    isolated: bool,
-    lock: Option<WireLockStats>,
-}
-
-/// [`LoadReport`] on the wire.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WireLoad {
-    ops: u64,
-    restarts: u64,
-    op_s: Vec<f64>,
-    op_bits: Vec<u64>,
-}
-
-/// [`RunResult`] on the wire.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WireResult {
-    scenario: String,
-    delay_s: f64,
-    count: u64,
-    elapsed_s: f64,
-    stop_lag_s: f64,
-    rate_per_s: f64,
-    switches: u64,
-    switch_interval_ms: f64,
-    workers: Vec<WireWorker>,
-    load: Option<WireLoad>,
-}
-
-impl From<&RunResult> for WireResult {
-    fn from(r: &RunResult) -> Self {
-        Self {
-            scenario: r.scenario.name().to_string(),
-            delay_s: r.delay_s,
-            count: r.count,
-            elapsed_s: r.elapsed_s,
-            stop_lag_s: r.stop_lag_s,
-            rate_per_s: r.rate_per_s,
-            switches: r.switches,
-            switch_interval_ms: r.switch_interval_ms,
-            workers: r
-                .workers
-                .iter()
-                .map(|w| WireWorker {
-                    worker: w.worker,
-                    isolated: w.isolated,
-                    lock: w.lock.as_ref().map(Into::into),
-                })
-                .collect(),
-            load: r.load.as_ref().map(|l| WireLoad {
-                ops: l.ops,
-                restarts: l.restarts,
-                op_s: l.op_s.clone(),
-                op_bits: l.op_bits.clone(),
-            }),
-        }
-    }
-}
-
-impl TryFrom<WireResult> for RunResult {
-    type Error = ConfigError;
-
-    fn try_from(r: WireResult) -> Result<Self, ConfigError> {
-        let workers = r
-            .workers
-            .into_iter()
-            .map(|w| {
-                let role = Role::from_worker(w.worker)
-                    .ok_or_else(|| ConfigError(format!("no worker has the id {}", w.worker)))?;
-                Ok(WorkerReport {
-                    worker: w.worker,
-                    role,
-                    isolated: w.isolated,
-                    lock: w.lock.map(Into::into),
-                })
-            })
-            .collect::<Result<_, ConfigError>>()?;
-        Ok(RunResult {
-            scenario: r.scenario.parse()?,
-            delay_s: r.delay_s,
-            count: r.count,
-            elapsed_s: r.elapsed_s,
-            stop_lag_s: r.stop_lag_s,
-            rate_per_s: r.rate_per_s,
-            switches: r.switches,
-            switch_interval_ms: r.switch_interval_ms,
-            workers,
-            load: r.load.map(|l| LoadReport {
-                ops: l.ops,
-                restarts: l.restarts,
-                op_s: l.op_s,
-                op_bits: l.op_bits,
-            }),
-        })
-    }
-}
-
 wire_struct!(Job {
     run,
-    scenario,
-    delay_s,
-    load,
-    victim,
-    interval_ms,
+    config,
     workers
 });
-wire_struct!(WireLockStats {
+wire_struct!(RunConfig {
+    scenario,
+    delay,
+    load,
+    victim,
+    interval
+});
+wire_struct!(LockStats {
     takes,
     switches,
     requests_raised,
@@ -424,23 +191,18 @@ wire_struct!(WireLockStats {
     waited_s,
     longest_hold_s,
 });
-wire_struct!(WireOutcome {
+wire_struct!(IncrementerOutcome {
     count,
-    elapsed_s,
+    elapsed,
     lock
 });
-wire_struct!(WireWorker {
-    worker,
-    isolated,
-    lock
-});
-wire_struct!(WireLoad {
+wire_struct!(LoadReport {
     ops,
     restarts,
     op_s,
     op_bits
 });
-wire_struct!(WireResult {
+wire_struct!(RunResult {
     scenario,
     delay_s,
     count,
@@ -453,6 +215,97 @@ wire_struct!(WireResult {
     load,
 });
 
+/// A worker as its role (its id follows from it), whether it is isolated, and its lock.
+impl Wire for WorkerReport {
+    fn put(&self, w: &mut Writer) {
+        self.role.put(w);
+        self.isolated.put(w);
+        self.lock.put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        let role = Role::take(r)?;
+        Ok(WorkerReport {
+            worker: role.worker(),
+            role,
+            isolated: Wire::take(r)?,
+            lock: Wire::take(r)?,
+        })
+    }
+}
+
+/// A role as its worker id.
+impl Wire for Role {
+    fn put(&self, w: &mut Writer) {
+        self.worker().put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        let id = u8::take(r)?;
+        Role::from_worker(id).ok_or_else(|| format!("no worker has the id {id}"))
+    }
+}
+
+/// A scenario as its name.
+impl Wire for Scenario {
+    fn put(&self, w: &mut Writer) {
+        w.word(self.name());
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        r.word()?.parse().map_err(|e: ConfigError| e.0)
+    }
+}
+
+/// A load as its name, then its setting.
+impl Wire for Load {
+    fn put(&self, w: &mut Writer) {
+        w.word(self.name());
+        match self {
+            Load::Bignum { cap_bits } => cap_bits.put(w),
+            Load::Short { op } => op.put(w),
+            Load::Release { bytes } => bytes.put(w),
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        Ok(match r.word()? {
+            "bignum" => Load::Bignum {
+                cap_bits: Wire::take(r)?,
+            },
+            "short" => Load::Short { op: Wire::take(r)? },
+            "release" => Load::Release {
+                bytes: Wire::take(r)?,
+            },
+            w => return Err(format!("no load is called '{w}'")),
+        })
+    }
+}
+
+/// A victim as its name, then its setting.
+impl Wire for Victim {
+    fn put(&self, w: &mut Writer) {
+        w.word(self.name());
+        if let Victim::Io { op } = self {
+            op.put(w);
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        Ok(match r.word()? {
+            "incrementer" => Victim::Incrementer,
+            "io" => Victim::Io { op: Wire::take(r)? },
+            w => return Err(format!("no victim is called '{w}'")),
+        })
+    }
+}
+
+/// An event as the log's packed word ([`Event::pack`]).
+impl Wire for Event {
+    fn put(&self, w: &mut Writer) {
+        self.pack().put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        let word = u64::take(r)?;
+        Event::unpack(word).ok_or_else(|| format!("{word} is not an event of a known kind"))
+    }
+}
+
 impl Wire for WorkerKind {
     fn put(&self, w: &mut Writer) {
         w.word(self.name());
@@ -460,23 +313,6 @@ impl Wire for WorkerKind {
     fn take(r: &mut Reader<'_>) -> Result<Self, String> {
         let w = r.word()?;
         WorkerKind::from_name(w).ok_or_else(|| format!("no worker kind is called '{w}'"))
-    }
-}
-
-impl Wire for WireEvent {
-    fn put(&self, w: &mut Writer) {
-        self.0.put(w);
-        self.1.put(w);
-        self.2.put(w);
-        self.3.put(w);
-    }
-    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
-        Ok(WireEvent(
-            Wire::take(r)?,
-            Wire::take(r)?,
-            Wire::take(r)?,
-            Wire::take(r)?,
-        ))
     }
 }
 

@@ -135,6 +135,16 @@ impl Wire for String {
     }
 }
 
+/// A `Duration` as its nanoseconds (a run's settings are far shorter than 584 years).
+impl Wire for std::time::Duration {
+    fn put(&self, w: &mut Writer) {
+        (self.as_nanos().min(u64::MAX as u128) as u64).put(w);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        r.number().map(std::time::Duration::from_nanos)
+    }
+}
+
 impl<T: Wire> Wire for Option<T> {
     fn put(&self, w: &mut Writer) {
         match self {

@@ -1,7 +1,9 @@
 //! Round trips of every message through the wire format.
 
 use super::*;
+use crate::gil::EventKind;
 use crate::scenario::SweepConfig;
+use std::time::Duration;
 
 fn round_trip<T: Wire>(value: &T) -> T {
     from_text(&to_text(value), "test").expect("reads back")
@@ -52,8 +54,7 @@ fn sample_result() -> RunResult {
 #[test]
 fn a_result_survives_the_wire() {
     let r = sample_result();
-    let back: RunResult = round_trip(&WireResult::from(&r)).try_into().expect("valid");
-    assert_eq!(back, r);
+    assert_eq!(round_trip(&r), r);
 }
 
 #[test]
@@ -66,17 +67,15 @@ fn an_outcome_survives_the_wire() {
             ..LockStats::default()
         }),
     };
-    let msg = PeerMessage::Exit {
-        outcome: (&o).into(),
-    };
+    let msg = PeerMessage::Exit { outcome: o.clone() };
     let PeerMessage::Exit { outcome } = round_trip(&msg) else {
         panic!("an exit message reads back as one");
     };
-    assert_eq!(IncrementerOutcome::from(outcome), o);
+    assert_eq!(outcome, o);
 }
 
 #[test]
-fn events_survive_the_wire_and_move_by_the_offset() {
+fn events_cross_as_the_logs_packed_word() {
     let e = Event {
         t_us: 1_000,
         kind: EventKind::Request,
@@ -87,18 +86,15 @@ fn events_survive_the_wire_and_move_by_the_offset() {
         run: 4,
         epoch_ms: 1.5,
         go_ms: 2.5,
-        events: vec![WireEvent::from(&e)],
+        events: vec![e],
     };
     let back = round_trip(&msg);
     assert_eq!(back, msg);
     assert_eq!(back.run(), 4);
-    let PageMessage::Events { events, .. } = back else {
-        unreachable!()
-    };
-    assert_eq!(events[0].event(0.0), Some(e));
-    assert_eq!(events[0].event(-400.0).map(|e| e.t_us), Some(600));
-    assert_eq!(events[0].event(-5_000.0).map(|e| e.t_us), Some(0));
-    assert_eq!(WireEvent(1, 99, 1, 1).event(0.0), None);
+    assert_eq!(to_text(&e), e.pack().to_string());
+    let unknown = e.pack() & !(0xff << 16) | (99 << 16);
+    let err = from_text::<Event>(&unknown.to_string(), "test").unwrap_err();
+    assert!(err.contains("not an event of a known kind"), "{err}");
 }
 
 #[test]
@@ -112,7 +108,7 @@ fn every_page_and_peer_message_reads_back() {
         },
         PageMessage::Result {
             run: 2,
-            result: (&sample_result()).into(),
+            result: sample_result(),
         },
         PageMessage::Failed {
             run: 0,
@@ -209,17 +205,60 @@ fn a_job_carries_a_run_and_the_workers_it_needs() {
         assert_eq!(WorkerKind::from_name(k.name()), Some(*k));
         assert_eq!(to_text(k), k.name());
     }
-    assert_eq!(process.config(), Ok(runs[1]));
+    assert_eq!(process.config, runs[1]);
+}
+
+#[test]
+fn every_setting_crosses_exactly() {
+    let cfg = RunConfig {
+        load: Load::Short {
+            op: Duration::from_nanos(1_234),
+        },
+        victim: Victim::Io {
+            op: Duration::from_micros(77),
+        },
+        interval: Duration::from_nanos(33_333),
+        ..RunConfig::new(
+            Scenario::FreeThreadLoad,
+            Duration::from_nanos(1_500_000_001),
+        )
+    };
+    assert_eq!(round_trip(&cfg), cfg);
+    for load in [Load::BIGNUM, Load::RELEASE] {
+        let c = RunConfig { load, ..cfg };
+        assert_eq!(round_trip(&c), c);
+    }
+    let c = RunConfig {
+        victim: Victim::Incrementer,
+        ..cfg
+    };
+    assert_eq!(round_trip(&c), c);
 }
 
 #[test]
 fn a_bad_job_or_message_gets_a_sentence() {
-    let mut job = Job::new(0, &RunConfig::new(Scenario::Thread, Duration::ZERO));
-    job.scenario = "threads".into();
-    assert!(job.config().is_err());
-    job.scenario = "thread".into();
-    job.delay_s = f64::NAN;
-    assert!(job.config().is_err());
+    let job = to_text(&Job::new(
+        0,
+        &RunConfig::new(Scenario::Thread, Duration::ZERO),
+    ));
+    for (bad, why) in [
+        (job.replace(" thread ", " threads "), "unknown scenario"),
+        (
+            job.replace(" bignum ", " bigger "),
+            "no load is called 'bigger'",
+        ),
+        (
+            job.replace(" incrementer ", " victim "),
+            "no victim is called",
+        ),
+        (job.replace(" interpreter", " everything"), "no worker kind"),
+    ] {
+        let e = from_text::<Job>(&bad, "job").unwrap_err();
+        assert!(
+            e.starts_with("a job message cannot be read") && e.contains(why),
+            "{e}"
+        );
+    }
     let e = from_text::<PageMessage>("{\"nope\":1}", "worker").unwrap_err();
     assert!(e.contains("worker message cannot be read"), "{e}");
 }
