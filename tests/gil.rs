@@ -230,8 +230,9 @@ fn forced_switching_a_dropper_never_takes_it_back_before_the_waiter() {
     assert!(answered >= 10, "only {answered} requests were answered");
 
     // After a holder drops on request, the next take must be by someone else.
+    // The newest events, contiguous: a lock that switches badly logs far more than the ring holds
+    // (forced switching off), and the check below reads any contiguous stretch.
     let events = log.read_since(0);
-    assert_eq!(events.lost, 0);
     let mut requested_of: Option<u8> = None;
     let mut dropped_on_request: Option<u8> = None;
     let mut checked = 0;

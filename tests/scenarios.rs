@@ -139,6 +139,17 @@ fn bignum_load_starves_the_thread_but_not_the_process_or_the_free_thread() {
         lag_load > 0.05 && lag_load > 5.0 * lag_alone,
         "stop lag with load {lag_load:.4} s is not clearly above {lag_alone:.4} s alone\n{t}"
     );
+    // The controller clears the flag only once it holds the lock: the process beside the load
+    // counts on for as long as the controller waited (its stop lag), and stops on time if the
+    // flag is cleared without the lock. 20 ms for the controller's sleep and the child's exit.
+    let process_load = results.get(Scenario::ProcessLoad);
+    let past_delay = process_load.elapsed_s - 2.0;
+    assert!(
+        past_delay >= process_load.stop_lag_s - 0.02,
+        "process+load counted only {past_delay:.4} s past its delay, though its controller \
+         needed {:.4} s to stop it\n{t}",
+        process_load.stop_lag_s
+    );
     // Without a lock nobody waits for the controller.
     assert!(
         results.get(Scenario::FreeThreadLoad).stop_lag_s < 0.05,

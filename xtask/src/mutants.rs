@@ -62,7 +62,7 @@ pub(crate) const MUTATIONS: [Mutation; 4] = [
             "scenarios",
             "bignum_load_starves_the_thread_but_not_the_process_or_the_free_thread",
         ),
-        because: &["stop lag with load"],
+        because: &["stop lag with load", "past its delay"],
         coop: Err("the cooperative executor's controller is its own (src/coop/)"),
     },
     Mutation {
