@@ -116,9 +116,11 @@ pub const WAIT_LIMIT_VAR: &str = "GIL_LAB_WAIT_LIMIT_S";
 /// waiting for a forced switch) read it, never a checkpoint. None under loom (no clock there) and
 /// in a browser (no environment).
 fn wait_limit() -> Option<Duration> {
-    #[cfg(loom)]
+    // Not in the browser: parsing an f64 there would link the float parser's tables (10 KB of
+    // the page's weight) for a limit nobody sets.
+    #[cfg(any(loom, target_arch = "wasm32"))]
     return None;
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, target_arch = "wasm32")))]
     {
         static LIMIT: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
         *LIMIT.get_or_init(|| {
