@@ -57,6 +57,9 @@ impl Page {
 
     /// Picks the span drawn under the pixel (`x`, `y`) and says what it is.
     pub fn timeline_point(&mut self, x: f64, y: f64) {
+        // The layout of the view as it is now: after a zoom or a pan no frame may have been drawn
+        // yet (WebKit under a virtual screen draws few), and the last layout would be stale.
+        self.draw_timeline(false);
         let runs = self.runs.drawn(self.instrument.compare);
         let Some(drawn) = &self.instrument.drawn else {
             return;
