@@ -5,7 +5,7 @@ mod common;
 use common::{gil_lab, stderr};
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn scratch(name: &str) -> PathBuf {
@@ -365,13 +365,12 @@ fn signal(pid: u32, sig: i32) {
 
 #[test]
 fn a_killed_child_fails_the_run_at_once_with_a_message() {
-    let parent = Command::new(env!("CARGO_BIN_EXE_gil-lab"))
-        .args(["run", "--scenario", "process", "--seconds", "30", "--quiet"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let parent =
+        common::gil_lab_command(&["run", "--scenario", "process", "--seconds", "30", "--quiet"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
     let child = child_of(parent.id());
     std::thread::sleep(Duration::from_millis(300));
     signal(child, libc::SIGKILL);
@@ -388,20 +387,18 @@ fn a_killed_child_fails_the_run_at_once_with_a_message() {
 #[test]
 fn an_interrupted_parent_leaves_no_child_behind() {
     for sig in [libc::SIGINT, libc::SIGKILL] {
-        let mut parent = Command::new(env!("CARGO_BIN_EXE_gil-lab"))
-            .args([
-                "run",
-                "--scenario",
-                "process+load",
-                "--seconds",
-                "30",
-                "--quiet",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut parent = common::gil_lab_command(&[
+            "run",
+            "--scenario",
+            "process+load",
+            "--seconds",
+            "30",
+            "--quiet",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
         let child = child_of(parent.id());
         std::thread::sleep(Duration::from_millis(300));
         assert!(running(child));
@@ -428,13 +425,12 @@ fn shared_memfd(pid: u32) -> Option<String> {
 fn parent_and_child_share_an_anonymous_memfd_and_nothing_named() {
     // A memfd has no name in any file system, so a killed run can leave nothing behind: no
     // /dev/shm entry (as shm_open would), no temporary file. Both processes map the same one.
-    let mut parent = Command::new(env!("CARGO_BIN_EXE_gil-lab"))
-        .args(["run", "--scenario", "process", "--seconds", "30", "--quiet"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut parent =
+        common::gil_lab_command(&["run", "--scenario", "process", "--seconds", "30", "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
     let child = child_of(parent.id());
     let deadline = Instant::now() + Duration::from_secs(10);
     let (mine, its) = loop {
@@ -581,9 +577,7 @@ fn an_interval_sweep_has_one_row_per_interval_and_no_single_interval() {
 /// starts a job), so that a test can signal the group as a terminal's Ctrl-C does.
 fn spawn_job(args: &[&str]) -> std::process::Child {
     use std::os::unix::process::CommandExt;
-    Command::new(env!("CARGO_BIN_EXE_gil-lab"))
-        .args(args)
-        .stdin(Stdio::null())
+    common::gil_lab_command(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -672,24 +666,22 @@ fn ctrl_c_during_a_sweep_stops_it_with_no_child_and_no_output_file() {
 fn a_run_dying_part_way_writes_no_output_file() {
     let dir = scratch("died");
     let out = dir.join("sweep.json");
-    let parent = Command::new(env!("CARGO_BIN_EXE_gil-lab"))
-        .args([
-            "sweep",
-            "--delays",
-            "0.2,30",
-            "--scenarios",
-            "process",
-            "--format",
-            "json",
-            "-q",
-            "--output",
-            out.to_str().unwrap(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let parent = common::gil_lab_command(&[
+        "sweep",
+        "--delays",
+        "0.2,30",
+        "--scenarios",
+        "process",
+        "--format",
+        "json",
+        "-q",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // The first run (0.2 s) ends; the child of the second one is then killed.
     let first = child_of(parent.id());
     assert!(wait_gone(first), "the first run's child did not end");

@@ -7,7 +7,6 @@
 
 mod common;
 
-use gil_lab::platform::native::NativePlatform;
 use gil_lab::pylong::PyLong;
 use gil_lab::reference::{check_python, run_reference, side_by_side, ReferenceReport, Values};
 use gil_lab::scenario::{Role, Scenario, SweepConfig, SweepReport};
@@ -34,7 +33,7 @@ fn round(
         scenarios: scenarios.to_vec(),
         ..SweepConfig::default()
     };
-    let platform = NativePlatform::with_child_exe(env!("CARGO_BIN_EXE_gil-lab"));
+    let platform = common::platform();
     let results = config
         .runs()
         .map(|cfg: RunConfig| run(&platform, &cfg, None, &mut |_| {}).expect("emulation run"))

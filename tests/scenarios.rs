@@ -9,14 +9,9 @@
 mod common;
 
 use gil_lab::gil::DEFAULT_INTERVAL;
-use gil_lab::platform::native::NativePlatform;
 use gil_lab::workload::{Load, Victim};
 use gil_lab::{run, RunConfig, RunResult, Scenario};
 use std::time::Duration;
-
-fn platform() -> NativePlatform {
-    NativePlatform::with_child_exe(env!("CARGO_BIN_EXE_gil-lab"))
-}
 
 /// The results of one test's runs, and the cores it had while they ran.
 struct Measured {
@@ -51,7 +46,8 @@ fn measure_with(
                 interval,
                 ..RunConfig::new(scenario, delay)
             };
-            run(&platform(), &cfg, None, &mut |_| {}).unwrap_or_else(|e| panic!("{scenario}: {e}"))
+            run(&common::platform(), &cfg, None, &mut |_| {})
+                .unwrap_or_else(|e| panic!("{scenario}: {e}"))
         })
         .collect();
     Measured { results, cores }

@@ -6,7 +6,6 @@ mod common;
 
 use common::{gil_lab, stderr};
 
-use gil_lab::platform::native::NativePlatform;
 use gil_lab::report::{chrome_trace, svg_timeline};
 use gil_lab::runner::{CONTROLLER, INCREMENTER, LOAD};
 use gil_lab::timeline::{Recorder, Timeline};
@@ -15,21 +14,18 @@ use gil_lab::{run, RunConfig, RunResult, Scenario};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
-
-/// Measuring tests must not share the two cores with each other.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 /// One short run with a log big enough to keep every event.
 fn recorded(scenario: Scenario, load: Load, delay: Duration) -> (RunConfig, RunResult, Timeline) {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    // Measuring: not beside another measuring test, in this binary or another.
+    let _cores = common::two_cores();
     let cfg = RunConfig {
         load,
         ..RunConfig::new(scenario, delay)
     };
     let mut recorder = Recorder::new(&cfg);
-    let platform = NativePlatform::with_child_exe(env!("CARGO_BIN_EXE_gil-lab"));
+    let platform = common::platform();
     let result = run(&platform, &cfg, Some(recorder.log()), &mut |p| {
         recorder.observe(&p)
     })

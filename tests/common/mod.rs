@@ -6,13 +6,23 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+/// The built `gil-lab` with `args` and no standard input, to be started.
+pub fn gil_lab_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gil-lab"));
+    command.args(args).stdin(Stdio::null());
+    command
+}
+
 /// Runs the built `gil-lab` with `args` and no standard input.
 pub fn gil_lab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gil-lab"))
-        .args(args)
-        .stdin(Stdio::null())
+    gil_lab_command(args)
         .output()
         .expect("the gil-lab binary runs")
+}
+
+/// The native platform, with the built `gil-lab` as the child of the process scenarios.
+pub fn platform() -> gil_lab::platform::native::NativePlatform {
+    gil_lab::platform::native::NativePlatform::with_child_exe(env!("CARGO_BIN_EXE_gil-lab"))
 }
 
 /// What a run printed on standard error.
