@@ -22,6 +22,7 @@ pub mod pylong;
 pub mod reference;
 pub mod report;
 pub mod runner;
+pub mod scale;
 pub mod scenario;
 pub mod sweep;
 mod sync;

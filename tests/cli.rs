@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{gil_lab, stderr};
+use common::{descendants, gil_lab, running, spawn_job, stderr, still_running};
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -334,19 +334,6 @@ fn child_of(parent: u32) -> u32 {
     }
 }
 
-/// Whether `pid` still runs (a zombie waiting to be reaped does not count).
-fn running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
-    }
-}
-
 fn wait_gone(pid: u32) -> bool {
     let deadline = Instant::now() + Duration::from_secs(5);
     while running(pid) {
@@ -571,53 +558,6 @@ fn an_interval_sweep_has_one_row_per_interval_and_no_single_interval() {
     let table = String::from_utf8(o.stdout).unwrap();
     let rows: Vec<&str> = table.lines().take_while(|l| !l.is_empty()).collect();
     assert_eq!(rows.len(), 3, "a header and a row per interval:\n{table}");
-}
-
-/// `gil-lab` started with `args`, output discarded, in a process group of its own (as a shell
-/// starts a job), so that a test can signal the group as a terminal's Ctrl-C does.
-fn spawn_job(args: &[&str]) -> std::process::Child {
-    use std::os::unix::process::CommandExt;
-    common::gil_lab_command(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap()
-}
-
-/// Every live descendant of `pid`: children, their children, and so on.
-fn descendants(pid: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    let mut todo = vec![pid];
-    while let Some(p) = todo.pop() {
-        for task in std::fs::read_dir(format!("/proc/{p}/task"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let children =
-                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-            for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-                if running(c) && !found.contains(&c) {
-                    found.push(c);
-                    todo.push(c);
-                }
-            }
-        }
-    }
-    found
-}
-
-/// Whether any of `pids` still runs after `within`.
-fn still_running(pids: &[u32], within: Duration) -> Vec<u32> {
-    let deadline = Instant::now() + within;
-    loop {
-        let left: Vec<u32> = pids.iter().copied().filter(|&p| running(p)).collect();
-        if left.is_empty() || Instant::now() > deadline {
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

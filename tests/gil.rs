@@ -36,15 +36,15 @@ fn smoke() {
 }
 
 #[test]
-#[should_panic(expected = "worker ids are 1..8")]
+#[should_panic(expected = "worker ids are 1..9")]
 fn worker_id_zero_is_refused() {
     Gil::new(Duration::from_millis(5)).attach(0);
 }
 
 #[test]
-#[should_panic(expected = "worker ids are 1..8")]
+#[should_panic(expected = "worker ids are 1..9")]
 fn worker_ids_past_the_last_are_refused() {
-    Gil::new(Duration::from_millis(5)).attach(8);
+    Gil::new(Duration::from_millis(5)).attach(9);
 }
 
 #[test]

@@ -44,8 +44,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use web_time::Instant;
 
-/// Worker ids a lock keeps statistics for: `1..MAX_WORKERS`.
-pub const MAX_WORKERS: usize = 8;
+/// Worker ids a lock keeps statistics for: `1..MAX_WORKERS`, so up to eight threads of one
+/// interpreter (`gil-lab scale` runs eight workers under one lock).
+pub const MAX_WORKERS: usize = 9;
 
 /// What [`Protocol::take`] and [`Protocol::retry`] decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -565,20 +566,20 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "worker ids are 1..8, got 0")]
+    #[should_panic(expected = "worker ids are 1..9, got 0")]
     fn worker_id_zero_is_refused() {
         Protocol::new(Duration::from_millis(5), None).take(0, Instant::now());
     }
 
     #[test]
-    #[should_panic(expected = "worker ids are 1..8, got 8")]
+    #[should_panic(expected = "worker ids are 1..9, got 9")]
     fn worker_ids_past_the_last_are_refused() {
-        Protocol::new(Duration::from_millis(5), None).take(8, Instant::now());
+        Protocol::new(Duration::from_millis(5), None).take(9, Instant::now());
     }
 
     #[test]
     fn the_last_worker_id_is_accepted() {
         let mut p = Protocol::new(Duration::from_millis(5), None);
-        assert_eq!(p.take(7, Instant::now()), Taken::Acquired);
+        assert_eq!(p.take(8, Instant::now()), Taken::Acquired);
     }
 }

@@ -14,7 +14,7 @@ use crate::workload::{run_victim, Victim};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +48,11 @@ impl NativePlatform {
         Self {
             child_exe: exe.into(),
         }
+    }
+
+    /// The binary child processes run.
+    pub fn child_exe(&self) -> &Path {
+        &self.child_exe
     }
 }
 
@@ -97,27 +102,40 @@ struct ChildCell {
     elapsed_ns: AtomicU64,
 }
 
-/// A `MAP_SHARED` mapping of a [`ChildCell`].
-struct Mapping(*mut ChildCell);
+/// Memory a parent and its children share through a `memfd`.
+///
+/// # Safety
+/// All-zero bytes must be a valid value, every field must be an atomic (or padding around one),
+/// and the layout must be `#[repr(C)]`, so that two processes reading and writing it at once
+/// through [`Mapping::cell`] commit no data race.
+pub(crate) unsafe trait SharedCell {}
+
+// SAFETY: `#[repr(C)]`, atomics only, all-zero is false / zero.
+unsafe impl SharedCell for ChildCell {}
+
+/// A `MAP_SHARED` mapping of a [`SharedCell`].
+pub(crate) struct Mapping<T: SharedCell>(*mut T);
 
 // SAFETY:
-// - the mapping is only accessed through `&ChildCell`, whose fields are all atomics;
+// - the mapping is only accessed through `&T`, whose fields are all atomics (`SharedCell`);
 // - it stays mapped until the `Mapping` is dropped.
-unsafe impl Send for Mapping {}
+unsafe impl<T: SharedCell> Send for Mapping<T> {}
 // SAFETY: as above; atomics may be shared between threads.
-unsafe impl Sync for Mapping {}
+unsafe impl<T: SharedCell> Sync for Mapping<T> {}
 
-const CELL_LEN: usize = std::mem::size_of::<ChildCell>();
+impl<T: SharedCell> Mapping<T> {
+    const LEN: usize = std::mem::size_of::<T>();
 
-impl Mapping {
-    fn map(fd: RawFd) -> Result<Self, RunError> {
+    /// Maps the cell in `fd`: a memfd of at least `size_of::<T>()` bytes, as
+    /// [`new_shared_cell`] makes it and a child inherits it.
+    pub(crate) fn map(fd: RawFd) -> Result<Self, RunError> {
         // SAFETY:
         // - a fresh mapping chosen by the kernel (null hint) aliases no Rust object;
-        // - `fd` is a memfd of at least `CELL_LEN` bytes, so every byte of the cell is backed.
+        // - `fd` is a memfd of at least `LEN` bytes, so every byte of the cell is backed.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                CELL_LEN,
+                Self::LEN,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED,
                 fd,
@@ -133,25 +151,28 @@ impl Mapping {
         Ok(Self(ptr.cast()))
     }
 
-    fn cell(&self) -> &ChildCell {
+    /// The shared cell.
+    pub(crate) fn cell(&self) -> &T {
         // SAFETY:
-        // - the pointer is page-aligned and maps `CELL_LEN` bytes, zero-filled by `ftruncate`;
-        // - all-zero bytes are a valid `ChildCell` (atomics of zero / false);
+        // - the pointer is page-aligned and maps `LEN` bytes, zero-filled by `ftruncate`;
+        // - all-zero bytes are a valid `T` (`SharedCell`);
         // - every access is atomic, so the other process writing concurrently is no data race.
         unsafe { &*self.0 }
     }
 }
 
-impl Drop for Mapping {
+impl<T: SharedCell> Drop for Mapping<T> {
     fn drop(&mut self) {
-        // SAFETY: `self.0` came from `mmap` with `CELL_LEN` and no reference outlives `self`.
+        // SAFETY: `self.0` came from `mmap` with `LEN` and no reference outlives `self`.
         unsafe {
-            libc::munmap(self.0.cast(), CELL_LEN);
+            libc::munmap(self.0.cast(), Self::LEN);
         }
     }
 }
 
-fn new_shared_cell() -> Result<(OwnedFd, Mapping), RunError> {
+/// A fresh, zeroed cell in a new memfd, mapped. Children started after this inherit the
+/// descriptor (no `MFD_CLOEXEC`) and map the same memory.
+pub(crate) fn new_shared_cell<T: SharedCell>() -> Result<(OwnedFd, Mapping<T>), RunError> {
     let name = CString::new("gil-lab-shared").expect("no NUL in a literal");
     // SAFETY: `name` is a valid C string; the returned fd is checked before use.
     // No MFD_CLOEXEC: the child inherits this fd across exec.
@@ -165,7 +186,7 @@ fn new_shared_cell() -> Result<(OwnedFd, Mapping), RunError> {
     // SAFETY: `fd` was just returned by memfd_create and is owned by nobody else.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     // SAFETY: `fd` is a valid memfd.
-    if unsafe { libc::ftruncate(fd.as_raw_fd(), CELL_LEN as libc::off_t) } != 0 {
+    if unsafe { libc::ftruncate(fd.as_raw_fd(), Mapping::<T>::LEN as libc::off_t) } != 0 {
         return Err(RunError(format!(
             "cannot size the shared memory: {}",
             std::io::Error::last_os_error()
@@ -175,30 +196,76 @@ fn new_shared_cell() -> Result<(OwnedFd, Mapping), RunError> {
     Ok((fd, map))
 }
 
-/// The incrementer in a child process.
-struct ChildIncrementer {
-    child: Child,
-    map: Mapping,
-}
+/// A child process, killed and reaped when this handle is dropped (normal end, error, panic):
+/// every exit path of the parent comes through here, so none leaves a child behind.
+pub(crate) struct ChildProcess(pub(crate) Child);
 
-impl ChildIncrementer {
-    fn spawn(exe: &PathBuf, victim: Victim, interval: Duration) -> Result<Self, RunError> {
-        let (fd, map) = new_shared_cell()?;
-        let child = Command::new(exe)
-            .arg(CHILD_SUBCOMMAND)
-            .arg(fd.as_raw_fd().to_string())
-            .arg(interval.as_nanos().to_string())
-            .arg(std::process::id().to_string())
-            .arg(victim_arg(victim))
+impl ChildProcess {
+    /// Starts `exe` with `args`, with no standard input or output (standard error stays, for
+    /// its messages).
+    pub(crate) fn spawn(exe: &Path, args: &[String]) -> Result<Self, RunError> {
+        Command::new(exe)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
+            .map(Self)
             .map_err(|e| {
                 RunError(format!(
                     "cannot start a child process from {}: {e}",
                     exe.display()
                 ))
-            })?;
+            })
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// A child's first steps: asks the kernel to kill this process when its parent dies
+/// (`PR_SET_PDEATHSIG`, covering SIGINT and SIGKILL of the parent), checks that `parent` is
+/// still its parent, and maps the shared cell from `fd`. Returns the mapping and a check that
+/// the parent is still there.
+pub(crate) fn attach_to_parent<T: SharedCell>(
+    fd: RawFd,
+    parent: u32,
+) -> Result<(Mapping<T>, impl Fn() -> bool), RunError> {
+    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and has no memory effects.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    }
+    let parent_alive = move || std::os::unix::process::parent_id() == parent;
+    if !parent_alive() {
+        return Err(RunError("the parent process is gone".into()));
+    }
+    Ok((Mapping::map(fd)?, parent_alive))
+}
+
+/// The incrementer in a child process.
+struct ChildIncrementer {
+    child: ChildProcess,
+    map: Mapping<ChildCell>,
+}
+
+impl ChildIncrementer {
+    fn spawn(exe: &Path, victim: Victim, interval: Duration) -> Result<Self, RunError> {
+        let (fd, map) = new_shared_cell()?;
+        let child = ChildProcess::spawn(
+            exe,
+            &[
+                CHILD_SUBCOMMAND.into(),
+                fd.as_raw_fd().to_string(),
+                interval.as_nanos().to_string(),
+                std::process::id().to_string(),
+                victim_arg(victim),
+            ],
+        )?;
         // The child has its own descriptor and mapping now; the parent keeps only its mapping.
         drop(fd);
         Ok(Self { child, map })
@@ -212,7 +279,7 @@ impl Isolated for ChildIncrementer {
     }
 
     fn check_alive(&mut self) -> Result<(), RunError> {
-        match self.child.try_wait() {
+        match self.child.0.try_wait() {
             Ok(Some(status)) => Err(RunError(format!(
                 "the child process died while counting ({status})"
             ))),
@@ -235,7 +302,7 @@ impl Isolated for ChildIncrementer {
     fn finish(mut self: Box<Self>) -> Result<IncrementerOutcome, RunError> {
         let deadline = Instant::now() + EXIT_TIMEOUT;
         let status = loop {
-            match self.child.try_wait() {
+            match self.child.0.try_wait() {
                 Ok(Some(status)) => break status,
                 Ok(None) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(1))
@@ -260,16 +327,6 @@ impl Isolated for ChildIncrementer {
             elapsed: Duration::from_nanos(cell.elapsed_ns.load(Relaxed)),
             lock: None,
         })
-    }
-}
-
-impl Drop for ChildIncrementer {
-    fn drop(&mut self) {
-        // Every exit path of the parent comes through here: never leave the child behind.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -304,15 +361,7 @@ pub fn child_main(
     parent: u32,
     victim: Victim,
 ) -> Result<(), RunError> {
-    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and has no memory effects.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-    }
-    let parent_alive = || std::os::unix::process::parent_id() == parent;
-    if !parent_alive() {
-        return Err(RunError("the parent process is gone".into()));
-    }
-    let map = Mapping::map(fd)?;
+    let (map, parent_alive) = attach_to_parent::<ChildCell>(fd, parent)?;
     let cell = map.cell();
     cell.running.0.store(true, Relaxed);
     cell.ready.store(1, Release);

@@ -1,9 +1,11 @@
-//! The sweep's chart in pixels: final count against delay (or against the switch interval), one
-//! series of points per scenario, and the two axes. The `--plot` file ([`super::svg_chart`]) and
-//! the web page's chart both paint this; they differ only in size, tick density and colours.
+//! A chart in pixels: series of points and the two axes, fitted to a frame. The sweep's chart
+//! (final count against delay, or against the switch interval, one series per scenario) is the
+//! `--plot` file ([`super::svg_chart`]) and the web page's chart, which differ only in size, tick
+//! density and colours; the scaling test's (speedup against workers, one series per mode) is
+//! `gil-lab scale --plot`.
 
 use super::axis::NiceAxis;
-use super::grid::{rows, RowAxis};
+use super::grid::rows;
 use crate::scenario::{Scenario, SweepReport};
 
 /// The plot area, in pixels (y grows downwards).
@@ -60,20 +62,67 @@ impl AxisRule {
     }
 }
 
-/// The chart of a sweep, laid out.
+/// One series of a chart: its key and its points, left to right.
+pub type Series<K> = (K, Vec<(f64, f64)>);
+
+/// A chart laid out: by default a sweep's, one series per scenario.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Chart {
-    /// What the horizontal axis stands for.
-    pub(crate) axis: RowAxis,
+pub struct Chart<K = Scenario> {
     /// The plot area.
     pub frame: Frame,
-    /// The horizontal axis, in seconds of delay or milliseconds of interval.
+    /// The horizontal axis: for a sweep, in seconds of delay or milliseconds of interval.
     pub x: NiceAxis,
-    /// The vertical axis, in counts.
+    /// The vertical axis: for a sweep, in counts.
     pub y: NiceAxis,
-    /// Every configured scenario in column order, with its points in pixels, left to right
-    /// (none yet for a scenario not run).
-    pub series: Vec<(Scenario, Vec<(f64, f64)>)>,
+    /// Every series in order (for a sweep, every configured scenario in column order), with its
+    /// points in pixels, left to right (none yet for a scenario not run).
+    pub series: Vec<Series<K>>,
+}
+
+impl<K> Chart<K> {
+    /// Lays out `values` (each series' points in data units, left to right) in `frame`: the
+    /// horizontal axis fitted by `x` to reach `max_x`, the vertical one by `y` to the largest
+    /// value.
+    pub fn fit(values: Vec<Series<K>>, max_x: f64, frame: Frame, x: AxisRule, y: AxisRule) -> Self {
+        let max_y = values
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|&(_, v)| v))
+            .reduce(f64::max);
+        let mut chart = Chart {
+            frame,
+            x: x.fit(max_x, false),
+            y: y.fit(max_y.unwrap_or(0.0), max_y.is_none()),
+            series: Vec::new(),
+        };
+        chart.series = values
+            .into_iter()
+            .map(|(key, points)| {
+                let px = points
+                    .iter()
+                    .map(|&(v, c)| (chart.px(v), chart.py(c)))
+                    .collect();
+                (key, px)
+            })
+            .collect();
+        chart
+    }
+
+    /// The pixel of a value on the horizontal axis.
+    pub fn px(&self, v: f64) -> f64 {
+        let f = &self.frame;
+        f.left + v / self.x.max * (f.right - f.left)
+    }
+
+    /// The pixel of a value on the vertical axis.
+    pub fn py(&self, count: f64) -> f64 {
+        let f = &self.frame;
+        f.bottom - count / self.y.max * (f.bottom - f.top)
+    }
+
+    /// Whether no point is drawn yet.
+    pub fn is_empty(&self) -> bool {
+        self.series.iter().all(|(_, p)| p.is_empty())
+    }
 }
 
 impl Chart {
@@ -103,45 +152,11 @@ impl Chart {
             })
             .collect();
         let max_x = grid.iter().map(|r| r.x).fold(0.0, f64::max);
-        let max_count = values
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|&(_, c)| c))
-            .max();
-        let mut chart = Chart {
-            axis: RowAxis::of(config),
-            frame,
-            x: x.fit(max_x, false),
-            y: y.fit(max_count.unwrap_or(0) as f64, max_count.is_none()),
-            series: Vec::new(),
-        };
-        chart.series = values
+        let values = values
             .into_iter()
-            .map(|(sc, points)| {
-                let px = points
-                    .iter()
-                    .map(|&(v, c)| (chart.px(v), chart.py(c as f64)))
-                    .collect();
-                (sc, px)
-            })
+            .map(|(sc, points)| (sc, points.into_iter().map(|(v, c)| (v, c as f64)).collect()))
             .collect();
-        chart
-    }
-
-    /// The pixel of a value on the horizontal axis.
-    pub fn px(&self, v: f64) -> f64 {
-        let f = &self.frame;
-        f.left + v / self.x.max * (f.right - f.left)
-    }
-
-    /// The pixel of a count on the vertical axis.
-    pub fn py(&self, count: f64) -> f64 {
-        let f = &self.frame;
-        f.bottom - count / self.y.max * (f.bottom - f.top)
-    }
-
-    /// Whether no point is drawn yet.
-    pub fn is_empty(&self) -> bool {
-        self.series.iter().all(|(_, p)| p.is_empty())
+        Chart::fit(values, max_x, frame, x, y)
     }
 }
 

@@ -36,7 +36,7 @@ impl Exporter for CsvExporter {
 }
 
 /// At most 6 decimals; a non-finite value (which JSON writes as `null`) is an empty field.
-fn float(x: f64) -> String {
+pub(super) fn float(x: f64) -> String {
     if x.is_finite() {
         trim_float(x, 6)
     } else {

@@ -26,7 +26,7 @@ fn render(report: &SweepReport) -> String {
     out
 }
 
-fn line<S: AsRef<str>>(cells: &[S]) -> String {
+pub(super) fn line<S: AsRef<str>>(cells: &[S]) -> String {
     let mut s = String::from("|");
     for cell in cells {
         s.push(' ');

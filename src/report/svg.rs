@@ -20,6 +20,13 @@ const LEFT: f64 = 72.0;
 const RIGHT: f64 = 556.0;
 const TOP: f64 = 48.0;
 const BOTTOM: f64 = 356.0;
+/// The plot area of every chart file.
+pub(super) const FRAME: Frame = Frame {
+    left: LEFT,
+    right: RIGHT,
+    top: TOP,
+    bottom: BOTTOM,
+};
 const LEGEND_X: f64 = 576.0;
 const LEGEND_TOP: f64 = 60.0;
 const LEGEND_STEP: f64 = 22.0;
@@ -29,7 +36,7 @@ const LOAD_DASH: &str = "6 4";
 const INK: &str = "#222222";
 const AXIS_INK: &str = "#444444";
 const GRID_INK: &str = "#e6e6e6";
-const NOTE_INK: &str = "#777777";
+pub(super) const NOTE_INK: &str = "#777777";
 
 /// A fixed colour per scenario (Okabe-Ito, safe for colour-blind readers), so a scenario looks
 /// the same in every chart. Each `+load` scenario takes a hue near its alone-run's and is drawn
@@ -72,6 +79,81 @@ pub fn svg_chart(report: &SweepReport) -> String {
         bottom: BOTTOM,
     };
     let chart = Chart::new(report, frame, AxisRule::FILE_X, AxisRule::FILE_Y);
+    let lines: Vec<Line> = chart
+        .series
+        .iter()
+        .map(|(sc, points)| Line {
+            name: sc.name(),
+            colour: colour(*sc),
+            // A load scenario's is dashed, with hollow markers, so overlapping lines (e.g.
+            // `process` and `process+load`) stay apart.
+            dashed: sc.has_load(),
+            markers: true,
+            points,
+        })
+        .collect();
+    // The legend lists every configured scenario, drawn or not, so it does not jump mid-sweep.
+    let legend: Vec<Line> = config
+        .scenarios
+        .iter()
+        .map(|&sc| Line {
+            name: sc.name(),
+            colour: colour(sc),
+            dashed: sc.has_load(),
+            markers: true,
+            points: &[],
+        })
+        .collect();
+    draw(&Figure {
+        title: &title,
+        chart: &chart,
+        x_title: axis.title(),
+        y_title: victim,
+        x_label: delay_label,
+        y_label: abbreviate,
+        data_key: "scenario",
+        lines: &lines,
+        legend: &legend,
+    })
+}
+
+/// One series of a [`Figure`]: a line through its points, with or without markers.
+pub(super) struct Line<'a> {
+    /// Its legend entry and `data-` attribute.
+    pub name: &'a str,
+    pub colour: &'a str,
+    /// Dashed, with hollow markers.
+    pub dashed: bool,
+    pub markers: bool,
+    /// In pixels, left to right.
+    pub points: &'a [(f64, f64)],
+}
+
+/// A line chart ready to draw: a laid-out [`Chart`], its words and its lines.
+pub(super) struct Figure<'a, K> {
+    pub title: &'a str,
+    pub chart: &'a Chart<K>,
+    pub x_title: &'a str,
+    pub y_title: &'a str,
+    pub x_label: fn(f64) -> String,
+    pub y_label: fn(f64) -> String,
+    /// The name of the attribute that names each line's group (`data-scenario="thread"`).
+    pub data_key: &'a str,
+    /// Drawn in order.
+    pub lines: &'a [Line<'a>],
+    /// The legend's entries, top to bottom.
+    pub legend: &'a [Line<'a>],
+}
+
+/// `figure` as a standalone SVG, ending with a newline.
+pub(super) fn draw<K>(figure: &Figure<K>) -> String {
+    let Figure {
+        title,
+        chart,
+        x_title,
+        y_title,
+        ..
+    } = *figure;
     let (x_axis, y_axis) = (&chart.x, &chart.y);
     let x = |v: f64| chart.px(v);
     let y = |count: f64| chart.py(count);
@@ -84,7 +166,7 @@ pub fn svg_chart(report: &SweepReport) -> String {
         w = WIDTH,
         h = HEIGHT
     );
-    let _ = writeln!(out, "<title>{}</title>", escape(&title));
+    let _ = writeln!(out, "<title>{}</title>", escape(title));
     let _ = writeln!(
         out,
         r##"<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>"##
@@ -93,7 +175,7 @@ pub fn svg_chart(report: &SweepReport) -> String {
         out,
         r#"<text x="{}" y="28" text-anchor="middle" font-size="15" font-weight="600">{}</text>"#,
         n(WIDTH / 2.0),
-        escape(&title)
+        escape(title)
     );
 
     // Grid lines behind everything, one per count tick above zero.
@@ -147,7 +229,7 @@ pub fn svg_chart(report: &SweepReport) -> String {
             r#"<text x="{}" y="{}">{}</text>"#,
             n(x(t)),
             n(BOTTOM + 18.0),
-            escape(&delay_label(t))
+            escape(&(figure.x_label)(t))
         );
     }
     out.push_str("</g>\n<g font-size=\"11\" text-anchor=\"end\">\n");
@@ -157,7 +239,7 @@ pub fn svg_chart(report: &SweepReport) -> String {
             r#"<text x="{}" y="{}" dy=".32em">{}</text>"#,
             n(LEFT - TICK - 3.0),
             n(y(t)),
-            escape(&abbreviate(t))
+            escape(&(figure.y_label)(t))
         );
     }
     out.push_str("</g>\n");
@@ -166,24 +248,27 @@ pub fn svg_chart(report: &SweepReport) -> String {
         r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
         n((LEFT + RIGHT) / 2.0),
         n(BOTTOM + 42.0),
-        axis.title()
+        escape(x_title)
     );
     let _ = writeln!(
         out,
-        r#"<text transform="translate(20 {}) rotate(-90)" text-anchor="middle">{victim}</text>"#,
-        n((TOP + BOTTOM) / 2.0)
+        r#"<text transform="translate(20 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        n((TOP + BOTTOM) / 2.0),
+        escape(y_title)
     );
 
-    // One line and its markers per scenario.
-    for (sc, points) in &chart.series {
+    // One line (and its markers) per series.
+    for line in figure.lines {
+        let points = line.points;
         if points.is_empty() {
             continue;
         }
         let _ = writeln!(
             out,
-            r#"<g data-scenario="{}" stroke="{}" stroke-width="2">"#,
-            escape(sc.name()),
-            colour(*sc)
+            r#"<g data-{}="{}" stroke="{}" stroke-width="2">"#,
+            figure.data_key,
+            escape(line.name),
+            line.colour
         );
         if points.len() > 1 {
             let coords: Vec<String> = points
@@ -194,17 +279,19 @@ pub fn svg_chart(report: &SweepReport) -> String {
                 out,
                 r#"<polyline points="{}" fill="none" stroke-linejoin="round"{}/>"#,
                 coords.join(" "),
-                dash(*sc)
+                dash_attr(line.dashed)
             );
         }
-        for &(px, py) in points {
-            let _ = writeln!(
-                out,
-                r#"<circle cx="{}" cy="{}" r="{MARKER_R}"{}/>"#,
-                n(px),
-                n(py),
-                marker_fill(*sc)
-            );
+        if line.markers {
+            for &(px, py) in points {
+                let _ = writeln!(
+                    out,
+                    r#"<circle cx="{}" cy="{}" r="{MARKER_R}"{}/>"#,
+                    n(px),
+                    n(py),
+                    fill_attr(line.dashed, line.colour)
+                );
+            }
         }
         out.push_str("</g>\n");
     }
@@ -217,46 +304,51 @@ pub fn svg_chart(report: &SweepReport) -> String {
         );
     }
 
-    // The legend lists every configured scenario, drawn or not, so it does not jump mid-sweep.
-    for (i, sc) in config.scenarios.iter().enumerate() {
+    for (i, line) in figure.legend.iter().enumerate() {
         let ly = n(LEGEND_TOP + i as f64 * LEGEND_STEP);
+        let marker = if line.markers {
+            format!(
+                r#"<circle cx="{}" cy="{ly}" r="{MARKER_R}"{}/>"#,
+                n(LEGEND_X + 12.0),
+                fill_attr(line.dashed, line.colour)
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            r#"<g stroke="{c}" stroke-width="2"><line x1="{}" y1="{ly}" x2="{}" y2="{ly}"{}/><circle cx="{}" cy="{ly}" r="{MARKER_R}"{}/></g>"#,
+            r#"<g stroke="{c}" stroke-width="2"><line x1="{}" y1="{ly}" x2="{}" y2="{ly}"{}/>{marker}</g>"#,
             n(LEGEND_X),
             n(LEGEND_X + 24.0),
-            dash(*sc),
-            n(LEGEND_X + 12.0),
-            marker_fill(*sc),
-            c = colour(*sc)
+            dash_attr(line.dashed),
+            c = line.colour
         );
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{ly}" dy=".32em">{}</text>"#,
             n(LEGEND_X + 32.0),
-            escape(sc.name())
+            escape(line.name)
         );
     }
     out.push_str("</svg>\n");
     out
 }
 
-/// The dash attribute of a scenario's line: load scenarios are dashed.
-fn dash(sc: Scenario) -> String {
-    if sc.has_load() {
+/// The dash attribute of a line, if dashed.
+fn dash_attr(dashed: bool) -> String {
+    if dashed {
         format!(r#" stroke-dasharray="{LOAD_DASH}""#)
     } else {
         String::new()
     }
 }
 
-/// Markers are solid for a scenario alone and hollow with its load, so overlapping lines (e.g.
-/// `process` and `process+load`) stay apart.
-fn marker_fill(sc: Scenario) -> String {
-    if sc.has_load() {
+/// A marker's fill: hollow (white) on a dashed line, else its colour.
+fn fill_attr(hollow: bool, colour: &str) -> String {
+    if hollow {
         r##" fill="#ffffff""##.to_string()
     } else {
-        format!(r#" fill="{}""#, colour(sc))
+        format!(r#" fill="{colour}""#)
     }
 }
 
@@ -449,6 +541,15 @@ mod tests {
         assert!(svg_chart(&r).contains(
             ">gil-lab: incrementer count against delay (load: short, interval 0.5 ms)</text>"
         ));
+    }
+
+    /// A scenario's line and markers, as the chart draws them.
+    fn dash(sc: Scenario) -> String {
+        dash_attr(sc.has_load())
+    }
+
+    fn marker_fill(sc: Scenario) -> String {
+        fill_attr(sc.has_load(), colour(sc))
     }
 
     #[test]

@@ -25,26 +25,31 @@ fn render(report: &SweepReport) -> String {
     let mut rows = count_rows(report);
     rows.insert(0, header);
 
-    let mut widths = vec![0; rows[0].len()];
-    for row in &rows {
+    let mut out = aligned(&rows);
+    if let Some(footer) = stop_lag_footer(report) {
+        out.push('\n');
+        out.push_str(&footer);
+        out.push('\n');
+    }
+    out
+}
+
+/// `rows` as lines of right-aligned columns, each as wide as its widest cell, two spaces apart.
+pub(super) fn aligned(rows: &[Vec<String>]) -> String {
+    let mut widths = vec![0; rows.first().map_or(0, Vec::len)];
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-
     let mut out = String::new();
-    for row in &rows {
+    for row in rows {
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)
             .map(|(cell, &w)| format!("{cell:>w$}"))
             .collect();
         out.push_str(&cells.join(GAP));
-        out.push('\n');
-    }
-    if let Some(footer) = stop_lag_footer(report) {
-        out.push('\n');
-        out.push_str(&footer);
         out.push('\n');
     }
     out

@@ -3,7 +3,7 @@
 //! Parsing lives here (not in the CLI) so the command line and the web page's URL parameters
 //! accept the same words and reject bad ones with the same sentences.
 
-mod number;
+pub(crate) mod number;
 
 use crate::gil::{LockStats, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL};
 use crate::workload::{

@@ -295,7 +295,7 @@ pub fn chart_svg(config: &SweepConfig, results: &[RunResult], width: f64) -> Str
         results: results.to_vec(),
     };
     let chart = Chart::new(&report, frame, x_rule, y_rule);
-    let axis = chart.axis;
+    let axis = RowAxis::of(&report.config);
 
     let mut out = format!(
         "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"chart-title\" \

@@ -30,6 +30,66 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Whether `pid` still runs (a zombie waiting to be reaped does not count).
+pub fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+/// `gil-lab` started with `args`, output discarded, in a process group of its own (as a shell
+/// starts a job), so that a test can signal the group as a terminal's Ctrl-C does.
+pub fn spawn_job(args: &[&str]) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    gil_lab_command(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap()
+}
+
+/// Every live descendant of `pid`: children, their children, and so on.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        for task in std::fs::read_dir(format!("/proc/{p}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                if running(c) && !found.contains(&c) {
+                    found.push(c);
+                    todo.push(c);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether any of `pids` still runs after `within`.
+pub fn still_running(pids: &[u32], within: std::time::Duration) -> Vec<u32> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left: Vec<u32> = pids.iter().copied().filter(|&p| running(p)).collect();
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// A fresh, empty folder for one test: `<temp>/gil-lab-<suite>-<pid>-<name>`.
 pub fn scratch(suite: &str, name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("gil-lab-{suite}-{}-{name}", std::process::id()));

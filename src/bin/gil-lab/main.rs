@@ -8,6 +8,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod output;
+mod scale;
 mod trace;
 
 use clap::{Args, Parser, Subcommand};
@@ -45,6 +46,19 @@ enum Command {
     Sweep(SweepArgs),
     /// One scenario once, with live counts and the lock's statistics.
     Run(RunArgs),
+    /// Throughput against workers (ccbench's test): threads under one lock, processes,
+    /// subinterpreters and free threads, each at 1, 2, 4... workers.
+    Scale(scale::ScaleArgs),
+    /// (internal) One worker process of `scale`.
+    #[command(name = gil_lab::scale::measure::WORKER_SUBCOMMAND, hide = true)]
+    ScaleWorker {
+        fd: i32,
+        index: usize,
+        #[arg(value_parser = gil_lab::scale::measure::parse_load_arg)]
+        load: Load,
+        interval_ns: u64,
+        parent: u32,
+    },
     /// (internal) The incrementer of a child process.
     #[command(name = CHILD_SUBCOMMAND, hide = true)]
     Child {
@@ -184,6 +198,21 @@ fn dispatch(cli: Cli) -> Result<(), Fail> {
     match cli.command {
         Command::Sweep(args) => sweep(args),
         Command::Run(args) => run_once(args),
+        Command::Scale(args) => scale::scale(args),
+        Command::ScaleWorker {
+            fd,
+            index,
+            load,
+            interval_ns,
+            parent,
+        } => gil_lab::scale::measure::worker_main(
+            fd,
+            index,
+            load,
+            Duration::from_nanos(interval_ns),
+            parent,
+        )
+        .map_err(|e| Fail::Run(e.to_string())),
         Command::Child {
             fd,
             interval_ns,

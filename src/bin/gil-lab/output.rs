@@ -124,7 +124,13 @@ pub fn stdout(bytes: &[u8]) -> Result<(), Fail> {
 /// The sweep's progress bar on stderr, in milliseconds of controller sleep; hidden when stderr is
 /// not a terminal or with `--quiet`.
 pub fn sweep_bar(config: &SweepConfig, quiet: bool) -> ProgressBar {
-    let total = config.total_delay().as_millis() as u64;
+    progress_bar(config.total_delay(), quiet)
+}
+
+/// A progress bar on stderr over `total`, in milliseconds; hidden when stderr is not a terminal
+/// or with `--quiet`.
+pub fn progress_bar(total: Duration, quiet: bool) -> ProgressBar {
+    let total = total.as_millis() as u64;
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
@@ -138,6 +144,16 @@ pub fn sweep_bar(config: &SweepConfig, quiet: bool) -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// Prints the verdict's sentences under a heading on stderr (the table on stdout stays clean).
+pub fn print_verdict(lines: &[String]) {
+    if !lines.is_empty() {
+        eprintln!("\nverdict:");
+        for line in lines {
+            eprintln!("  {line}");
+        }
+    }
 }
 
 /// A rate as `3.39G/s`.
