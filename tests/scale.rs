@@ -35,6 +35,30 @@ fn speedup(v: &Value, mode: &str, workers: u64) -> f64 {
 }
 
 #[test]
+fn help_names_scale_and_its_options_and_hides_the_worker_subcommand() {
+    let o = gil_lab(&["--help"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("scale"), "{text}");
+    assert!(!text.contains("__scale-worker"), "{text}");
+    let o = gil_lab(&["scale", "--help"]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for opt in [
+        "--workers",
+        "--modes",
+        "--load",
+        "--seconds",
+        "--interval",
+        "--format",
+        "--output",
+        "--plot",
+        "--quiet",
+    ] {
+        assert!(text.contains(opt), "scale --help lacks {opt}:\n{text}");
+    }
+}
+
+#[test]
 fn bad_arguments_exit_2_with_a_sentence_and_measure_nothing() {
     let dir = common::scratch("scale", "bad");
     let missing = dir.join("no/such/folder/out.json");
@@ -108,6 +132,7 @@ fn the_json_has_config_and_one_result_per_mode_and_count_and_the_plot_is_written
     let c = &v["config"];
     assert_eq!(c["load"], "short");
     assert_eq!(c["seconds"], 0.2);
+    assert_eq!(c["op_us"], 5.0);
     assert_eq!(c["interval_ms"], 5.0);
     assert_eq!(c["workers"], serde_json::json!([1, 2]));
     assert_eq!(
@@ -163,6 +188,16 @@ fn the_json_has_config_and_one_result_per_mode_and_count_and_the_plot_is_written
 /// The short load's operation: the most one worker on a free core can do is about one per this.
 const SHORT_OP_S: f64 = 5e-6;
 
+/// Says on stderr, past the test harness's capture (which hides a passing test's `eprintln!`),
+/// that a bound was not checked and why.
+fn skipped(bound: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "!!! SKIPPED the bound {bound}: it needs two free cores, and {why}"
+    );
+}
+
 /// Why a bound that needs two free cores cannot be checked now, if it cannot.
 fn two_cores_missing(cores: &common::Cores, one_worker_rate: Option<f64>) -> Option<String> {
     let k = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -203,17 +238,26 @@ fn threads_stay_near_one_worker_while_processes_and_free_threads_grow() {
         thread <= 1.3,
         "two threads under one lock did {thread:.2}x one thread's work ({cores}): {v}"
     );
-    assert!(
-        thread >= 0.5,
-        "two threads under one lock did only {thread:.2}x one thread's work ({cores}): {v}"
-    );
+    // Nor much less, where the two measurements had the cores to themselves: the hand-offs every
+    // 5 ms cost little.
+    let one = result(&v, "thread", 1)["ops_per_s"].as_f64().unwrap();
+    match two_cores_missing(&cores, Some(one)) {
+        Some(why) => skipped(
+            &format!("thread speedup >= 0.7 at 2 workers (measured {thread:.2}x)"),
+            &why,
+        ),
+        None => assert!(
+            thread >= 0.7,
+            "two threads under one lock did only {thread:.2}x one thread's work ({cores}): {v}"
+        ),
+    }
     for mode in ["process", "free-thread"] {
         let one = result(&v, mode, 1)["ops_per_s"].as_f64().unwrap();
         let s = speedup(&v, mode, 2);
         match two_cores_missing(&cores, Some(one)) {
-            Some(why) => eprintln!(
-                "!!! SKIPPED the bound {mode} speedup >= 1.5 at 2 workers (measured {s:.2}x): \
-                 it needs two free cores, and {why}"
+            Some(why) => skipped(
+                &format!("{mode} speedup >= 1.5 at 2 workers (measured {s:.2}x)"),
+                &why,
             ),
             None => assert!(
                 s >= 1.5,
@@ -238,9 +282,9 @@ fn with_c_code_that_releases_the_lock_threads_grow_too() {
     ]);
     let s = speedup(&v, "thread", 2);
     match two_cores_missing(&cores, None) {
-        Some(why) => eprintln!(
-            "!!! SKIPPED the bound release-load thread speedup >= 1.3 at 2 workers (measured \
-             {s:.2}x): it needs two free cores, and {why}"
+        Some(why) => skipped(
+            &format!("release-load thread speedup >= 1.3 at 2 workers (measured {s:.2}x)"),
+            &why,
         ),
         None => assert!(
             s >= 1.3,

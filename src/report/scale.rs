@@ -10,6 +10,7 @@ use super::svg::{draw, Figure, Line, FRAME, NOTE_INK};
 use super::table::aligned;
 use super::Format;
 use crate::scale::{Mode, ScaleReport, ScaleResult};
+use crate::workload::Load;
 use std::fmt::Write;
 
 /// `report` in `format`, as the bytes of a file.
@@ -134,6 +135,11 @@ fn json(report: &ScaleReport) -> String {
     j.key("config").open('{');
     j.key("command").str("scale");
     j.key("load").str(c.load.name());
+    j.key("op_us");
+    match c.load {
+        Load::Short { op } => j.f64(op.as_secs_f64() * 1e6),
+        _ => j.null(),
+    };
     j.key("seconds").f64(c.seconds.as_secs_f64());
     j.key("interval_ms").f64(c.interval.as_secs_f64() * 1e3);
     j.key("workers").open('[');
@@ -336,6 +342,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&text(&r, Format::Json)).unwrap();
         assert_eq!(v["config"]["command"], "scale");
         assert_eq!(v["config"]["load"], "short");
+        assert_eq!(v["config"]["op_us"], 5.0);
         assert_eq!(v["config"]["seconds"], 0.5);
         assert_eq!(v["config"]["interval_ms"], 5.0);
         assert_eq!(v["config"]["workers"], serde_json::json!([1, 2]));

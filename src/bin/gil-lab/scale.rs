@@ -32,7 +32,7 @@ pub struct ScaleArgs {
     #[arg(long, value_name = "S", default_value = "2", allow_negative_numbers = true, value_parser = parse_seconds)]
     seconds: Duration,
     /// The switch interval in milliseconds, 0.01 to 1000 (sys.setswitchinterval; CPython's default 5).
-    #[arg(long, value_name = "MS", default_value = "5", value_parser = parse_interval_ms)]
+    #[arg(long, visible_alias = "interval-ms", value_name = "MS", default_value = "5", value_parser = parse_interval_ms)]
     interval: Duration,
     /// Output format: table, json, csv or markdown.
     #[arg(long, default_value = "table", value_parser = |s: &str| s.parse::<Format>())]
