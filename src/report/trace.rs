@@ -396,6 +396,8 @@ mod tests {
                 lock: None,
             }],
             load: None,
+            loads: 0,
+            latency_ms: None,
         }
     }
 

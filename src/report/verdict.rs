@@ -98,6 +98,7 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
     let what = match config.victim {
         Victim::Incrementer => "this thread",
         Victim::Io { .. } => "this I/O thread",
+        Victim::Latency { .. } | Victim::Server => "this thread",
     };
     let mut out = Vec::new();
     if config.sweeps_intervals() {

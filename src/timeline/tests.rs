@@ -47,6 +47,8 @@ fn result(scenario: Scenario, delay_s: f64, elapsed_s: f64, stop_lag_s: f64) -> 
             lock: None,
         }],
         load: None,
+        loads: 0,
+        latency_ms: None,
     }
 }
 
