@@ -107,7 +107,9 @@ fn a_request_waits_about_one_interval_beside_a_cpu_thread_more_beside_two_none_e
         "{t}"
     );
     assert!(
-        loads.iter().all(|w| w.lock.as_ref().is_some_and(|l| l.held_s > 0.1)),
+        loads
+            .iter()
+            .all(|w| w.lock.as_ref().is_some_and(|l| l.held_s > 0.1)),
         "both load threads held the lock: {loads:?}\n{t}"
     );
     assert!(two.load.as_ref().is_some_and(|l| l.ops > 0), "{t}");

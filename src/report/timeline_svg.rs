@@ -38,7 +38,7 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     let lanes: Vec<&Lane> = timeline
         .lanes
         .iter()
-        .filter(|l| l.worker != crate::runner::LOAD || sc.has_load())
+        .filter(|l| crate::scenario::load_index(l.worker).is_none() || sc.has_load())
         .collect();
     let end_us = timeline
         .now_us
