@@ -10,6 +10,8 @@
 
 use super::Json;
 use crate::gil::WorkerId;
+#[cfg(test)]
+use crate::runner::LOAD;
 use crate::runner::{CONTROLLER, INCREMENTER};
 use crate::scenario::{load_index, LockMode, RunConfig, RunResult};
 use crate::timeline::{lane_titles, operation_name, Lane, LaneState, Timeline};
