@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::gil::EventKind::*;
+use crate::runner::LOAD;
 use crate::scenario::{Role, WorkerReport};
 use std::time::Duration;
 
