@@ -11,13 +11,18 @@ use gil_lab::workload::{Load, Victim};
 use gil_lab::{run, RunConfig, RunResult, Scenario};
 use std::time::Duration;
 
-fn measure(victim: Victim, runs: &[(Scenario, u8)], delay: Duration) -> (Vec<RunResult>, String) {
+fn measure(
+    victim: Victim,
+    load: Load,
+    runs: &[(Scenario, u8)],
+    delay: Duration,
+) -> (Vec<RunResult>, String) {
     let cores = common::two_cores();
     let results: Vec<RunResult> = runs
         .iter()
         .map(|&(scenario, loads)| {
             let cfg = RunConfig {
-                load: Load::SHORT,
+                load,
                 victim,
                 loads,
                 ..RunConfig::new(scenario, delay)
@@ -61,7 +66,12 @@ fn a_request_waits_about_one_interval_beside_a_cpu_thread_more_beside_two_none_e
         (Scenario::ProcessLoad, 1),
         (Scenario::InterpreterLoad, 1),
     ];
-    let (r, t) = measure(Victim::LATENCY, &runs, Duration::from_millis(1500));
+    let (r, t) = measure(
+        Victim::LATENCY,
+        Load::SHORT,
+        &runs,
+        Duration::from_millis(1500),
+    );
     eprintln!("{t}");
     let interval_ms = DEFAULT_INTERVAL.as_secs_f64() * 1e3;
     for x in &r {
@@ -123,7 +133,15 @@ fn an_echo_server_thread_starves_beside_a_cpu_thread_but_not_beside_a_process() 
         (Scenario::Process, 1),
         (Scenario::ProcessLoad, 1),
     ];
-    let (r, t) = measure(Victim::Server, &runs, Duration::from_millis(1500));
+    // The seed's load: each multiplication holds the lock throughout. Beside the short load
+    // (5 us operations) the server keeps about a tenth of its rate, in CPython as here
+    // (FIDELITY.md), too close to a bound of 0.1 to test it on a noisy machine.
+    let (r, t) = measure(
+        Victim::Server,
+        Load::BIGNUM,
+        &runs,
+        Duration::from_millis(1500),
+    );
     eprintln!("{t}");
     let rate = |i: usize| r[i].rate_per_s;
     assert!(
