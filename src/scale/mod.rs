@@ -308,7 +308,9 @@ pub fn verdict(report: &ScaleReport) -> Vec<String> {
                 "the C code releases the lock, so the threads run it side by side".to_string()
             }
             (Mode::Thread, true, false) => {
-                "more than one lock allows: the operations spent time without the lock".to_string()
+                "more than one lock allows, so other work must have slowed the smaller run; \
+                 measure again on a quiet machine"
+                    .to_string()
             }
             (Mode::Thread, false, true) => {
                 cores_busy(config.cores, "the C code releases the lock, yet")
