@@ -14,7 +14,7 @@ pub const SCRIPT: &str = include_str!("../reference/gil_experiment.py");
 
 /// The scenarios CPython can run with a GIL (the free ones need a free-threaded build).
 pub fn supported(scenario: Scenario) -> bool {
-    Scenario::SEED.contains(&scenario)
+    Scenario::SEED.contains(&scenario) || scenario.in_subinterpreter()
 }
 
 /// How the reference shares its counter and flag.
@@ -62,6 +62,18 @@ pub struct ReferenceResult {
     pub elapsed_s: f64,
     /// From the controller waking up to the flag being cleared.
     pub stop_lag_s: f64,
+    /// How long requests waited (latency and server victims), in milliseconds.
+    #[serde(default)]
+    pub latency_ms: Option<ReferenceLatency>,
+}
+
+/// The reference's `latency_ms`: the fields the comparison shows.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub struct ReferenceLatency {
+    /// The mean wait.
+    pub mean: f64,
+    /// Its 99th percentile.
+    pub p99: f64,
 }
 
 /// What the reference printed: its configuration (kept whole) and its results.
@@ -310,7 +322,22 @@ pub fn run_reference(
         .collect();
     if scenarios.is_empty() {
         return Err(ReferenceError::Usage(
-            "CPython with a GIL runs only thread, process, thread+load and process+load; add one of them to --scenarios".into(),
+            "CPython with a GIL runs only thread, process, thread+load, process+load, interpreter \
+             and interpreter+load; add one of them to --scenarios"
+                .into(),
+        ));
+    }
+    if config.scenarios.iter().any(|s| s.in_subinterpreter()) && values == Values::Synchronized {
+        return Err(ReferenceError::Usage(
+            "a subinterpreter cannot share a multiprocessing.Value with its lock (the seed's \
+             synchronized values); add --values raw to run the interpreter scenarios on CPython"
+                .into(),
+        ));
+    }
+    if config.sweeps_loads() {
+        return Err(ReferenceError::Usage(
+            "--reference compares one number of load threads at a time; give one with --loads"
+                .into(),
         ));
     }
     let script = ScriptFile::write()?;
@@ -331,6 +358,7 @@ pub fn run_reference(
             &(config.interval().as_secs_f64() * 1e3).to_string(),
         ])
         .args(["--values", values.name()])
+        .args(["--loads", &config.loads().to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(if quiet {
@@ -349,10 +377,18 @@ pub fn run_reference(
         Load::Bignum { cap_bits } => {
             cmd.args(["--bignum-cap-bits", &cap_bits.to_string()]);
         }
-        Load::Short { .. } => {}
+        Load::Short { op } => {
+            cmd.args(["--op-us", &(op.as_secs_f64() * 1e6).to_string()]);
+        }
     }
-    if let Victim::Io { op } = config.victim {
-        cmd.args(["--io-op-us", &op.as_micros().to_string()]);
+    match config.victim {
+        Victim::Io { op } => {
+            cmd.args(["--io-us", &(op.as_secs_f64() * 1e6).to_string()]);
+        }
+        Victim::Latency { period } => {
+            cmd.args(["--period-ms", &(period.as_secs_f64() * 1e3).to_string()]);
+        }
+        Victim::Incrementer | Victim::Server => {}
     }
     let out = cmd
         .output()
@@ -407,46 +443,72 @@ pub fn side_by_side(
     use crate::report::numbers::with_thousands_separators;
     let cfg = &report.config;
     let mut rows: Vec<[String; 8]> = Vec::new();
-    let ratio = |count: Option<u64>, alone: Option<u64>| match (count, alone) {
-        (Some(c), Some(a)) if a > 0 => format!("{:.3}", c as f64 / a as f64),
+    let ratio = |count: Option<f64>, alone: Option<f64>| match (count, alone) {
+        (Some(c), Some(a)) if a > 0.0 => format!("{:.3}", c / a),
         _ => "-".into(),
+    };
+    // What is compared: the count; for the latency victim the mean wait in ms; for the server
+    // its requests per second (the count's rate).
+    let latency = matches!(cfg.victim, Victim::Latency { .. });
+    let server = cfg.victim == Victim::Server;
+    let ours_value = |r: &crate::scenario::RunResult| match (latency, server) {
+        (true, _) => r.latency_ms.map(|l| l.mean_ms),
+        (_, true) => Some(r.rate_per_s),
+        _ => Some(r.count as f64),
+    };
+    let theirs_value = |r: &ReferenceResult| match (latency, server) {
+        (true, _) => r.latency_ms.map(|l| l.mean),
+        (_, true) => Some(r.count as f64 / r.elapsed_s.max(f64::MIN_POSITIVE)),
+        _ => Some(r.count as f64),
+    };
+    let show = |v: Option<f64>| match v {
+        Some(v) if latency => format!("{v:.3}"),
+        Some(v) => with_thousands_separators(v.round() as u64),
+        None => "-".into(),
     };
     for delay in &cfg.delays {
         let d = delay.as_secs_f64();
         for &s in &cfg.scenarios {
             let ours = report.get(s, d);
             let theirs = reference.get(s, d);
-            let ours_alone = report.get(s.alone(), d).map(|r| r.count);
-            let theirs_alone = reference.get(s.alone(), d).map(|r| r.count);
+            let ours_alone = report.get(s.alone(), d).and_then(ours_value);
+            let theirs_alone = reference.get(s.alone(), d).and_then(theirs_value);
             rows.push([
                 format!("{d}"),
                 s.name().into(),
-                ours.map_or("-".into(), |r| with_thousands_separators(r.count)),
-                ratio(ours.map(|r| r.count), ours_alone),
+                show(ours.and_then(ours_value)),
+                ratio(ours.and_then(ours_value), ours_alone),
                 ours.map_or("-".into(), |r| format!("{:.3}", r.stop_lag_s)),
-                theirs.map_or("-".into(), |r| with_thousands_separators(r.count)),
-                ratio(theirs.map(|r| r.count), theirs_alone),
+                show(theirs.and_then(theirs_value)),
+                ratio(theirs.and_then(theirs_value), theirs_alone),
                 theirs.map_or("-".into(), |r| format!("{:.3}", r.stop_lag_s)),
             ]);
         }
     }
+    let (ours_head, theirs_head, of) = match (latency, server) {
+        (true, _) => ("gil-lab wait ms", "CPython wait ms", "mean wait"),
+        (_, true) => ("gil-lab req/s", "CPython req/s", "requests/s"),
+        _ => ("gil-lab count", "CPython count", "count"),
+    };
     let header = [
         "delay_s",
         "scenario",
-        "gil-lab count",
+        ours_head,
         "ratio",
         "stop lag s",
-        "CPython count",
+        theirs_head,
         "ratio",
         "stop lag s",
     ];
     let mut out = format!(
         "gil-lab (emulated GIL) beside CPython {} (reference/gil_experiment.py, values: {})\n\
-         victim {}, load {}, switch interval {} ms; ratio = count / the same set-up without the load\n\n",
+         victim {}, load {} ({} thread{}), switch interval {} ms; ratio = {of} / the same set-up without the load\n\n",
         reference.python_version(),
         values.name(),
         cfg.victim.name(),
         cfg.load.name(),
+        cfg.loads(),
+        if cfg.loads() == 1 { "" } else { "s" },
         cfg.interval().as_secs_f64() * 1e3
     );
     if markdown {
@@ -511,6 +573,7 @@ mod tests {
             count,
             elapsed_s: 2.0 + lag,
             stop_lag_s: lag,
+            latency_ms: None,
         }
     }
 
@@ -539,7 +602,7 @@ mod tests {
         assert_eq!(
             text,
             "gil-lab (emulated GIL) beside CPython 3.11.7 (reference/gil_experiment.py, values: raw)\n\
-             victim incrementer, load bignum, switch interval 5 ms; ratio = count / the same set-up without the load\n\
+             victim incrementer, load bignum (1 thread), switch interval 5 ms; ratio = count / the same set-up without the load\n\
              \n\
              delay_s  scenario     gil-lab count  ratio  stop lag s  CPython count  ratio  stop lag s\n      \
              2  thread           1,000,000  1.000       0.005          5,000  1.000       0.005\n      \
@@ -695,11 +758,13 @@ mod tests {
     }
 
     #[test]
-    fn only_the_seed_scenarios_run_on_cpython() {
+    fn the_seed_scenarios_and_the_subinterpreters_run_on_cpython() {
         let supported: Vec<_> = Scenario::ALL
             .into_iter()
             .filter(|s| supported(*s))
             .collect();
-        assert_eq!(supported, Scenario::SEED);
+        let mut expected = Scenario::SEED.to_vec();
+        expected.extend([Scenario::Interpreter, Scenario::InterpreterLoad]);
+        assert_eq!(supported, expected);
     }
 }

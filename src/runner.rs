@@ -7,8 +7,8 @@
 
 use crate::gil::{EventLog, FreeThread, Gil, LockStats, ThreadState, WorkerId};
 use crate::padded::CachePadded;
-use crate::scenario::{LockMode, Role, RunConfig, RunResult, WorkerReport};
-use crate::workload::{run_load, run_victim, LoadReport, Victim};
+use crate::scenario::{load_worker, LockMode, Role, RunConfig, RunResult, WorkerReport};
+use crate::workload::{run_load, run_victim, LatencyStats, LoadReport, Victim};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -19,7 +19,8 @@ use web_time::Instant;
 pub const CONTROLLER: WorkerId = Role::Controller.worker();
 /// The incrementer's id in the event log.
 pub const INCREMENTER: WorkerId = Role::Incrementer.worker();
-/// The load's id in the event log.
+/// The (first) load's id in the event log; the others follow it (see
+/// [`crate::scenario::load_worker`]).
 pub const LOAD: WorkerId = Role::Load.worker();
 
 /// How long workers may take to reach the start barrier before the run is abandoned.
@@ -70,6 +71,8 @@ pub struct IncrementerOutcome {
     pub elapsed: Duration,
     /// What it did with its lock (none without one).
     pub lock: Option<LockStats>,
+    /// How long its requests waited (latency and server victims).
+    pub latency: Option<LatencyStats>,
 }
 
 /// Where runs happen: native threads and processes, or Web Workers.
@@ -119,15 +122,19 @@ pub fn wait_for_go(go: impl Fn() -> bool) {
 }
 
 /// The body of the incrementer thread: waits at the barrier, counts, reports.
-fn incrementer_thread(gil: Option<&Gil>, shared: &RunShared, victim: Victim) -> IncrementerOutcome {
+fn incrementer_thread(
+    gil: Option<&Gil>,
+    shared: &RunShared,
+    victim: Victim,
+) -> Result<IncrementerOutcome, RunError> {
     shared.ready.fetch_add(1, AcqRel);
     wait_for_go(|| shared.go.load(Acquire));
     let started = Instant::now();
-    let (count, lock) = match gil {
+    let (out, lock) = match gil {
         Some(gil) => {
             let mut t = gil.attach(INCREMENTER);
-            let count = run_victim(&mut t, victim, &shared.running, &shared.counter);
-            (count, Some(t.detach()))
+            let out = run_victim(&mut t, victim, &shared.running, &shared.counter);
+            (out, Some(t.detach()))
         }
         None => (
             run_victim(
@@ -139,26 +146,29 @@ fn incrementer_thread(gil: Option<&Gil>, shared: &RunShared, victim: Victim) -> 
             None,
         ),
     };
-    IncrementerOutcome {
-        count,
+    let out = out.map_err(RunError)?;
+    Ok(IncrementerOutcome {
+        count: out.count,
         elapsed: started.elapsed(),
         lock,
-    }
+        latency: out.latency,
+    })
 }
 
-/// The body of the load thread.
+/// The body of a load thread, worker `worker`.
 fn load_thread(
     gil: Option<&Gil>,
     shared: &RunShared,
     cfg: &RunConfig,
     log: Option<&EventLog>,
+    worker: WorkerId,
 ) -> (LoadReport, Option<LockStats>) {
     shared.ready.fetch_add(1, AcqRel);
     wait_for_go(|| shared.go.load(Acquire));
     match gil {
         Some(gil) => {
-            let mut t = gil.attach(LOAD);
-            let report = run_load(&mut t, cfg.load, &shared.running, log, LOAD);
+            let mut t = gil.attach(worker);
+            let report = run_load(&mut t, cfg.load, &shared.running, log, worker);
             (report, Some(t.detach()))
         }
         None => (
@@ -167,7 +177,7 @@ fn load_thread(
                 cfg.load,
                 &shared.running,
                 log,
-                LOAD,
+                worker,
             ),
             None,
         ),
@@ -239,8 +249,9 @@ pub struct RunParts {
     pub stop_lag: Duration,
     /// The controller's use of its lock (none without one).
     pub controller: Option<LockStats>,
-    /// The load's report and its use of the lock, if the scenario has a load.
-    pub load: Option<(LoadReport, Option<LockStats>)>,
+    /// Each load thread's report and its use of the lock, in worker order (none without a
+    /// load).
+    pub loads: Vec<(LoadReport, Option<LockStats>)>,
     /// The parent interpreter's hand-offs (CPython's `switch_number`).
     pub switches: u64,
 }
@@ -253,7 +264,7 @@ pub fn assemble(cfg: &RunConfig, parts: RunParts) -> RunResult {
         incrementer,
         stop_lag,
         controller,
-        load,
+        loads,
         switches,
     } = parts;
     let elapsed_s = incrementer.elapsed.as_secs_f64();
@@ -271,15 +282,23 @@ pub fn assemble(cfg: &RunConfig, parts: RunParts) -> RunResult {
             lock: incrementer.lock,
         },
     ];
-    let load = load.map(|(report, lock)| {
+    let n_loads = loads.len() as u8;
+    let mut load: Option<LoadReport> = None;
+    for (i, (report, lock)) in loads.into_iter().enumerate() {
         workers.push(WorkerReport {
-            worker: LOAD,
+            worker: load_worker(i as u8),
             role: Role::Load,
             isolated: false,
             lock,
         });
-        report
-    });
+        match &mut load {
+            None => load = Some(report),
+            Some(first) => {
+                first.ops += report.ops;
+                first.restarts += report.restarts;
+            }
+        }
+    }
     RunResult {
         scenario,
         delay_s: cfg.delay.as_secs_f64(),
@@ -295,6 +314,8 @@ pub fn assemble(cfg: &RunConfig, parts: RunParts) -> RunResult {
         switch_interval_ms: cfg.interval.as_secs_f64() * 1e3,
         workers,
         load,
+        loads: n_loads,
+        latency_ms: incrementer.latency,
     }
 }
 
@@ -312,13 +333,22 @@ fn control(
     let mut threads: Vec<Box<dyn Join>> = Vec::new();
     let mut expected_ready = 0;
 
-    // The incrementer: a thread of this interpreter, or an interpreter of its own.
-    let inc_slot: Slot<IncrementerOutcome> = Arc::default();
-    let mut isolated = if scenario.isolated() {
+    // The incrementer: a thread of this interpreter, a subinterpreter (a thread with a lock of its
+    // own, in this process's memory), or a process of its own.
+    let inc_slot: Slot<Result<IncrementerOutcome, RunError>> = Arc::default();
+    let mut isolated = if scenario.in_process() {
         Some(platform.start_isolated(cfg.victim, cfg.interval, log.clone())?)
     } else {
-        let (gil, shared, slot, victim) =
-            (gil.clone(), shared.clone(), inc_slot.clone(), cfg.victim);
+        // A subinterpreter's lock logs into the run's log, so its lane shows the lock it holds.
+        let own = scenario
+            .in_subinterpreter()
+            .then(|| Arc::new(Gil::with_log(cfg.interval, log.clone())));
+        let (gil, shared, slot, victim) = (
+            own.or_else(|| gil.clone()),
+            shared.clone(),
+            inc_slot.clone(),
+            cfg.victim,
+        );
         threads.push(platform.spawn(
             "incrementer",
             Box::new(move || {
@@ -330,23 +360,31 @@ fn control(
         None
     };
 
-    // The load: always a thread of this interpreter.
-    let load_slot: Slot<(LoadReport, Option<LockStats>)> = Arc::default();
-    if scenario.has_load() {
-        let (gil, shared, slot, cfg, log) = (
-            gil.clone(),
-            shared.clone(),
-            load_slot.clone(),
-            *cfg,
-            log.clone(),
-        );
-        threads.push(platform.spawn(
+    // The loads: always threads of this interpreter.
+    let load_slots: Vec<Slot<(LoadReport, Option<LockStats>)>> =
+        (0..cfg.load_threads()).map(|_| Arc::default()).collect();
+    for (i, slot) in load_slots.iter().enumerate() {
+        let (gil, ours, slot, cfg, log) =
+            (gil.clone(), shared.clone(), slot.clone(), *cfg, log.clone());
+        let worker = load_worker(i as u8);
+        let started = platform.spawn(
             "load",
             Box::new(move || {
-                let out = load_thread(gil.as_deref(), &shared, &cfg, log.as_deref());
+                let out = load_thread(gil.as_deref(), &ours, &cfg, log.as_deref(), worker);
                 *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
             }),
-        )?);
+        );
+        match started {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                // Let the threads already started leave before reporting.
+                stop_all(shared, &isolated);
+                for t in threads {
+                    let _ = t.join();
+                }
+                return Err(e);
+            }
+        }
         expected_ready += 1;
     }
 
@@ -406,19 +444,18 @@ fn control(
         Some(iso) => iso.finish()?,
         None => {
             joined.clone()?;
-            take_slot(&inc_slot, "incrementer thread")?
+            take_slot(&inc_slot, "incrementer thread")??
         }
     };
     joined?;
-    let load = if scenario.has_load() {
-        Some(take_slot(&load_slot, "load thread")?)
-    } else {
-        None
-    };
+    let loads = load_slots
+        .iter()
+        .map(|slot| take_slot(slot, "load thread"))
+        .collect::<Result<_, _>>()?;
     Ok(RunParts {
         incrementer,
         stop_lag,
-        load,
+        loads,
         ..RunParts::default()
     })
 }

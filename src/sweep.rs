@@ -187,6 +187,8 @@ mod tests {
             switch_interval_ms: 5.0,
             workers: Vec::new(),
             load: None,
+            loads: 0,
+            latency_ms: None,
         }
     }
 

@@ -191,6 +191,71 @@ fn io_beside_code_that_releases_the_lock_is_fine_in_both() {
     );
 }
 
+/// The mean wait of a request in `thread+load` with `loads` short-load threads: emulated and in
+/// CPython, one round each, with the table.
+fn latency_round(loads: u8) -> (f64, f64, String) {
+    let python = Path::new("python3");
+    check_python(python).unwrap_or_else(|e| panic!("{e}"));
+    let config = SweepConfig {
+        load: Load::SHORT,
+        victim: Victim::LATENCY,
+        delays: vec![Duration::from_millis(1500)],
+        scenarios: vec![Scenario::Thread, Scenario::ThreadLoad],
+        loads: vec![loads],
+        ..SweepConfig::default()
+    };
+    let platform = common::platform();
+    let results = config
+        .runs()
+        .map(|cfg: RunConfig| run(&platform, &cfg, None, &mut |_| {}).expect("emulation run"))
+        .collect();
+    let ours = SweepReport { config, results };
+    let theirs =
+        run_reference(python, &ours.config, Values::Raw, true).unwrap_or_else(|e| panic!("{e}"));
+    let table = side_by_side(&ours, &theirs, Values::Raw, false);
+    let d = 1.5;
+    let o = ours.get(Scenario::ThreadLoad, d).and_then(|r| r.latency_ms);
+    let t = theirs
+        .get(Scenario::ThreadLoad, d)
+        .and_then(|r| r.latency_ms);
+    match (o, t) {
+        (Some(o), Some(t)) => (o.mean_ms, t.mean, table),
+        _ => panic!("both sides report the wait of thread+load\n{table}"),
+    }
+}
+
+#[test]
+fn a_request_waits_as_long_beside_one_and_two_cpu_threads_in_both() {
+    let cores = common::two_cores();
+    let (o1, t1, table1) = latency_round(1);
+    let (o2, t2, table2) = latency_round(2);
+    let text = format!("{table1}\n{table2}({cores})");
+    eprintln!("{text}");
+    for (loads, o, t) in [(1, o1, t1), (2, o2, t2)] {
+        let r = o / t.max(1e-9);
+        assert!(
+            (0.6..=1.6).contains(&r),
+            "beside {loads} CPU thread(s) a request waited {o:.3} ms emulated and {t:.3} ms in \
+             CPython (ratio {r:.2}, expected 0.6 to 1.6)\n{text}"
+        );
+    }
+}
+
+#[test]
+fn an_echo_server_thread_keeps_a_small_share_beside_a_cpu_thread_in_both() {
+    let (ours, theirs, table) = both_with(
+        Load::SHORT,
+        Victim::Server,
+        &[Scenario::Thread, Scenario::ThreadLoad],
+    );
+    let (o, t) = ratios(&ours, &theirs, Scenario::ThreadLoad);
+    assert!(
+        o <= 0.3 && t <= 0.3,
+        "server thread+load/thread by requests/s: {o:.3} emulated, {t:.3} in CPython (both \
+         expected small)\n{table}"
+    );
+}
+
 /// Seconds of the `k`-th squaring of 10 (the bignum load's step `k`) in CPython and here,
 /// alternating, the median of three of each.
 fn step_seconds(k: u32) -> (f64, f64) {

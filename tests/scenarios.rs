@@ -121,6 +121,11 @@ fn bignum_load_starves_the_thread_but_not_the_process_or_the_free_thread() {
         free >= 0.6,
         "free-thread+load / free-thread = {free:.3}, expected >= 0.6\n{t}"
     );
+    let interpreter = results.ratio(Scenario::InterpreterLoad);
+    assert!(
+        interpreter >= 0.6,
+        "interpreter+load / interpreter = {interpreter:.3}, expected >= 0.6 (a lock of its own)\n{t}"
+    );
 
     // The late stop: the controller must wait for the multiplication in progress. How long that
     // is depends on where in a step it wakes: a few times in a hundred it wakes just before a

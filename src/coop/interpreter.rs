@@ -103,6 +103,9 @@ impl Incrementer {
                 }
                 false
             }
+            // Natively only: the page refuses these victims before a run starts
+            // (`RunConfig::web_support`), so none reaches the cooperative executor.
+            Victim::Latency { .. } | Victim::Server => false,
         };
         let now = clock.now();
         if alive && self.stop_at.is_none_or(|s| now < s) {
@@ -117,6 +120,7 @@ impl Incrementer {
             count: self.shared.counter.load(Relaxed),
             elapsed: self.elapsed.unwrap_or_default(),
             lock,
+            latency: None,
         }
     }
 }
@@ -354,9 +358,9 @@ impl<C: Clock> Interpreter<C> {
             Some(Thread::Controller(c)) => c.stop_lag,
             _ => Duration::ZERO,
         };
-        let load = match sched.thread(LOAD) {
-            Some(Thread::Load(l)) => Some((l.thread.report().clone(), sched.stats(LOAD, now))),
-            _ => None,
+        let loads = match sched.thread(LOAD) {
+            Some(Thread::Load(l)) => vec![(l.thread.report().clone(), sched.stats(LOAD, now))],
+            _ => Vec::new(),
         };
         assemble(
             &self.cfg,
@@ -364,7 +368,7 @@ impl<C: Clock> Interpreter<C> {
                 incrementer,
                 stop_lag,
                 controller: sched.stats(CONTROLLER, now),
-                load,
+                loads,
                 switches: sched.protocol().map_or(0, Protocol::switch_number),
             },
         )

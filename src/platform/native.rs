@@ -10,7 +10,7 @@
 use crate::gil::{EventLog, Gil};
 use crate::padded::CachePadded;
 use crate::runner::{wait_for_go, IncrementerOutcome, Isolated, Join, Platform, RunError};
-use crate::workload::{run_victim, Victim};
+use crate::workload::{run_victim, LatencyStats, Victim};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -95,6 +95,37 @@ struct ChildCell {
     go: AtomicU32,
     done: AtomicU32,
     elapsed_ns: AtomicU64,
+    /// Whether `latency` holds the victim's request statistics.
+    has_latency: AtomicU32,
+    /// n, mean, p50, p90, p99, max (the last five as `f64` bits, in ms).
+    latency: [AtomicU64; 6],
+}
+
+impl ChildCell {
+    fn put_latency(&self, l: &LatencyStats) {
+        let v = [l.n, l.mean_ms.to_bits(), l.p50_ms.to_bits()];
+        let w = [l.p90_ms.to_bits(), l.p99_ms.to_bits(), l.max_ms.to_bits()];
+        for (cell, v) in self.latency.iter().zip(v.into_iter().chain(w)) {
+            cell.store(v, Relaxed);
+        }
+        self.has_latency.store(1, Release);
+    }
+
+    fn get_latency(&self) -> Option<LatencyStats> {
+        if self.has_latency.load(Acquire) != 1 {
+            return None;
+        }
+        let [n, mean, p50, p90, p99, max] = self.latency.each_ref().map(|c| c.load(Relaxed));
+        let ms = f64::from_bits;
+        Some(LatencyStats {
+            n,
+            mean_ms: ms(mean),
+            p50_ms: ms(p50),
+            p90_ms: ms(p90),
+            p99_ms: ms(p99),
+            max_ms: ms(max),
+        })
+    }
 }
 
 /// A `MAP_SHARED` mapping of a [`ChildCell`].
@@ -259,6 +290,7 @@ impl Isolated for ChildIncrementer {
             count: cell.counter.0.load(Relaxed),
             elapsed: Duration::from_nanos(cell.elapsed_ns.load(Relaxed)),
             lock: None,
+            latency: cell.get_latency(),
         })
     }
 }
@@ -273,24 +305,29 @@ impl Drop for ChildIncrementer {
     }
 }
 
-/// The victim as the child's last argument: `incrementer`, or `io:NANOSECONDS`.
+/// The victim as the child's last argument: `incrementer`, `server`, `io:NANOSECONDS` or
+/// `latency:NANOSECONDS`.
 fn victim_arg(victim: Victim) -> String {
     match victim {
-        Victim::Incrementer => "incrementer".into(),
-        Victim::Io { op } => format!("io:{}", op.as_nanos()),
+        Victim::Incrementer | Victim::Server => victim.name().into(),
+        Victim::Io { op: d } | Victim::Latency { period: d } => {
+            format!("{}:{}", victim.name(), d.as_nanos())
+        }
     }
 }
 
 /// The victim named by [`victim_arg`]'s argument.
 pub fn parse_victim_arg(arg: &str) -> Result<Victim, String> {
+    let nanos = |ns: &str| {
+        ns.parse()
+            .map(Duration::from_nanos)
+            .map_err(|_| format!("bad length '{ns}' in victim '{arg}'"))
+    };
     match arg.split_once(':') {
         None if arg == "incrementer" => Ok(Victim::Incrementer),
-        Some(("io", ns)) => ns
-            .parse()
-            .map(|ns| Victim::Io {
-                op: Duration::from_nanos(ns),
-            })
-            .map_err(|_| format!("bad io call length '{ns}'")),
+        None if arg == "server" => Ok(Victim::Server),
+        Some(("io", ns)) => nanos(ns).map(|op| Victim::Io { op }),
+        Some(("latency", ns)) => nanos(ns).map(|period| Victim::Latency { period }),
         _ => Err(format!("unknown victim '{arg}'")),
     }
 }
@@ -323,8 +360,12 @@ pub fn child_main(
     let started = Instant::now();
     let gil = Gil::new(interval);
     let mut t = gil.attach(1);
-    run_victim(&mut t, victim, &cell.running.0, &cell.counter.0);
+    let out = run_victim(&mut t, victim, &cell.running.0, &cell.counter.0);
     drop(t);
+    let out = out.map_err(RunError)?;
+    if let Some(latency) = &out.latency {
+        cell.put_latency(latency);
+    }
     cell.elapsed_ns
         .store(started.elapsed().as_nanos() as u64, Relaxed);
     cell.done.store(1, Release);

@@ -171,13 +171,15 @@ impl Platform for WebPlatform {
             // log so the timeline shows this worker beside the others.
             let gil = Gil::with_log(interval, log);
             let mut t = gil.attach(INCREMENTER);
-            let count = run_victim(&mut t, victim, &c.running, &c.counter);
+            let out = run_victim(&mut t, victim, &c.running, &c.counter);
             let lock = t.detach();
-            c.outcome.set(IncrementerOutcome {
-                count,
-                elapsed: started.elapsed(),
-                lock: Some(lock),
-            });
+            c.outcome
+                .set(out.map_err(RunError).map(|out| IncrementerOutcome {
+                    count: out.count,
+                    elapsed: started.elapsed(),
+                    lock: Some(lock),
+                    latency: out.latency,
+                }));
         });
         Ok(Box::new(IsolatedWorker(cell)))
     }
@@ -189,7 +191,7 @@ struct IsolatedCell {
     counter: CachePadded<AtomicU64>,
     ready: AtomicBool,
     go: AtomicBool,
-    outcome: Latch<IncrementerOutcome>,
+    outcome: Latch<Result<IncrementerOutcome, RunError>>,
 }
 
 struct IsolatedWorker(Arc<IsolatedCell>);
@@ -218,7 +220,7 @@ impl Isolated for IsolatedWorker {
         self.0.outcome.wait(
             Some(EXIT_TIMEOUT),
             "waiting for the isolated incrementer to stop",
-        )
+        )?
     }
 }
 

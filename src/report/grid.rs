@@ -7,6 +7,7 @@
 
 use super::numbers::{trim_float, with_thousands_separators};
 use crate::scenario::{RunResult, Scenario, SweepConfig, SweepReport};
+use crate::workload::Victim;
 use std::time::Duration;
 
 /// What a cell with no result yet shows.
@@ -24,6 +25,8 @@ pub(crate) enum RowAxis {
     Delay,
     /// One row per switch interval, at one delay.
     Interval,
+    /// One row per number of load threads, at one delay.
+    Loads,
 }
 
 impl RowAxis {
@@ -31,6 +34,8 @@ impl RowAxis {
     pub(crate) fn of(config: &SweepConfig) -> Self {
         if config.sweeps_intervals() {
             RowAxis::Interval
+        } else if config.sweeps_loads() {
+            RowAxis::Loads
         } else {
             RowAxis::Delay
         }
@@ -41,6 +46,7 @@ impl RowAxis {
         match self {
             RowAxis::Delay => "delay_s",
             RowAxis::Interval => "interval_ms",
+            RowAxis::Loads => "loads",
         }
     }
 
@@ -49,6 +55,7 @@ impl RowAxis {
         match self {
             RowAxis::Delay => "delay (s)",
             RowAxis::Interval => "switch interval (ms)",
+            RowAxis::Loads => "load threads",
         }
     }
 }
@@ -62,12 +69,14 @@ pub(crate) struct Row {
     pub delay_s: f64,
     /// The runs' switch interval.
     pub interval: Duration,
+    /// The runs' number of load threads (of the scenarios with a load).
+    pub loads: u8,
 }
 
 impl Row {
     /// The result of `scenario` on this row, if it was run.
     pub(crate) fn get(self, report: &SweepReport, scenario: Scenario) -> Option<&RunResult> {
-        report.get_at(scenario, self.delay_s, self.interval)
+        report.find(scenario, self.delay_s, self.interval, self.loads)
     }
 }
 
@@ -75,27 +84,31 @@ impl Row {
 pub(crate) fn rows(config: &SweepConfig) -> Vec<Row> {
     let axis = RowAxis::of(config);
     config
-        .intervals
+        .loads
         .iter()
-        .flat_map(|&interval| {
-            config.delays.iter().map(move |d| {
-                let delay_s = d.as_secs_f64();
-                let x = match axis {
-                    RowAxis::Delay => delay_s,
-                    RowAxis::Interval => interval.as_secs_f64() * 1e3,
-                };
-                Row {
-                    x,
-                    delay_s,
-                    interval,
-                }
+        .flat_map(|&loads| {
+            config.intervals.iter().flat_map(move |&interval| {
+                config.delays.iter().map(move |d| {
+                    let delay_s = d.as_secs_f64();
+                    let x = match axis {
+                        RowAxis::Delay => delay_s,
+                        RowAxis::Interval => interval.as_secs_f64() * 1e3,
+                        RowAxis::Loads => f64::from(loads),
+                    };
+                    Row {
+                        x,
+                        delay_s,
+                        interval,
+                        loads,
+                    }
+                })
             })
         })
         .collect()
 }
 
-/// One row per configured delay (or interval): its label, then each scenario's count with
-/// thousands separators (or [`MISSING`]).
+/// One row per configured delay (or interval, or load count): its label, then each scenario's
+/// cell (or [`MISSING`]).
 pub(crate) fn count_rows(report: &SweepReport) -> Vec<Vec<String>> {
     let config = &report.config;
     rows(config)
@@ -104,14 +117,38 @@ pub(crate) fn count_rows(report: &SweepReport) -> Vec<Vec<String>> {
             let mut cells = Vec::with_capacity(config.scenarios.len() + 1);
             cells.push(delay_label(row.x));
             cells.extend(config.scenarios.iter().map(|&sc| {
-                row.get(report, sc).map_or_else(
-                    || MISSING.to_string(),
-                    |r| with_thousands_separators(r.count),
-                )
+                row.get(report, sc)
+                    .map_or_else(|| MISSING.to_string(), |r| cell(config.victim, r))
             }));
             cells
         })
         .collect()
+}
+
+/// What a run's cell shows: the count with thousands separators; for the latency victim the
+/// mean wait and its 99th percentile (`5.12 ms (p99 6.01)`), for the server its requests per
+/// second (`8,963/s`).
+pub(crate) fn cell(victim: Victim, r: &RunResult) -> String {
+    match (victim, &r.latency_ms) {
+        (Victim::Latency { .. }, Some(l)) if l.n > 0 => format!(
+            "{} ms (p99 {})",
+            trim_float(round3(l.mean_ms), 3),
+            trim_float(round3(l.p99_ms), 3)
+        ),
+        (Victim::Latency { .. }, _) => "no request".into(),
+        (Victim::Server, _) => format!("{}/s", with_thousands_separators(r.rate_per_s as u64)),
+        _ => with_thousands_separators(r.count),
+    }
+}
+
+/// Three significant digits at most, for milliseconds that span 0.01 to 10,000.
+fn round3(ms: f64) -> f64 {
+    if ms <= 0.0 || !ms.is_finite() {
+        return ms;
+    }
+    let digits = 2 - ms.log10().floor() as i32;
+    let f = 10f64.powi(digits.max(0));
+    (ms * f).round() / f
 }
 
 /// Test fixtures shared by the exporters' tests.
@@ -133,6 +170,8 @@ pub(crate) mod fixtures {
             switch_interval_ms: 5.0,
             workers: vec![],
             load: None,
+            loads: if scenario.has_load() { 1 } else { 0 },
+            latency_ms: None,
         }
     }
 

@@ -11,7 +11,7 @@
 use super::Exporter;
 use crate::gil::LockStats;
 use crate::scenario::{Role, RunResult, SweepConfig, SweepReport};
-use crate::workload::LoadReport;
+use crate::workload::{LatencyStats, Load, LoadReport, Victim};
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -244,13 +244,39 @@ impl Json {
         self.close(']')
     }
 
-    /// The contract's `config`: `load`, `victim`, `switch_interval_ms` (the interval, or null
-    /// when several were swept), `switch_intervals_ms`, `delays` (seconds) and `scenarios`.
+    /// The contract's `config`: `load`, `op_us` (the short load's operation, else null),
+    /// `loads` (load threads, or null when several were swept) and `load_counts`, `victim`,
+    /// `io_us` and `period_ms` (the io and latency victims' settings, else null),
+    /// `switch_interval_ms` (the interval, or null when several were swept),
+    /// `switch_intervals_ms`, `delays` (seconds) and `scenarios`.
     pub fn config(&mut self, c: &SweepConfig) -> &mut Self {
         let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+        let us = |d: &Duration| d.as_secs_f64() * 1e6;
         self.open('{');
         self.key("load").str(c.load.name());
+        let op = match &c.load {
+            Load::Short { op } => Some(us(op)),
+            _ => None,
+        };
+        self.key("op_us").opt_f64(op);
+        self.key("loads");
+        match c.loads.as_slice() {
+            [n] => self.u64((*n).into()),
+            _ => self.null(),
+        };
+        self.key("load_counts").open('[');
+        for &n in &c.loads {
+            self.item().u64(n.into());
+        }
+        self.close(']');
         self.key("victim").str(c.victim.name());
+        let (io, period) = match &c.victim {
+            Victim::Io { op } => (Some(us(op)), None),
+            Victim::Latency { period } => (None, Some(ms(period))),
+            _ => (None, None),
+        };
+        self.key("io_us").opt_f64(io);
+        self.key("period_ms").opt_f64(period);
         let single = (c.intervals.len() == 1).then(|| ms(&c.intervals[0]));
         self.key("switch_interval_ms").opt_f64(single);
         self.key("switch_intervals_ms")
@@ -312,6 +338,25 @@ impl Json {
                 self.null();
             }
         }
+        self.key("loads").u64(r.loads.into());
+        self.key("latency_ms");
+        match &r.latency_ms {
+            Some(l) => self.latency(l),
+            None => {
+                self.null();
+            }
+        }
+    }
+
+    fn latency(&mut self, l: &LatencyStats) {
+        self.open('{');
+        self.key("mean").f64(l.mean_ms);
+        self.key("p50").f64(l.p50_ms);
+        self.key("p90").f64(l.p90_ms);
+        self.key("p99").f64(l.p99_ms);
+        self.key("max").f64(l.max_ms);
+        self.key("n").u64(l.n);
+        self.close('}');
     }
 
     fn lock(&mut self, lock: Option<&LockStats>) {
@@ -395,7 +440,14 @@ mod tests {
             r#"{
   "config": {
     "load": "bignum",
+    "op_us": null,
+    "loads": 1,
+    "load_counts": [
+      1
+    ],
     "victim": "incrementer",
+    "io_us": null,
+    "period_ms": null,
     "switch_interval_ms": 5.0,
     "switch_intervals_ms": [
       5.0
@@ -419,7 +471,9 @@ mod tests {
       "switches": 0,
       "switch_interval_ms": 5.0,
       "workers": [],
-      "load": null
+      "load": null,
+      "loads": 0,
+      "latency_ms": null
     }
   ]
 }
@@ -461,6 +515,14 @@ mod tests {
                 op_bits: vec![7, 14],
             }),
             rate_per_s: 1.23456789e17,
+            latency_ms: Some(LatencyStats {
+                n: 7,
+                mean_ms: 5.5,
+                p50_ms: 5.25,
+                p90_ms: 6.0,
+                p99_ms: 16.125,
+                max_ms: 17.0,
+            }),
             ..result(ProcessLoad, 0.1, u64::MAX)
         };
         let no_bits = RunResult {
@@ -475,6 +537,7 @@ mod tests {
         r.config.load = Load::RELEASE;
         r.config.victim = Victim::IO;
         r.config.intervals = vec![Duration::from_micros(100), Duration::from_millis(20)];
+        r.config.loads = vec![1, 3];
         r
     }
 
@@ -495,7 +558,12 @@ mod tests {
         let expected = json!({
             "config": {
                 "load": "release",
+                "op_us": null,
+                "loads": null,
+                "load_counts": [1, 3],
                 "victim": "io",
+                "io_us": 100.0,
+                "period_ms": null,
                 "switch_interval_ms": null,
                 "switch_intervals_ms": [0.1, 20.0],
                 "delays": [0.1, 2.0],
@@ -515,12 +583,18 @@ mod tests {
                         "ops": 12, "restarts": 1, "op_s": [1e-5, 0.001, 3.5, 1e20],
                         "op_bits": [7, 14],
                     },
+                    "loads": 1,
+                    "latency_ms": {
+                        "mean": 5.5, "p50": 5.25, "p90": 6.0, "p99": 16.125, "max": 17.0, "n": 7,
+                    },
                 },
                 {
                     "scenario": "thread", "delay_s": 2.0, "count": 0, "elapsed_s": 2.0 + 0.001,
                     "stop_lag_s": null, "rate_per_s": 0.0, "switches": 0,
                     "switch_interval_ms": 5.0, "workers": [],
                     "load": {"ops": 0, "restarts": 0, "op_s": []},
+                    "loads": 0,
+                    "latency_ms": null,
                 },
             ],
         });

@@ -42,6 +42,8 @@ fn colour(sc: Scenario) -> &'static str {
         Scenario::ProcessLoad => "#D55E00",
         Scenario::FreeThread => "#009E73",
         Scenario::FreeThreadLoad => "#CC79A7",
+        Scenario::Interpreter => "#555555",
+        Scenario::InterpreterLoad => "#999999",
     }
 }
 
@@ -52,6 +54,7 @@ pub fn svg_chart(report: &SweepReport) -> String {
     let victim = match config.victim {
         Victim::Incrementer => "incrementer count",
         Victim::Io { .. } => "I/O calls",
+        Victim::Latency { .. } | Victim::Server => "requests answered",
     };
     let title = match axis {
         RowAxis::Delay => format!(
@@ -61,6 +64,11 @@ pub fn svg_chart(report: &SweepReport) -> String {
         ),
         RowAxis::Interval => format!(
             "gil-lab: {victim} against switch interval (load: {}, delay {} s)",
+            config.load.name(),
+            delay_label(config.delays.first().map_or(0.0, Duration::as_secs_f64))
+        ),
+        RowAxis::Loads => format!(
+            "gil-lab: {victim} against load threads (load: {}, delay {} s)",
             config.load.name(),
             delay_label(config.delays.first().map_or(0.0, Duration::as_secs_f64))
         ),

@@ -38,7 +38,7 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     let lanes: Vec<&Lane> = timeline
         .lanes
         .iter()
-        .filter(|l| l.worker != crate::runner::LOAD || sc.has_load())
+        .filter(|l| crate::scenario::load_index(l.worker).is_none() || sc.has_load())
         .collect();
     let end_us = timeline
         .now_us
@@ -397,6 +397,8 @@ mod tests {
             switch_interval_ms: 5.0,
             workers: Vec::new(),
             load: None,
+            loads: 0,
+            latency_ms: None,
         }
     }
 

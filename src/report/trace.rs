@@ -10,8 +10,10 @@
 
 use super::Json;
 use crate::gil::WorkerId;
-use crate::runner::{CONTROLLER, INCREMENTER, LOAD};
-use crate::scenario::{LockMode, RunConfig, RunResult};
+#[cfg(test)]
+use crate::runner::LOAD;
+use crate::runner::{CONTROLLER, INCREMENTER};
+use crate::scenario::{load_index, LockMode, RunConfig, RunResult};
 use crate::timeline::{lane_titles, operation_name, Lane, LaneState, Timeline};
 
 /// The process of the parent interpreter: the controller, its threads, the load.
@@ -185,8 +187,10 @@ fn role(worker: WorkerId) -> &'static str {
     match worker {
         CONTROLLER => "controller",
         INCREMENTER => "incrementer",
-        LOAD => "load",
-        _ => "unknown",
+        w => match load_index(w) {
+            Some(i) => ["load", "load 2", "load 3", "load 4"][usize::from(i).min(3)],
+            None => "unknown",
+        },
     }
 }
 
@@ -204,7 +208,7 @@ pub fn chrome_trace(timeline: &Timeline, run: &RunConfig, result: &RunResult) ->
     let lanes: Vec<&Lane> = timeline
         .lanes
         .iter()
-        .filter(|l| l.worker != LOAD || sc.has_load())
+        .filter(|l| load_index(l.worker).is_none() || sc.has_load())
         .collect();
 
     let mut events = Vec::new();
@@ -396,6 +400,8 @@ mod tests {
                 lock: None,
             }],
             load: None,
+            loads: 0,
+            latency_ms: None,
         }
     }
 

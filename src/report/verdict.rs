@@ -49,6 +49,12 @@ pub enum Case {
     ProcessBusy,
     /// With no GIL.
     FreeThreaded,
+    /// In a subinterpreter (its own GIL, the same process).
+    Subinterpreter,
+    /// How long a request waited beside the CPU threads, and elsewhere.
+    Latency,
+    /// An echo server's requests per second beside the CPU threads.
+    Server,
 }
 
 impl Case {
@@ -65,6 +71,9 @@ impl Case {
             Case::ProcessFine => "process-fine",
             Case::ProcessBusy => "process-busy",
             Case::FreeThreaded => "free-threaded",
+            Case::Subinterpreter => "subinterpreter",
+            Case::Latency => "latency",
+            Case::Server => "server",
         }
     }
 }
@@ -98,8 +107,13 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
     let what = match config.victim {
         Victim::Incrementer => "this thread",
         Victim::Io { .. } => "this I/O thread",
+        Victim::Latency { .. } | Victim::Server => "this thread",
     };
     let mut out = Vec::new();
+    if let Victim::Latency { .. } = config.victim {
+        out.extend(latency_sentence(report, delay_s, interval));
+        return out;
+    }
     if config.sweeps_intervals() {
         // The thread's share beside the load at each interval: where the convoy is, it shrinks
         // as the interval does.
@@ -130,6 +144,7 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
     for loaded in [
         Scenario::ThreadLoad,
         Scenario::ProcessLoad,
+        Scenario::InterpreterLoad,
         Scenario::FreeThreadLoad,
     ] {
         let Some((alone, with)) = pair(loaded) else {
@@ -142,7 +157,21 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
             0.0
         };
         let share = percent(ratio);
+        let per_s = |r: &RunResult| with_thousands_separators(r.rate_per_s.round() as u64);
         let case_and_sentence = match (loaded, config.load, config.victim) {
+            (Scenario::ThreadLoad, _, Victim::Server) => (Case::Server, format!(
+                "An echo server's thread beside {}: {} requests/s against {} alone ({share}){}",
+                cpu_threads(with.loads),
+                per_s(with),
+                per_s(alone),
+                if ratio < FINE { "; put the CPU work in a process." } else { "." }
+            )),
+            (Scenario::ProcessLoad | Scenario::InterpreterLoad, _, Victim::Server) => (Case::Server, format!(
+                "With the CPU work outside the server's interpreter ({}): {} requests/s against {} alone ({share}).",
+                if loaded == Scenario::ProcessLoad { "the server in a process" } else { "the server in a subinterpreter" },
+                per_s(with),
+                per_s(alone)
+            )),
             (Scenario::ThreadLoad, Load::Release { .. }, _) if ratio >= FINE => (Case::ReleaseFine, format!(
                 "C code that releases the GIL beside {what}: threads are fine ({what} kept {share} of its speed)."
             )),
@@ -169,6 +198,9 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
             (Scenario::ProcessLoad, ..) => (Case::ProcessBusy, format!(
                 "In a process of its own it kept {share} of its speed: the cores were busy (no GIL is shared)."
             )),
+            (Scenario::InterpreterLoad, ..) => (Case::Subinterpreter, format!(
+                "In a subinterpreter (its own GIL, the same process) it kept {share} of its speed."
+            )),
             _ => (Case::FreeThreaded, format!(
                 "With no GIL (free-threaded Python) the thread kept {share} of its speed."
             )),
@@ -183,6 +215,90 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
         }
     }
     out
+}
+
+/// `one CPU thread`, `two CPU threads`, ...
+fn cpu_threads(n: u8) -> String {
+    match n {
+        0 | 1 => "one CPU thread".into(),
+        2 => "two CPU threads".into(),
+        3 => "three CPU threads".into(),
+        n => format!("{n} CPU threads"),
+    }
+}
+
+/// Milliseconds to two significant digits at most three decimals: `5.1`, `16`, `0.09`.
+fn ms(x: f64) -> String {
+    let digits = if x >= 10.0 {
+        0
+    } else if x >= 1.0 {
+        1
+    } else if x >= 0.1 {
+        2
+    } else {
+        3
+    };
+    format!("{x:.digits$}")
+}
+
+/// The latency victim's sentence: how long a request waited beside each number of CPU threads
+/// in the same interpreter, and with the CPU work elsewhere.
+fn latency_sentence(
+    report: &SweepReport,
+    delay_s: f64,
+    interval: std::time::Duration,
+) -> Option<(Case, String)> {
+    let config = &report.config;
+    let wait = |r: &RunResult| r.latency_ms.filter(|l| l.n > 0);
+    let beside: Vec<String> = config
+        .loads
+        .iter()
+        .filter_map(|&n| {
+            let r = report.find(Scenario::ThreadLoad, delay_s, interval, n)?;
+            let l = wait(r)?;
+            Some(format!(
+                "{} ms on average (p99 {} ms) beside {}",
+                ms(l.mean_ms),
+                ms(l.p99_ms),
+                cpu_threads(n)
+            ))
+        })
+        .collect();
+    let elsewhere: Vec<String> = [
+        (Scenario::ProcessLoad, "in a process"),
+        (Scenario::InterpreterLoad, "in a subinterpreter"),
+        (Scenario::FreeThreadLoad, "with no GIL"),
+    ]
+    .into_iter()
+    .filter_map(|(sc, words)| {
+        let r = report.find(sc, delay_s, interval, config.loads())?;
+        Some(format!("{words} {} ms", ms(wait(r)?.mean_ms)))
+    })
+    .collect();
+    let alone = report
+        .find(Scenario::Thread, delay_s, interval, 0)
+        .and_then(wait)
+        .map(|l| format!(" (alone {} ms)", ms(l.mean_ms)));
+    if beside.is_empty() && elsewhere.is_empty() {
+        return None;
+    }
+    let mut s = String::from("A request waited ");
+    if beside.is_empty() {
+        s.push_str("for the interpreter that answers");
+    } else {
+        s.push_str(&beside.join(", "));
+    }
+    s.push_str(alone.as_deref().unwrap_or(""));
+    if !elsewhere.is_empty() {
+        s.push_str("; with the CPU work ");
+        s.push_str(&elsewhere.join(", "));
+    }
+    s.push_str(if beside.is_empty() {
+        "."
+    } else {
+        ": keep CPU work out of the interpreter that answers."
+    });
+    Some((Case::Latency, s))
 }
 
 #[cfg(test)]

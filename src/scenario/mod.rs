@@ -7,7 +7,8 @@ mod number;
 
 use crate::gil::{LockStats, DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL};
 use crate::workload::{
-    Load, LoadReport, Victim, DEFAULT_IO_OP, DEFAULT_RELEASE_BYTES, DEFAULT_SHORT_OP,
+    LatencyStats, Load, LoadReport, Victim, DEFAULT_IO_OP, DEFAULT_PERIOD, DEFAULT_RELEASE_BYTES,
+    DEFAULT_SHORT_OP,
 };
 use number::parse_number;
 use serde::Serializer;
@@ -30,6 +31,11 @@ pub enum Scenario {
     FreeThread,
     /// As `thread+load` with no lock at all.
     FreeThreadLoad,
+    /// The incrementer in another interpreter of the same process (a subinterpreter with a GIL of
+    /// its own, PEP 684): its own lock, the parent's memory.
+    Interpreter,
+    /// As `interpreter`, with the load in the parent interpreter.
+    InterpreterLoad,
 }
 
 /// How the threads of the parent interpreter are locked.
@@ -43,13 +49,15 @@ pub enum LockMode {
 
 impl Scenario {
     /// Every scenario, in display order.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Thread,
         Scenario::Process,
         Scenario::ThreadLoad,
         Scenario::ProcessLoad,
         Scenario::FreeThread,
         Scenario::FreeThreadLoad,
+        Scenario::Interpreter,
+        Scenario::InterpreterLoad,
     ];
     /// The seed's four columns.
     pub const SEED: [Scenario; 4] = [
@@ -68,6 +76,8 @@ impl Scenario {
             Scenario::ProcessLoad => "process+load",
             Scenario::FreeThread => "free-thread",
             Scenario::FreeThreadLoad => "free-thread+load",
+            Scenario::Interpreter => "interpreter",
+            Scenario::InterpreterLoad => "interpreter+load",
         }
     }
 
@@ -75,13 +85,27 @@ impl Scenario {
     pub fn has_load(self) -> bool {
         matches!(
             self,
-            Scenario::ThreadLoad | Scenario::ProcessLoad | Scenario::FreeThreadLoad
+            Scenario::ThreadLoad
+                | Scenario::ProcessLoad
+                | Scenario::FreeThreadLoad
+                | Scenario::InterpreterLoad
         )
     }
 
-    /// Whether the incrementer runs in an interpreter of its own (a process).
+    /// Whether the incrementer runs in an interpreter of its own (a process or a subinterpreter),
+    /// with a lock of its own.
     pub fn isolated(self) -> bool {
+        self.in_process() || self.in_subinterpreter()
+    }
+
+    /// Whether the incrementer runs in a process of its own.
+    pub fn in_process(self) -> bool {
         matches!(self, Scenario::Process | Scenario::ProcessLoad)
+    }
+
+    /// Whether the incrementer runs in another interpreter of the parent's process.
+    pub fn in_subinterpreter(self) -> bool {
+        matches!(self, Scenario::Interpreter | Scenario::InterpreterLoad)
     }
 
     /// How the parent interpreter's threads are locked.
@@ -98,6 +122,7 @@ impl Scenario {
             Scenario::ThreadLoad => Scenario::Thread,
             Scenario::ProcessLoad => Scenario::Process,
             Scenario::FreeThreadLoad => Scenario::FreeThread,
+            Scenario::InterpreterLoad => Scenario::Interpreter,
             other => other,
         }
     }
@@ -247,17 +272,138 @@ pub fn parse_load(s: &str) -> Result<Load, ConfigError> {
     }
 }
 
-/// Parses a victim name: `incrementer` (the seed's) or `io` (a loop of short blocking calls).
+/// Parses a victim name: `incrementer` (the seed's), `io` (a loop of short blocking calls),
+/// `latency` (answers a client's periodic requests) or `server` (an echo server's handler).
 pub fn parse_victim(s: &str) -> Result<Victim, ConfigError> {
     match s.trim().to_ascii_lowercase().as_str() {
         "incrementer" => Ok(Victim::Incrementer),
         "io" => Ok(Victim::IO),
+        "latency" => Ok(Victim::LATENCY),
+        "server" => Ok(Victim::Server),
         other => Err(ConfigError(format!(
-            "unknown victim '{other}'; use incrementer (counts as fast as it can) or io (blocking \
-             calls of {} us with the lock released, counted)",
-            DEFAULT_IO_OP.as_micros() as u64
+            "unknown victim '{other}'; use incrementer (counts as fast as it can), io (blocking \
+             calls of {} us with the lock released, counted), latency (answers a request every \
+             {} ms, timed) or server (an echo server answering a client, requests counted)",
+            DEFAULT_IO_OP.as_micros() as u64,
+            DEFAULT_PERIOD.as_millis() as u64
         ))),
     }
+}
+
+/// The load with its operation length set (`--op-us`): only the short load has one.
+pub fn load_with_op(load: Load, op: Option<Duration>) -> Result<Load, ConfigError> {
+    match (load, op) {
+        (load, None) => Ok(load),
+        (Load::Short { .. }, Some(op)) => Ok(Load::Short { op }),
+        (other, Some(_)) => Err(ConfigError(format!(
+            "the operation length sets the short load's operations, and the load is {}; choose \
+             the short load (--load short) to say how long each operation holds the lock",
+            other.name()
+        ))),
+    }
+}
+
+/// The victim with its settings: the I/O victim's blocking call (`--io-us`), the latency
+/// victim's request period (`--period-ms`).
+pub fn victim_with(
+    victim: Victim,
+    io: Option<Duration>,
+    period: Option<Duration>,
+) -> Result<Victim, ConfigError> {
+    let victim = match (victim, io) {
+        (v, None) => v,
+        (Victim::Io { .. }, Some(op)) => Victim::Io { op },
+        (other, Some(_)) => {
+            return Err(ConfigError(format!(
+                "the blocking call's length is the io victim's setting, and the victim is {}; \
+                 choose the io victim (--victim io)",
+                other.name()
+            )))
+        }
+    };
+    match (victim, period) {
+        (v, None) => Ok(v),
+        (Victim::Latency { .. }, Some(period)) => Ok(Victim::Latency { period }),
+        (other, Some(_)) => Err(ConfigError(format!(
+            "the request period is the latency victim's setting, and the victim is {}; choose \
+             the latency victim (--victim latency)",
+            other.name()
+        ))),
+    }
+}
+
+/// The most load threads a run has.
+pub const MAX_LOADS: u8 = 4;
+
+/// Parses a comma-separated list of load-thread counts, 1 to [`MAX_LOADS`] each, keeping the
+/// order given and dropping repeats.
+pub fn parse_loads(list: &str) -> Result<Vec<u8>, ConfigError> {
+    let mut out = Vec::new();
+    for part in list.split(',') {
+        let part = part.trim();
+        let n = match part.parse::<u8>() {
+            Ok(n) if (1..=MAX_LOADS).contains(&n) => n,
+            Ok(_) => {
+                return Err(ConfigError(format!(
+                    "{part} load threads is out of range; choose 1 to {MAX_LOADS}"
+                )))
+            }
+            Err(_) => {
+                return Err(ConfigError(format!(
+                    "the number of load threads '{part}' is not a whole number; write e.g. 2, or \
+                     a list such as 1,2,4"
+                )))
+            }
+        };
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a length in microseconds from `min_us` to `max_us`; `what` names it in the sentence.
+fn parse_micros(s: &str, what: &str, min_us: f64, max_us: f64) -> Result<Duration, ConfigError> {
+    let s = s.trim();
+    let v = parse_number(s).ok_or_else(|| {
+        ConfigError(format!(
+            "{what} '{s}' is not a number of microseconds; write e.g. 40000 for 40 ms"
+        ))
+    })?;
+    if !(min_us..=max_us).contains(&v) {
+        return Err(ConfigError(format!(
+            "{what} {s} us is out of range; choose from {min_us} to {max_us} us"
+        )));
+    }
+    Ok(Duration::from_nanos((v * 1e3).round() as u64))
+}
+
+/// Parses the short load's operation length in microseconds (1 us to 10 s): how long one C call
+/// holds the lock.
+pub fn parse_op_us(s: &str) -> Result<Duration, ConfigError> {
+    parse_micros(s, "the operation length", 1.0, 10e6)
+}
+
+/// Parses the I/O victim's blocking call in microseconds (1 us to 1 s).
+pub fn parse_io_us(s: &str) -> Result<Duration, ConfigError> {
+    parse_micros(s, "the blocking call", 1.0, 1e6)
+}
+
+/// Parses the latency victim's request period in milliseconds (0.1 ms to 10 s).
+pub fn parse_period_ms(s: &str) -> Result<Duration, ConfigError> {
+    let s = s.trim();
+    let v = parse_number(s).ok_or_else(|| {
+        ConfigError(format!(
+            "the request period '{s}' is not a number of milliseconds; write e.g. 10"
+        ))
+    })?;
+    if !(0.1..=10_000.0).contains(&v) {
+        return Err(ConfigError(format!(
+            "the request period {s} ms is out of range; choose from 0.1 to 10000 ms (ccbench \
+             sends one every 100 ms)"
+        )));
+    }
+    Ok(Duration::from_nanos((v * 1e6).round() as u64))
 }
 
 /// Everything one run needs.
@@ -273,6 +419,8 @@ pub struct RunConfig {
     pub victim: Victim,
     /// The switch interval of every lock in the run.
     pub interval: Duration,
+    /// How many load threads run, when the scenario has a load (1 to [`MAX_LOADS`]).
+    pub loads: u8,
 }
 
 impl RunConfig {
@@ -284,6 +432,16 @@ impl RunConfig {
             load: Load::BIGNUM,
             victim: Victim::Incrementer,
             interval: DEFAULT_INTERVAL,
+            loads: 1,
+        }
+    }
+
+    /// How many load threads actually run: none without a load.
+    pub fn load_threads(&self) -> u8 {
+        if self.scenario.has_load() {
+            self.loads
+        } else {
+            0
         }
     }
 }
@@ -306,6 +464,9 @@ pub struct SweepConfig {
     pub delays: Vec<Duration>,
     /// Scenarios, in column order.
     pub scenarios: Vec<Scenario>,
+    /// Load-thread counts, in run order: one, or several to sweep at one delay (one table row
+    /// per count). Never empty.
+    pub loads: Vec<u8>,
 }
 
 impl Default for SweepConfig {
@@ -317,22 +478,26 @@ impl Default for SweepConfig {
             intervals: vec![DEFAULT_INTERVAL],
             delays: (0..10).map(Duration::from_secs).collect(),
             scenarios: Scenario::SEED.to_vec(),
+            loads: vec![1],
         }
     }
 }
 
 impl SweepConfig {
-    /// The runs of the sweep in order: for each interval, for each delay, each scenario (one
-    /// table row at a time).
+    /// The runs of the sweep in order: for each load count, for each interval, for each delay,
+    /// each scenario (one table row at a time).
     pub fn runs(&self) -> impl Iterator<Item = RunConfig> + '_ {
-        self.intervals.iter().flat_map(move |&interval| {
-            self.delays.iter().flat_map(move |&delay| {
-                self.scenarios.iter().map(move |&scenario| RunConfig {
-                    scenario,
-                    delay,
-                    load: self.load,
-                    victim: self.victim,
-                    interval,
+        self.loads.iter().flat_map(move |&loads| {
+            self.intervals.iter().flat_map(move |&interval| {
+                self.delays.iter().flat_map(move |&delay| {
+                    self.scenarios.iter().map(move |&scenario| RunConfig {
+                        scenario,
+                        delay,
+                        load: self.load,
+                        victim: self.victim,
+                        interval,
+                        loads,
+                    })
                 })
             })
         })
@@ -345,6 +510,24 @@ impl SweepConfig {
     /// none runs at [`INTERVAL_SWEEP_DELAY`] instead of the default delays. Several intervals
     /// with several delays is an error saying what to change.
     pub fn settled(mut self, delays_given: bool) -> Result<Self, ConfigError> {
+        if self.sweeps_intervals() && self.sweeps_loads() {
+            return Err(ConfigError(
+                "sweep either the switch interval or the number of load threads, not both: give \
+                 one interval with several load counts, or one load count with several intervals"
+                    .into(),
+            ));
+        }
+        if self.sweeps_loads() && self.delays.len() > 1 {
+            if !delays_given {
+                self.delays = vec![INTERVAL_SWEEP_DELAY];
+            } else {
+                return Err(ConfigError(
+                    "with several load-thread counts give one delay (e.g. 2 s): the table then \
+                     has one row per count"
+                        .into(),
+                ));
+            }
+        }
         if self.sweeps_intervals() && self.delays.len() > 1 {
             if !delays_given {
                 self.delays = vec![INTERVAL_SWEEP_DELAY];
@@ -369,10 +552,20 @@ impl SweepConfig {
         self.intervals.len() > 1
     }
 
+    /// Whether the number of load threads is the sweep's axis (several counts, one delay).
+    pub fn sweeps_loads(&self) -> bool {
+        self.loads.len() > 1
+    }
+
+    /// The number of load threads (the first, when several are swept).
+    pub fn loads(&self) -> u8 {
+        self.loads.first().copied().unwrap_or(1)
+    }
+
     /// The sum of the delays over all runs: a lower bound on the sweep's duration.
     pub fn total_delay(&self) -> Duration {
         self.delays.iter().sum::<Duration>()
-            * (self.scenarios.len() * self.intervals.len().max(1)) as u32
+            * (self.scenarios.len() * self.intervals.len().max(1) * self.loads.len().max(1)) as u32
     }
 }
 
@@ -391,7 +584,8 @@ impl Role {
     /// Every role, in the order of their worker ids.
     pub const ALL: [Role; 3] = [Role::Controller, Role::Incrementer, Role::Load];
 
-    /// Its worker id in a run's event log: controller 1, incrementer 2, load 3.
+    /// Its worker id in a run's event log: controller 1, incrementer 2, load 3 (the first load
+    /// thread; the others are 4 to 6, see [`load_worker`]).
     pub const fn worker(self) -> u8 {
         match self {
             Role::Controller => 1,
@@ -402,8 +596,23 @@ impl Role {
 
     /// The role of worker id `id`, if it is one.
     pub fn from_worker(id: u8) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.worker() == id)
+        match id {
+            1 => Some(Role::Controller),
+            2 => Some(Role::Incrementer),
+            3..=6 => Some(Role::Load),
+            _ => None,
+        }
     }
+}
+
+/// The worker id of load thread `i` (from 0): 3, 4, 5, 6.
+pub const fn load_worker(i: u8) -> u8 {
+    Role::Load.worker() + i
+}
+
+/// Which load thread worker `id` is (from 0), if it is one.
+pub fn load_index(id: u8) -> Option<u8> {
+    (Role::from_worker(id) == Some(Role::Load)).then(|| id - Role::Load.worker())
 }
 
 /// One worker's part in a run.
@@ -440,8 +649,13 @@ pub struct RunResult {
     pub switch_interval_ms: f64,
     /// Every worker, with its lock statistics.
     pub workers: Vec<WorkerReport>,
-    /// What the load did, when there was one.
+    /// What the load did, when there was one: the first load thread's report, with `ops` and
+    /// `restarts` summed over every load thread.
     pub load: Option<LoadReport>,
+    /// How many load threads ran (0 without a load).
+    pub loads: u8,
+    /// How long requests waited (latency and server victims).
+    pub latency_ms: Option<LatencyStats>,
 }
 
 /// A finished sweep, as `gil-lab sweep --format json` prints it.
@@ -454,8 +668,8 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
-    /// The result for `scenario` at `delay_s` (at the first interval, when several were swept),
-    /// if it was run.
+    /// The result for `scenario` at `delay_s` (at the first interval and load count, when
+    /// several were swept), if it was run.
     pub fn get(&self, scenario: Scenario, delay_s: f64) -> Option<&RunResult> {
         self.get_at(scenario, delay_s, self.config.interval())
     }
@@ -467,11 +681,25 @@ impl SweepReport {
         delay_s: f64,
         interval: Duration,
     ) -> Option<&RunResult> {
+        self.find(scenario, delay_s, interval, self.config.loads())
+    }
+
+    /// The result for `scenario` at `delay_s`, switch interval `interval` and `loads` load
+    /// threads (ignored for a scenario with no load), if it was run.
+    pub fn find(
+        &self,
+        scenario: Scenario,
+        delay_s: f64,
+        interval: Duration,
+        loads: u8,
+    ) -> Option<&RunResult> {
         let interval_ms = interval.as_secs_f64() * 1e3;
+        let loads = if scenario.has_load() { loads } else { 0 };
         self.results.iter().find(|r| {
             r.scenario == scenario
                 && (r.delay_s - delay_s).abs() < 1e-9
                 && (r.switch_interval_ms - interval_ms).abs() < 1e-9
+                && r.loads == loads
         })
     }
 }
@@ -493,7 +721,12 @@ mod tests {
         assert_eq!(Role::Controller.worker(), 1);
         assert_eq!(Role::Load.worker(), 3);
         assert_eq!(Role::from_worker(0), None);
-        assert_eq!(Role::from_worker(4), None);
+        assert_eq!(Role::from_worker(4), Some(Role::Load));
+        assert_eq!(Role::from_worker(7), None);
+        for i in 0..MAX_LOADS {
+            assert_eq!(load_index(load_worker(i)), Some(i));
+        }
+        assert_eq!(load_index(Role::Incrementer.worker()), None);
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //! timeline when it ends.
 
 use crate::gil::{Event, EventKind, EventLog, LockStats, WorkerId};
-use crate::runner::{Progress, CONTROLLER, INCREMENTER, LOAD};
-use crate::scenario::{LockMode, RunConfig, RunResult, Scenario};
+use crate::runner::{Progress, CONTROLLER, INCREMENTER};
+use crate::scenario::{load_worker, LockMode, RunConfig, RunResult, Scenario};
 use crate::workload::Load;
 use std::sync::Arc;
 
@@ -217,13 +217,14 @@ enum ControllerPhase {
     Stopped,
 }
 
-/// The three lanes of one run, in drawing order: controller, incrementer, load.
+/// The lanes of one run, in drawing order: controller, incrementer, then each load thread.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     /// The run's scenario.
     pub scenario: Scenario,
-    /// Controller, incrementer, load (the load lane stays empty without a load).
-    pub lanes: [Lane; 3],
+    /// Controller, incrementer, and one lane per load thread, at least one (the load lane stays
+    /// empty without a load).
+    pub lanes: Vec<Lane>,
     /// The latest time seen (an event, or the clock while the run goes on).
     pub now_us: u64,
     /// Events lost because the reader fell a whole log behind (the oldest ones).
@@ -249,22 +250,28 @@ pub struct Timeline {
 impl Timeline {
     /// An empty timeline for a run of `scenario`, keeping at most [`MAX_SPANS`] spans per lane.
     pub fn new(scenario: Scenario) -> Self {
-        Self::with_max_spans(scenario, MAX_SPANS)
+        Self::with_max_spans(scenario, 1, MAX_SPANS)
     }
 
     /// An empty timeline that keeps every span: for files, whose event log bounds their size.
     pub fn uncapped(scenario: Scenario) -> Self {
-        Self::with_max_spans(scenario, usize::MAX)
+        Self::with_max_spans(scenario, 1, usize::MAX)
     }
 
-    fn with_max_spans(scenario: Scenario, max_spans: usize) -> Self {
+    /// As [`Timeline::uncapped`], with a lane for each of `loads` load threads (at least one).
+    pub fn uncapped_with_loads(scenario: Scenario, loads: u8) -> Self {
+        Self::with_max_spans(scenario, loads, usize::MAX)
+    }
+
+    fn with_max_spans(scenario: Scenario, loads: u8, max_spans: usize) -> Self {
+        let mut lanes = vec![
+            Lane::new(CONTROLLER, max_spans),
+            Lane::new(INCREMENTER, max_spans),
+        ];
+        lanes.extend((0..loads.max(1)).map(|i| Lane::new(load_worker(i), max_spans)));
         let mut t = Self {
             scenario,
-            lanes: [
-                Lane::new(CONTROLLER, max_spans),
-                Lane::new(INCREMENTER, max_spans),
-                Lane::new(LOAD, max_spans),
-            ],
+            lanes,
             now_us: 0,
             lost: 0,
             events: 0,
@@ -281,13 +288,15 @@ impl Timeline {
             // run from the start.
             t.lanes[1].enter(LaneState::NoLock, 0);
             if scenario.has_load() {
-                t.lanes[2].enter(LaneState::NoLock, 0);
+                t.lanes[2..]
+                    .iter_mut()
+                    .for_each(|l| l.enter(LaneState::NoLock, 0));
             }
         }
         t
     }
 
-    /// The lane of `worker`, if it is one of the run's three.
+    /// The lane of `worker`, if it is one of the run's.
     pub fn lane(&self, worker: WorkerId) -> Option<&Lane> {
         self.lanes.iter().find(|l| l.worker == worker)
     }
@@ -432,7 +441,9 @@ impl Timeline {
                 last.end_us = inc_end;
             }
             incrementer.enter(LaneState::Released, inc_end);
-            self.lanes[2].enter(LaneState::Released, end);
+            self.lanes[2..]
+                .iter_mut()
+                .for_each(|l| l.enter(LaneState::Released, end));
         }
         let incrementer = &mut self.lanes[1];
         if self.scenario.isolated() && incrementer.spans.is_empty() && self.go_us != 0 {
@@ -460,26 +471,32 @@ impl Timeline {
     }
 }
 
-/// Lane titles for a run of this configuration: controller, incrementer, load.
-pub fn lane_titles(run: &RunConfig) -> [String; 3] {
+/// Lane titles for a run of this configuration: controller, incrementer, then each load thread
+/// (one title when there is no load), indexed by worker id minus one.
+pub fn lane_titles(run: &RunConfig) -> Vec<String> {
     let sc = run.scenario;
     let lock = match sc.lock_mode() {
         LockMode::Shared => "",
         LockMode::Free => ", no lock",
     };
-    [
+    let mut titles = vec![
         format!("controller (main thread{lock})"),
-        if sc.isolated() {
+        if sc.in_process() {
             "incrementer (own process, own lock)".into()
+        } else if sc.in_subinterpreter() {
+            "incrementer (subinterpreter: own lock, same process)".into()
         } else {
             format!("incrementer (thread{lock})")
         },
-        if sc.has_load() {
-            format!("load: {} (thread{lock})", operation_name(run.load))
-        } else {
-            "no load in this scenario".into()
-        },
-    ]
+    ];
+    match run.load_threads() {
+        0 => titles.push("no load in this scenario".into()),
+        1 => titles.push(format!("load: {} (thread{lock})", operation_name(run.load))),
+        n => titles.extend(
+            (1..=n).map(|i| format!("load {i}: {} (thread{lock})", operation_name(run.load))),
+        ),
+    }
+    titles
 }
 
 /// What one uninterruptible operation of `load` is, in a few words.
@@ -574,7 +591,7 @@ impl Recorder {
     pub fn finish(&self, scenario: Scenario, result: &RunResult) -> Timeline {
         let end_us = self.log.now_us();
         let out = self.log.read_since(0);
-        let mut t = Timeline::uncapped(scenario);
+        let mut t = Timeline::uncapped_with_loads(scenario, result.loads);
         t.lost = out.lost;
         t.set_delay(std::time::Duration::from_secs_f64(result.delay_s.max(0.0)));
         for e in &out.events {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::gil::EventKind::*;
+use crate::runner::LOAD;
 use crate::scenario::{Role, WorkerReport};
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ fn result(scenario: Scenario, delay_s: f64, elapsed_s: f64, stop_lag_s: f64) -> 
             lock: None,
         }],
         load: None,
+        loads: 0,
+        latency_ms: None,
     }
 }
 

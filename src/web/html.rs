@@ -136,6 +136,7 @@ pub fn seed_table(config: &SweepConfig, results: &[RunResult], live: Option<Live
     let head = match axis {
         RowAxis::Delay => "delay",
         RowAxis::Interval => "interval",
+        RowAxis::Loads => "loads",
     };
     let mut out = format!("<thead><tr><th scope=\"col\">{head}</th>");
     for s in &config.scenarios {
@@ -153,6 +154,7 @@ pub fn seed_table(config: &SweepConfig, results: &[RunResult], live: Option<Live
         let label = match axis {
             RowAxis::Delay => delay_label(d),
             RowAxis::Interval => format!("{} ms", short_number(ms)),
+            RowAxis::Loads => row.loads.to_string(),
         };
         let _ = write!(out, "<tr><th scope=\"row\">{label}</th>");
         for s in &config.scenarios {

@@ -4,7 +4,7 @@
 
 use crate::scenario::{
     parse_delays, parse_interval_ms, parse_intervals, parse_load, parse_scenarios, parse_victim,
-    Scenario, SweepConfig,
+    ConfigError, Scenario, SweepConfig,
 };
 use std::time::Duration;
 
@@ -94,6 +94,18 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 .err()
                 .map(|e| format!("{e}. Using {}.", defaults.load.name())),
             "victim" => parse_victim(value)
+                .and_then(|v| {
+                    if v.answers_requests() {
+                        // Its client needs a socket, which a page has not.
+                        return Err(ConfigError(format!(
+                            "the {} victim runs in the command-line tool for now (gil-lab run \
+                             --victim {})",
+                            v.name(),
+                            v.name()
+                        )));
+                    }
+                    Ok(v)
+                })
                 .map(|v| out.config.victim = v)
                 .err()
                 .map(|e| format!("{e}. Using {}.", defaults.victim.name())),

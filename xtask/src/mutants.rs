@@ -67,7 +67,7 @@ pub(crate) const MUTATIONS: [Mutation; 4] = [
     },
     Mutation {
         name: "the load releasing the lock",
-        file: "src/workload.rs",
+        file: "src/workload/mod.rs",
         find: "    ts.eval_loop(|| {\n        if !running.load(Relaxed) {\n            return false;\n        }\n        thread.op(log, worker);\n        true\n    });",
         replace: "    while running.load(Relaxed) {\n        ts.allow_threads(|| thread.op(log, worker));\n        ts.checkpoint();\n    }",
         threaded: (
@@ -340,7 +340,7 @@ pub fn check_mutations(root: &Path) -> Result<(), String> {
 
 /// The files cargo-mutants mutates: the lock, the runner and the workloads. `src/coop/` is left
 /// out (its tests are not deterministic yet: they run on the machine's clock).
-pub(crate) const MUTANTS_FILES: [&str; 3] = ["src/gil/*.rs", "src/runner.rs", "src/workload.rs"];
+pub(crate) const MUTANTS_FILES: [&str; 3] = ["src/gil/*.rs", "src/runner.rs", "src/workload/*.rs"];
 
 /// The fast deterministic tests each mutant builds and runs: the library's unit tests and the
 /// lock's own (`--cargo-arg`, so that the build, too, is of these targets only).

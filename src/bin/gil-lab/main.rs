@@ -17,8 +17,9 @@ use gil_lab::reference::{
 };
 use gil_lab::report::Format;
 use gil_lab::scenario::{
-    parse_delay, parse_delays, parse_interval_ms, parse_intervals, parse_load, parse_scenarios,
-    parse_victim, SweepConfig,
+    load_with_op, parse_delay, parse_delays, parse_interval_ms, parse_intervals, parse_io_us,
+    parse_load, parse_loads, parse_op_us, parse_period_ms, parse_scenarios, parse_victim,
+    victim_with, SweepConfig,
 };
 use gil_lab::sweep::SweepEnd;
 use gil_lab::workload::Victim;
@@ -59,17 +60,41 @@ enum Command {
 #[derive(Args)]
 struct Common {
     /// The load beside the victim: bignum (the seed's z = z * z, one uninterruptible operation
-    /// each), short (5 us operations) or release (SHA-256 of 8 MiB with the lock released, as
-    /// hashlib does).
+    /// each), short (5 us operations, see --op-us) or release (SHA-256 of 8 MiB with the lock
+    /// released, as hashlib does).
     #[arg(long, default_value = "bignum", value_parser = parse_load)]
     load: Load,
-    /// The thread measured: incrementer (counts as fast as it can) or io (a loop of 100 us
-    /// blocking calls with the lock released, as Python releases the GIL for I/O).
+    /// How long each operation of the short load holds the lock, in microseconds (1 to 10000000),
+    /// e.g. 40000 for a C call of 40 ms that holds the GIL [default: 5].
+    #[arg(long, value_name = "US", value_parser = parse_op_us)]
+    op_us: Option<Duration>,
+    /// The thread measured: incrementer (counts as fast as it can), io (a loop of blocking calls
+    /// with the lock released, as Python releases the GIL for I/O), latency (answers a client's
+    /// request every --period-ms over a loopback socket, timed, as CPython's ccbench) or server
+    /// (an echo server's handler answering a client over TCP, requests/s).
     #[arg(long, default_value = "incrementer", value_parser = parse_victim)]
     victim: Victim,
+    /// The io victim's blocking call, in microseconds (1 to 1000000) [default: 100].
+    #[arg(long, value_name = "US", value_parser = parse_io_us)]
+    io_us: Option<Duration>,
+    /// How often the latency victim's client sends a request, in milliseconds (0.1 to 10000)
+    /// [default: 10].
+    #[arg(long, value_name = "MS", value_parser = parse_period_ms)]
+    period_ms: Option<Duration>,
     /// The switch interval in milliseconds, 0.01 to 1000 (sys.setswitchinterval; CPython's default 5).
     #[arg(long, value_name = "MS", default_value = "5", value_parser = parse_interval_ms)]
     interval_ms: Duration,
+}
+
+impl Common {
+    /// The load and the victim with their settings, or what to change.
+    fn settle(&self) -> Result<(Load, Victim), Fail> {
+        let usage = |e: gil_lab::ConfigError| Fail::Usage(e.0);
+        Ok((
+            load_with_op(self.load, self.op_us).map_err(usage)?,
+            victim_with(self.victim, self.io_us, self.period_ms).map_err(usage)?,
+        ))
+    }
 }
 
 #[derive(Args)]
@@ -88,6 +113,10 @@ struct SweepArgs {
     /// sys.setswitchinterval at one delay, one table row per interval (instead of --interval-ms).
     #[arg(long, value_name = "LIST", value_parser = |s: &str| parse_intervals(s).map(List), conflicts_with = "interval_ms")]
     intervals: Option<List<Duration>>,
+    /// Load threads beside the victim in the +load scenarios, 1 to 4; a list such as 1,2,4
+    /// sweeps it at one delay, one table row per count [default: 1].
+    #[arg(long, value_name = "N|LIST", value_parser = |s: &str| parse_loads(s).map(List))]
+    loads: Option<List<u8>>,
     #[command(flatten)]
     common: Common,
     /// Output format: table, json, csv or markdown.
@@ -121,9 +150,13 @@ struct SweepArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// The scenario: thread, process, thread+load, process+load, free-thread or free-thread+load.
+    /// The scenario: thread, process, thread+load, process+load, free-thread, free-thread+load,
+    /// interpreter or interpreter+load.
     #[arg(long, value_parser = |s: &str| s.parse::<Scenario>())]
     scenario: Scenario,
+    /// Load threads beside the victim in a +load scenario, 1 to 4.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_one_load_count)]
+    loads: u8,
     /// How long the controller sleeps before it stops the incrementer.
     #[arg(long, default_value = "3", allow_negative_numbers = true, value_parser = parse_delay)]
     seconds: Duration,
@@ -149,6 +182,13 @@ struct RunArgs {
 /// keeps its own messages (an empty list, an empty entry).
 #[derive(Clone)]
 struct List<T>(Vec<T>);
+
+fn parse_one_load_count(s: &str) -> Result<u8, String> {
+    match parse_loads(s).map_err(|e| e.0)?.as_slice() {
+        [n] => Ok(*n),
+        _ => Err("run takes one number of load threads; sweep --loads takes a list".into()),
+    }
+}
 
 fn parse_max_delay(s: &str) -> Result<u32, String> {
     match s.trim().parse::<i64>() {
@@ -248,14 +288,16 @@ fn sweep(args: SweepArgs) -> Result<(), Fail> {
         (None, None) => None,
     };
     let delays_given = delays.is_some();
+    let (load, victim) = args.common.settle()?;
     let config = SweepConfig {
-        load: args.common.load,
-        victim: args.common.victim,
+        load,
+        victim,
         intervals: args
             .intervals
             .map_or(vec![args.common.interval_ms], |List(i)| i),
         delays: delays.unwrap_or(defaults.delays),
         scenarios: args.scenarios.map_or(defaults.scenarios, |List(s)| s),
+        loads: args.loads.map_or(defaults.loads, |List(l)| l),
     }
     .settled(delays_given)
     .map_err(|e| Fail::Usage(e.0))?;
@@ -354,12 +396,14 @@ fn reference_fail(e: ReferenceError) -> Fail {
 }
 
 fn run_once(args: RunArgs) -> Result<(), Fail> {
+    let (load, victim) = args.common.settle()?;
     let cfg = RunConfig {
         scenario: args.scenario,
         delay: args.seconds,
-        load: args.common.load,
-        victim: args.common.victim,
+        load,
+        victim,
         interval: args.common.interval_ms,
+        loads: args.loads,
     };
     let files = trace::TimelineFiles::check(args.trace, args.timeline)?;
     let mut recorder = files.recorder(&cfg);

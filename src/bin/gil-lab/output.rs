@@ -205,25 +205,50 @@ impl LiveCounts {
 /// The end-of-run summary of `gil-lab run`, with the lock statistics as a small table.
 pub fn run_summary(cfg: &RunConfig, r: &RunResult) -> String {
     let mut s = String::new();
-    let load = if cfg.scenario.has_load() {
-        format!(", load {}", cfg.load.name())
-    } else {
-        String::new()
+    let load = match cfg.load_threads() {
+        0 => String::new(),
+        1 => format!(", load {}", cfg.load.name()),
+        n => format!(", {n} threads of load {}", cfg.load.name()),
+    };
+    let victim = match cfg.victim {
+        gil_lab::workload::Victim::Incrementer => String::new(),
+        v => format!(", victim {}", v.name()),
     };
     let _ = writeln!(
         s,
-        "{} for {} s{load}, switch interval {} ms",
+        "{} for {} s{victim}{load}, switch interval {} ms",
         r.scenario,
         r.delay_s,
         cfg.interval.as_secs_f64() * 1e3
     );
+    let what = if cfg.victim.answers_requests() {
+        "requests"
+    } else {
+        "count   "
+    };
     let _ = writeln!(
         s,
-        "  count     {} in {:.3} s ({})",
+        "  {what}  {} in {:.3} s ({})",
         with_thousands_separators(r.count),
         r.elapsed_s,
         rate(r.rate_per_s)
     );
+    if let Some(l) = &r.latency_ms {
+        let what = match cfg.victim {
+            gil_lab::workload::Victim::Server => "round trip",
+            _ => "latency   ",
+        };
+        let _ = writeln!(
+            s,
+            "  {what} mean {:.3} ms, p50 {:.3}, p90 {:.3}, p99 {:.3}, max {:.3} ms ({} requests)",
+            l.mean_ms,
+            l.p50_ms,
+            l.p90_ms,
+            l.p99_ms,
+            l.max_ms,
+            with_thousands_separators(l.n)
+        );
+    }
     let _ = writeln!(
         s,
         "  stop lag  {:.3} s (controller awake until the flag was cleared)",

@@ -24,7 +24,7 @@ mod codec;
 use crate::gil::{Event, LockStats};
 use crate::runner::IncrementerOutcome;
 use crate::scenario::{ConfigError, Role, RunConfig, RunResult, Scenario, WorkerReport};
-use crate::workload::{Load, LoadReport, Victim};
+use crate::workload::{LatencyStats, Load, LoadReport, Victim};
 pub use codec::{from_text, to_text, Reader, Wire, Writer};
 
 /// Which part of a run a cooperative worker plays.
@@ -180,7 +180,8 @@ wire_struct!(RunConfig {
     delay,
     load,
     victim,
-    interval
+    interval,
+    loads
 });
 wire_struct!(LockStats {
     takes,
@@ -194,7 +195,16 @@ wire_struct!(LockStats {
 wire_struct!(IncrementerOutcome {
     count,
     elapsed,
-    lock
+    lock,
+    latency
+});
+wire_struct!(LatencyStats {
+    n,
+    mean_ms,
+    p50_ms,
+    p90_ms,
+    p99_ms,
+    max_ms
 });
 wire_struct!(LoadReport {
     ops,
@@ -213,19 +223,22 @@ wire_struct!(RunResult {
     switch_interval_ms,
     workers,
     load,
+    loads,
+    latency_ms,
 });
 
-/// A worker as its role (its id follows from it), whether it is isolated, and its lock.
+/// A worker as its id (its role follows from it), whether it is isolated, and its lock.
 impl Wire for WorkerReport {
     fn put(&self, w: &mut Writer) {
-        self.role.put(w);
+        self.worker.put(w);
         self.isolated.put(w);
         self.lock.put(w);
     }
     fn take(r: &mut Reader<'_>) -> Result<Self, String> {
-        let role = Role::take(r)?;
+        let worker = u8::take(r)?;
+        let role = Role::from_worker(worker).ok_or_else(|| format!("no worker has id {worker}"))?;
         Ok(WorkerReport {
-            worker: role.worker(),
+            worker,
             role,
             isolated: Wire::take(r)?,
             lock: Wire::take(r)?,
@@ -282,14 +295,18 @@ impl Wire for Load {
 impl Wire for Victim {
     fn put(&self, w: &mut Writer) {
         w.word(self.name());
-        if let Victim::Io { op } = self {
-            op.put(w);
+        if let Victim::Io { op: d } | Victim::Latency { period: d } = self {
+            d.put(w);
         }
     }
     fn take(r: &mut Reader<'_>) -> Result<Self, String> {
         Ok(match r.word()? {
             "incrementer" => Victim::Incrementer,
             "io" => Victim::Io { op: Wire::take(r)? },
+            "latency" => Victim::Latency {
+                period: Wire::take(r)?,
+            },
+            "server" => Victim::Server,
             w => return Err(format!("no victim is called '{w}'")),
         })
     }

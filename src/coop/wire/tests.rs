@@ -48,6 +48,15 @@ fn sample_result() -> RunResult {
             op_s: vec![0.001, 0.003],
             op_bits: vec![7, 14],
         }),
+        loads: 1,
+        latency_ms: Some(LatencyStats {
+            n: 3,
+            mean_ms: 5.25,
+            p50_ms: 5.0,
+            p90_ms: 6.5,
+            p99_ms: 7.0,
+            max_ms: 7.125,
+        }),
     }
 }
 
@@ -66,6 +75,7 @@ fn an_outcome_survives_the_wire() {
             takes: 1,
             ..LockStats::default()
         }),
+        latency: None,
     };
     let msg = PeerMessage::Exit { outcome: o.clone() };
     let PeerMessage::Exit { outcome } = round_trip(&msg) else {

@@ -3,6 +3,9 @@
 //! One loop iteration is one "bytecode-sized" step: the lock can only change hands at the
 //! [`ThreadState::checkpoint`] between two of them, never inside one.
 
+#[cfg(not(target_arch = "wasm32"))]
+mod net;
+
 use crate::gil::{EventKind, EventLog, ThreadState, WorkerId};
 use crate::pylong::PyLong;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -87,6 +90,9 @@ pub const DEFAULT_RELEASE_BYTES: usize = 8 << 20;
 /// The default blocking call of the `io` victim: 100 µs, as `time.sleep(0.0001)`.
 pub const DEFAULT_IO_OP: Duration = Duration::from_micros(100);
 
+/// The default period of the `latency` victim's client: a request every 10 ms.
+pub const DEFAULT_PERIOD: Duration = Duration::from_millis(10);
+
 /// The thread being measured.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -103,39 +109,133 @@ pub enum Victim {
         )]
         op: Duration,
     },
+    /// A time-sensitive thread (CPython's ccbench latency test): a client outside the interpreter
+    /// sends a request every `period` over a loopback socket; the victim waits for each in a
+    /// blocking receive with the lock released and counts the requests answered. Its latency runs
+    /// from the client's send to the victim holding the lock again.
+    Latency {
+        /// How often the client sends.
+        #[serde(
+            serialize_with = "crate::scenario::serialize_duration_ms",
+            rename = "period_ms"
+        )]
+        period: Duration,
+    },
+    /// An echo server's handler (the echo-server experiment): a client outside the interpreter
+    /// sends a request, waits for the answer, sends the next; the victim receives and answers
+    /// each, the lock released around both calls, and counts the requests answered.
+    Server,
 }
 
 impl Victim {
     /// The I/O victim with the default call.
     pub const IO: Victim = Victim::Io { op: DEFAULT_IO_OP };
+    /// The latency victim with the default period.
+    pub const LATENCY: Victim = Victim::Latency {
+        period: DEFAULT_PERIOD,
+    };
 
-    /// `incrementer` or `io`.
+    /// `incrementer`, `io`, `latency` or `server`.
     pub fn name(&self) -> &'static str {
         match self {
             Victim::Incrementer => "incrementer",
             Victim::Io { .. } => "io",
+            Victim::Latency { .. } => "latency",
+            Victim::Server => "server",
+        }
+    }
+
+    /// Whether its count is requests answered by a client outside the interpreter.
+    pub fn answers_requests(&self) -> bool {
+        matches!(self, Victim::Latency { .. } | Victim::Server)
+    }
+}
+
+/// How long requests waited: from the client's send to the victim holding the lock again
+/// (latency victim), or the client's round trip (server victim), in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LatencyStats {
+    /// Requests measured.
+    pub n: u64,
+    /// Their mean.
+    pub mean_ms: f64,
+    /// The median.
+    pub p50_ms: f64,
+    /// The 90th percentile.
+    pub p90_ms: f64,
+    /// The 99th percentile.
+    pub p99_ms: f64,
+    /// The longest.
+    pub max_ms: f64,
+}
+
+impl LatencyStats {
+    /// The statistics of `samples` in nanoseconds (sorted in place); nearest-rank percentiles.
+    pub fn from_ns(samples: &mut [u64]) -> Self {
+        let n = samples.len();
+        if n == 0 {
+            return Self::default();
+        }
+        samples.sort_unstable();
+        let ms = |ns: u64| ns as f64 / 1e6;
+        let rank = |p: f64| samples[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Self {
+            n: n as u64,
+            mean_ms: samples.iter().map(|&v| v as f64).sum::<f64>() / n as f64 / 1e6,
+            p50_ms: ms(rank(0.50)),
+            p90_ms: ms(rank(0.90)),
+            p99_ms: ms(rank(0.99)),
+            max_ms: ms(samples[n - 1]),
         }
     }
 }
 
-/// Runs `victim` until `running` is cleared, publishing its count in `counter`; returns the last
-/// count published.
+/// What the victim did in one run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct VictimOutcome {
+    /// The last count published (iterations, calls or requests answered).
+    pub count: u64,
+    /// How long the requests waited (latency and server victims).
+    pub latency: Option<LatencyStats>,
+}
+
+/// Runs `victim` until `running` is cleared, publishing its count in `counter`. An error only
+/// for a victim whose socket could not be used.
 pub fn run_victim(
     ts: &mut impl ThreadState,
     victim: Victim,
     running: &AtomicBool,
     counter: &AtomicU64,
-) -> u64 {
-    match victim {
-        Victim::Incrementer => incrementer(ts, running, counter),
+) -> Result<VictimOutcome, String> {
+    let (count, latency) = match victim {
+        Victim::Incrementer => (incrementer(ts, running, counter), None),
         Victim::Io { op } => {
             let mut io = IoLoop::default();
             while io.step(ts, op, running, counter) {
                 ts.checkpoint();
             }
-            counter.load(Relaxed)
+            (counter.load(Relaxed), None)
         }
-    }
+        #[cfg(not(target_arch = "wasm32"))]
+        Victim::Latency { period } => {
+            let (n, stats) = net::latency(ts, period, running, counter)?;
+            (n, Some(stats))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        Victim::Server => {
+            let (n, stats) = net::server(ts, running, counter)?;
+            (n, Some(stats))
+        }
+        // A page has no sockets (its URL refuses these victims before a run).
+        #[cfg(target_arch = "wasm32")]
+        Victim::Latency { .. } | Victim::Server => {
+            return Err(format!(
+                "the {} victim needs a socket, which a web page has not",
+                victim.name()
+            ))
+        }
+    };
+    Ok(VictimOutcome { count, latency })
 }
 
 /// The I/O victim's state between two of its calls.
