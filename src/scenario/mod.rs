@@ -485,19 +485,24 @@ impl Default for SweepConfig {
 
 impl SweepConfig {
     /// The runs of the sweep in order: for each load count, for each interval, for each delay,
-    /// each scenario (one table row at a time).
+    /// each scenario (one table row at a time). A scenario with no load runs at the first load
+    /// count only: the others would repeat it.
     pub fn runs(&self) -> impl Iterator<Item = RunConfig> + '_ {
+        let first = self.loads();
         self.loads.iter().flat_map(move |&loads| {
             self.intervals.iter().flat_map(move |&interval| {
                 self.delays.iter().flat_map(move |&delay| {
-                    self.scenarios.iter().map(move |&scenario| RunConfig {
-                        scenario,
-                        delay,
-                        load: self.load,
-                        victim: self.victim,
-                        interval,
-                        loads,
-                    })
+                    self.scenarios
+                        .iter()
+                        .filter(move |s| loads == first || s.has_load())
+                        .map(move |&scenario| RunConfig {
+                            scenario,
+                            delay,
+                            load: self.load,
+                            victim: self.victim,
+                            interval,
+                            loads,
+                        })
                 })
             })
         })
@@ -564,8 +569,7 @@ impl SweepConfig {
 
     /// The sum of the delays over all runs: a lower bound on the sweep's duration.
     pub fn total_delay(&self) -> Duration {
-        self.delays.iter().sum::<Duration>()
-            * (self.scenarios.len() * self.intervals.len().max(1) * self.loads.len().max(1)) as u32
+        self.runs().map(|r| r.delay).sum()
     }
 }
 
