@@ -83,28 +83,26 @@ impl Row {
 /// The configured rows, in order.
 pub(crate) fn rows(config: &SweepConfig) -> Vec<Row> {
     let axis = RowAxis::of(config);
-    config
-        .loads
-        .iter()
-        .flat_map(|&loads| {
-            config.intervals.iter().flat_map(move |&interval| {
-                config.delays.iter().map(move |d| {
-                    let delay_s = d.as_secs_f64();
-                    let x = match axis {
-                        RowAxis::Delay => delay_s,
-                        RowAxis::Interval => interval.as_secs_f64() * 1e3,
-                        RowAxis::Loads => f64::from(loads),
-                    };
-                    Row {
-                        x,
-                        delay_s,
-                        interval,
-                        loads,
-                    }
-                })
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for &loads in &config.loads {
+        for &interval in &config.intervals {
+            for d in &config.delays {
+                let delay_s = d.as_secs_f64();
+                let x = match axis {
+                    RowAxis::Delay => delay_s,
+                    RowAxis::Interval => interval.as_secs_f64() * 1e3,
+                    RowAxis::Loads => f64::from(loads),
+                };
+                out.push(Row {
+                    x,
+                    delay_s,
+                    interval,
+                    loads,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// One row per configured delay (or interval, or load count): its label, then each scenario's
