@@ -23,6 +23,7 @@ pub mod reference;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+mod small_sort;
 pub mod sweep;
 mod sync;
 pub mod timeline;
