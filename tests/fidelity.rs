@@ -24,15 +24,19 @@ fn round(
     scenarios: &[Scenario],
     delay: Duration,
 ) -> (SweepReport, ReferenceReport, String) {
-    let python = Path::new("python3");
-    check_python(python).unwrap_or_else(|e| panic!("{e}"));
-    let config = SweepConfig {
+    round_of(SweepConfig {
         load,
         victim,
         delays: vec![delay],
         scenarios: scenarios.to_vec(),
         ..SweepConfig::default()
-    };
+    })
+}
+
+/// One round of `config`: the emulation, then CPython.
+fn round_of(config: SweepConfig) -> (SweepReport, ReferenceReport, String) {
+    let python = Path::new("python3");
+    check_python(python).unwrap_or_else(|e| panic!("{e}"));
     let platform = common::platform();
     let results = config
         .runs()
@@ -194,25 +198,14 @@ fn io_beside_code_that_releases_the_lock_is_fine_in_both() {
 /// The mean wait of a request in `thread+load` with `loads` short-load threads: emulated and in
 /// CPython, one round each, with the table.
 fn latency_round(loads: u8) -> (f64, f64, String) {
-    let python = Path::new("python3");
-    check_python(python).unwrap_or_else(|e| panic!("{e}"));
-    let config = SweepConfig {
+    let (ours, theirs, table) = round_of(SweepConfig {
         load: Load::SHORT,
         victim: Victim::LATENCY,
         delays: vec![Duration::from_millis(1500)],
         scenarios: vec![Scenario::Thread, Scenario::ThreadLoad],
         loads: vec![loads],
         ..SweepConfig::default()
-    };
-    let platform = common::platform();
-    let results = config
-        .runs()
-        .map(|cfg: RunConfig| run(&platform, &cfg, None, &mut |_| {}).expect("emulation run"))
-        .collect();
-    let ours = SweepReport { config, results };
-    let theirs =
-        run_reference(python, &ours.config, Values::Raw, true).unwrap_or_else(|e| panic!("{e}"));
-    let table = side_by_side(&ours, &theirs, Values::Raw, false);
+    });
     let d = 1.5;
     let o = ours.get(Scenario::ThreadLoad, d).and_then(|r| r.latency_ms);
     let t = theirs
