@@ -173,8 +173,9 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
             )),
             #[cfg(not(target_arch = "wasm32"))]
             (Scenario::ProcessLoad | Scenario::InterpreterLoad, _, Victim::Server) => (Case::Server, format!(
-                "With the CPU work outside the server's interpreter ({}): {} requests/s against {} alone ({share}).",
-                if loaded == Scenario::ProcessLoad { "the server in a process" } else { "the server in a subinterpreter" },
+                "With the server in {} and the CPU work outside its interpreter: {} requests/s \
+                 beside it ({} alone): the CPU work does not hold the server's GIL.",
+                if loaded == Scenario::ProcessLoad { "a process" } else { "a subinterpreter" },
                 per_s(with),
                 per_s(alone)
             )),
@@ -438,5 +439,59 @@ mod tests {
             &[(Scenario::Thread, 1.0)],
         );
         assert!(verdict(&r).is_empty());
+    }
+
+    #[test]
+    fn the_latency_verdict_names_each_wait_and_the_answer() {
+        use crate::workload::LatencyStats;
+        let waited = |sc, loads, mean_ms| RunResult {
+            loads,
+            latency_ms: Some(LatencyStats {
+                n: 100,
+                mean_ms,
+                p99_ms: mean_ms * 2.0,
+                ..LatencyStats::default()
+            }),
+            ..result(sc, 100.0)
+        };
+        let mut r = report(
+            Load::SHORT,
+            Victim::LATENCY,
+            &[(Scenario::Thread, 0.0), (Scenario::ThreadLoad, 0.0)],
+        );
+        r.config.scenarios.push(Scenario::ProcessLoad);
+        r.config.loads = vec![1, 2];
+        r.results = vec![
+            waited(Scenario::Thread, 0, 0.07),
+            waited(Scenario::ThreadLoad, 1, 5.12),
+            waited(Scenario::ThreadLoad, 2, 16.4),
+            waited(Scenario::ProcessLoad, 1, 0.09),
+        ];
+        let cases = verdict_cases(&r);
+        assert_eq!(cases.len(), 1, "{cases:?}");
+        assert_eq!(cases[0].0, Case::Latency);
+        assert_eq!(
+            cases[0].1,
+            "A request waited 5.1 ms on average (p99 10 ms) beside one CPU thread, 16 ms on \
+             average (p99 33 ms) beside two CPU threads (alone 0.070 ms); with the CPU work in a \
+             process 0.090 ms: keep CPU work out of the interpreter that answers."
+        );
+    }
+
+    #[test]
+    fn the_server_verdict_reads_requests_per_second() {
+        let r = report(
+            Load::SHORT,
+            Victim::Server,
+            &[(Scenario::Thread, 8963.0), (Scenario::ThreadLoad, 165.0)],
+        );
+        let cases = verdict_cases(&r);
+        assert_eq!(cases[0].0, Case::Server, "{cases:?}");
+        assert!(
+            cases[0]
+                .1
+                .contains("165 requests/s against 8,963 alone (1.8 %)"),
+            "{cases:?}"
+        );
     }
 }
