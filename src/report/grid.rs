@@ -136,7 +136,12 @@ pub(crate) fn cell(victim: Victim, r: &RunResult) -> String {
             trim_float(round3(l.p99_ms), 3)
         ),
         (Victim::Latency { .. }, _) => "no request".into(),
-        (Victim::Server, _) => format!("{}/s", with_thousands_separators(r.rate_per_s as u64)),
+        (Victim::Server, _) => {
+            format!(
+                "{}/s",
+                with_thousands_separators(r.rate_per_s.round() as u64)
+            )
+        }
         _ => with_thousands_separators(r.count),
     }
     #[cfg(target_arch = "wasm32")]
