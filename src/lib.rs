@@ -24,6 +24,7 @@ pub mod report;
 pub mod runner;
 pub mod scale;
 pub mod scenario;
+mod small_sort;
 pub mod sweep;
 mod sync;
 pub mod timeline;

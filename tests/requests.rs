@@ -93,9 +93,18 @@ fn a_request_waits_about_one_interval_beside_a_cpu_thread_more_beside_two_none_e
         (0.5 * interval_ms..=2.0 * interval_ms).contains(&m1),
         "beside one CPU thread a request should wait about one switch interval ({interval_ms} ms): {m1:.3} ms\n{t}"
     );
+    // Beside two the mean stays near one interval (the two loads hand the lock to each other
+    // every interval too, and each hand-off may go to the victim: CPython's mean on this machine
+    // is within 10 % of its one-load mean, FIDELITY.md), but the tail grows: a request may lose
+    // a hand-off to the other load and wait another interval.
+    let p99 = |r: &RunResult| r.latency_ms.map_or(0.0, |l| l.p99_ms);
     assert!(
-        mean_ms(two) > m1,
-        "beside two CPU threads a request should wait longer than beside one\n{t}"
+        (0.5 * interval_ms..=3.0 * interval_ms).contains(&mean_ms(two)),
+        "beside two CPU threads a request should wait about one to a few intervals\n{t}"
+    );
+    assert!(
+        p99(two) > 1.5 * p99(one),
+        "beside two CPU threads the slowest requests should wait longer than beside one\n{t}"
     );
     for x in [process, interp] {
         assert!(

@@ -247,6 +247,8 @@ fn results_rows_carry_the_dom_contract() {
         switch_interval_ms: 5.0,
         workers: Vec::new(),
         load: None,
+        loads: 0,
+        latency_ms: None,
     };
     let row = html::results_rows(std::slice::from_ref(&r), None);
     assert_eq!(row.matches("<tr ").count(), 1, "{row}");

@@ -109,7 +109,7 @@ impl HeldBack {
             }
             !now
         });
-        due.sort_by_key(|e| e.t_us);
+        crate::small_sort::insertion_sort_by(&mut due, |a, b| a.t_us.cmp(&b.t_us));
         due
     }
 

@@ -138,15 +138,8 @@ impl Chart {
                     .iter()
                     .filter_map(|row| row.get(report, sc).map(|r| (row.x, r.count)))
                     .collect();
-                // By x, stable: an insertion sort, as there are a few points and the library's
-                // sort would add over 2 KB to the page's `.wasm`.
-                for i in 1..points.len() {
-                    let mut j = i;
-                    while j > 0 && points[j - 1].0.total_cmp(&points[j].0).is_gt() {
-                        points.swap(j - 1, j);
-                        j -= 1;
-                    }
-                }
+                // By x, stable (a few points).
+                crate::small_sort::insertion_sort_by(&mut points, |a, b| a.0.total_cmp(&b.0));
                 points.dedup_by(|a, b| a.0 == b.0);
                 (sc, points)
             })

@@ -83,28 +83,26 @@ impl Row {
 /// The configured rows, in order.
 pub(crate) fn rows(config: &SweepConfig) -> Vec<Row> {
     let axis = RowAxis::of(config);
-    config
-        .loads
-        .iter()
-        .flat_map(|&loads| {
-            config.intervals.iter().flat_map(move |&interval| {
-                config.delays.iter().map(move |d| {
-                    let delay_s = d.as_secs_f64();
-                    let x = match axis {
-                        RowAxis::Delay => delay_s,
-                        RowAxis::Interval => interval.as_secs_f64() * 1e3,
-                        RowAxis::Loads => f64::from(loads),
-                    };
-                    Row {
-                        x,
-                        delay_s,
-                        interval,
-                        loads,
-                    }
-                })
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for &loads in &config.loads {
+        for &interval in &config.intervals {
+            for d in &config.delays {
+                let delay_s = d.as_secs_f64();
+                let x = match axis {
+                    RowAxis::Delay => delay_s,
+                    RowAxis::Interval => interval.as_secs_f64() * 1e3,
+                    RowAxis::Loads => f64::from(loads),
+                };
+                out.push(Row {
+                    x,
+                    delay_s,
+                    interval,
+                    loads,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// One row per configured delay (or interval, or load count): its label, then each scenario's
@@ -129,6 +127,8 @@ pub(crate) fn count_rows(report: &SweepReport) -> Vec<Vec<String>> {
 /// mean wait and its 99th percentile (`5.12 ms (p99 6.01)`), for the server its requests per
 /// second (`8,963/s`).
 pub(crate) fn cell(victim: Victim, r: &RunResult) -> String {
+    // The request victims run natively only (a page has no sockets).
+    #[cfg(not(target_arch = "wasm32"))]
     match (victim, &r.latency_ms) {
         (Victim::Latency { .. }, Some(l)) if l.n > 0 => format!(
             "{} ms (p99 {})",
@@ -136,12 +136,23 @@ pub(crate) fn cell(victim: Victim, r: &RunResult) -> String {
             trim_float(round3(l.p99_ms), 3)
         ),
         (Victim::Latency { .. }, _) => "no request".into(),
-        (Victim::Server, _) => format!("{}/s", with_thousands_separators(r.rate_per_s as u64)),
+        (Victim::Server, _) => {
+            format!(
+                "{}/s",
+                with_thousands_separators(r.rate_per_s.round() as u64)
+            )
+        }
         _ => with_thousands_separators(r.count),
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = victim;
+        with_thousands_separators(r.count)
     }
 }
 
 /// Three significant digits at most, for milliseconds that span 0.01 to 10,000.
+#[cfg(not(target_arch = "wasm32"))]
 fn round3(ms: f64) -> f64 {
     if ms <= 0.0 || !ms.is_finite() {
         return ms;

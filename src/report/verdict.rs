@@ -110,6 +110,9 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
         Victim::Latency { .. } | Victim::Server => "this thread",
     };
     let mut out = Vec::new();
+    // The request victims run natively only (a page has no sockets): the page does not ship
+    // their sentences.
+    #[cfg(not(target_arch = "wasm32"))]
     if let Victim::Latency { .. } = config.victim {
         out.extend(latency_sentence(report, delay_s, interval));
         return out;
@@ -157,8 +160,10 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
             0.0
         };
         let share = percent(ratio);
+        #[cfg(not(target_arch = "wasm32"))]
         let per_s = |r: &RunResult| with_thousands_separators(r.rate_per_s.round() as u64);
         let case_and_sentence = match (loaded, config.load, config.victim) {
+            #[cfg(not(target_arch = "wasm32"))]
             (Scenario::ThreadLoad, _, Victim::Server) => (Case::Server, format!(
                 "An echo server's thread beside {}: {} requests/s against {} alone ({share}){}",
                 cpu_threads(with.loads),
@@ -166,9 +171,11 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
                 per_s(alone),
                 if ratio < FINE { "; put the CPU work in a process." } else { "." }
             )),
+            #[cfg(not(target_arch = "wasm32"))]
             (Scenario::ProcessLoad | Scenario::InterpreterLoad, _, Victim::Server) => (Case::Server, format!(
-                "With the CPU work outside the server's interpreter ({}): {} requests/s against {} alone ({share}).",
-                if loaded == Scenario::ProcessLoad { "the server in a process" } else { "the server in a subinterpreter" },
+                "With the server in {} and the CPU work outside its interpreter: {} requests/s \
+                 beside it ({} alone): the CPU work does not hold the server's GIL.",
+                if loaded == Scenario::ProcessLoad { "a process" } else { "a subinterpreter" },
                 per_s(with),
                 per_s(alone)
             )),
@@ -218,6 +225,7 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
 }
 
 /// `one CPU thread`, `two CPU threads`, ...
+#[cfg(not(target_arch = "wasm32"))]
 fn cpu_threads(n: u8) -> String {
     match n {
         0 | 1 => "one CPU thread".into(),
@@ -228,6 +236,7 @@ fn cpu_threads(n: u8) -> String {
 }
 
 /// Milliseconds to two significant digits at most three decimals: `5.1`, `16`, `0.09`.
+#[cfg(not(target_arch = "wasm32"))]
 fn ms(x: f64) -> String {
     let digits = if x >= 10.0 {
         0
@@ -243,6 +252,7 @@ fn ms(x: f64) -> String {
 
 /// The latency victim's sentence: how long a request waited beside each number of CPU threads
 /// in the same interpreter, and with the CPU work elsewhere.
+#[cfg(not(target_arch = "wasm32"))]
 fn latency_sentence(
     report: &SweepReport,
     delay_s: f64,
@@ -429,5 +439,59 @@ mod tests {
             &[(Scenario::Thread, 1.0)],
         );
         assert!(verdict(&r).is_empty());
+    }
+
+    #[test]
+    fn the_latency_verdict_names_each_wait_and_the_answer() {
+        use crate::workload::LatencyStats;
+        let waited = |sc, loads, mean_ms| RunResult {
+            loads,
+            latency_ms: Some(LatencyStats {
+                n: 100,
+                mean_ms,
+                p99_ms: mean_ms * 2.0,
+                ..LatencyStats::default()
+            }),
+            ..result(sc, 100.0)
+        };
+        let mut r = report(
+            Load::SHORT,
+            Victim::LATENCY,
+            &[(Scenario::Thread, 0.0), (Scenario::ThreadLoad, 0.0)],
+        );
+        r.config.scenarios.push(Scenario::ProcessLoad);
+        r.config.loads = vec![1, 2];
+        r.results = vec![
+            waited(Scenario::Thread, 0, 0.07),
+            waited(Scenario::ThreadLoad, 1, 5.12),
+            waited(Scenario::ThreadLoad, 2, 16.4),
+            waited(Scenario::ProcessLoad, 1, 0.09),
+        ];
+        let cases = verdict_cases(&r);
+        assert_eq!(cases.len(), 1, "{cases:?}");
+        assert_eq!(cases[0].0, Case::Latency);
+        assert_eq!(
+            cases[0].1,
+            "A request waited 5.1 ms on average (p99 10 ms) beside one CPU thread, 16 ms on \
+             average (p99 33 ms) beside two CPU threads (alone 0.070 ms); with the CPU work in a \
+             process 0.090 ms: keep CPU work out of the interpreter that answers."
+        );
+    }
+
+    #[test]
+    fn the_server_verdict_reads_requests_per_second() {
+        let r = report(
+            Load::SHORT,
+            Victim::Server,
+            &[(Scenario::Thread, 8963.0), (Scenario::ThreadLoad, 165.0)],
+        );
+        let cases = verdict_cases(&r);
+        assert_eq!(cases[0].0, Case::Server, "{cases:?}");
+        assert!(
+            cases[0]
+                .1
+                .contains("165 requests/s against 8,963 alone (1.8 %)"),
+            "{cases:?}"
+        );
     }
 }

@@ -487,25 +487,28 @@ impl SweepConfig {
     /// The runs of the sweep in order: for each load count, for each interval, for each delay,
     /// each scenario (one table row at a time). A scenario with no load runs at the first load
     /// count only: the others would repeat it.
-    pub fn runs(&self) -> impl Iterator<Item = RunConfig> + '_ {
-        let first = self.loads();
-        self.loads.iter().flat_map(move |&loads| {
-            self.intervals.iter().flat_map(move |&interval| {
-                self.delays.iter().flat_map(move |&delay| {
-                    self.scenarios
-                        .iter()
-                        .filter(move |s| loads == first || s.has_load())
-                        .map(move |&scenario| RunConfig {
-                            scenario,
-                            delay,
-                            load: self.load,
-                            victim: self.victim,
-                            interval,
-                            loads,
-                        })
-                })
-            })
-        })
+    pub fn runs(&self) -> std::vec::IntoIter<RunConfig> {
+        // Plain loops: nested iterator adapters cost the page's `.wasm` a function each.
+        let mut out = Vec::new();
+        for &loads in &self.loads {
+            for &interval in &self.intervals {
+                for &delay in &self.delays {
+                    for &scenario in &self.scenarios {
+                        if loads == self.loads() || scenario.has_load() {
+                            out.push(RunConfig {
+                                scenario,
+                                delay,
+                                load: self.load,
+                                victim: self.victim,
+                                interval,
+                                loads,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out.into_iter()
     }
 
     /// The settings taken together, after each was parsed on its own: the one place where the
@@ -569,7 +572,11 @@ impl SweepConfig {
 
     /// The sum of the delays over all runs: a lower bound on the sweep's duration.
     pub fn total_delay(&self) -> Duration {
-        self.runs().map(|r| r.delay).sum()
+        let mut total = Duration::ZERO;
+        for run in self.runs() {
+            total += run.delay;
+        }
+        total
     }
 }
 

@@ -11,8 +11,12 @@
 import path from "node:path";
 import { measured, MEASURED } from "./lib.mjs";
 
-/** A run of the short load: it switches every 5 ms, the pattern the zoom must reach. */
-export const INSTRUMENT_QUERY = "?scenarios=thread+load,process+load&delays=3&load=short&autorun=1";
+/**
+ * A run of the short load: it switches every 5 ms, the pattern the zoom must reach. The second
+ * run is stacked under it; the third keeps the sweep going when the pause comes in the second
+ * (see the pause below).
+ */
+export const INSTRUMENT_QUERY = "?scenarios=thread+load,process+load,thread&delays=3&load=short&autorun=1";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,10 +45,49 @@ const VIEW = () => {
     end: Number(c.dataset.viewEndS),
     paused: c.dataset.paused === "true",
     rows: Number(c.dataset.rows),
+    until: Number(c.dataset.drawnUntilS),
+    title: document.getElementById("timeline-title").textContent,
     pixels: `${px.length}:${h}`,
     readout: document.getElementById("timeline-readout").textContent,
     state: document.documentElement.dataset.state,
   };
+};
+
+/**
+ * Starts keeping the canvas's last pointer events (trusted or the test's own) and the readouts
+ * written, for a hover check's failure message.
+ */
+const POINTER_LOG = () => {
+  const log = (window.__tlPointerLog = []);
+  const keep = (entry) => {
+    log.push(entry);
+    if (log.length > 12) log.shift();
+  };
+  const c = document.getElementById("timeline");
+  for (const type of ["pointerdown", "pointermove", "pointerup", "pointercancel", "lostpointercapture"]) {
+    c.addEventListener(type, (e) => {
+      const r = c.getBoundingClientRect();
+      keep(`${Math.round(performance.now())} ${e.isTrusted ? "trusted" : "script"} ${type} ${e.pointerType}#${e.pointerId} at ${(e.clientX - r.left).toFixed(1)},${(e.clientY - r.top).toFixed(1)}`);
+    }, true);
+  }
+  const readout = document.getElementById("timeline-readout");
+  new MutationObserver(() => keep(`${Math.round(performance.now())} readout "${readout.textContent.slice(0, 40)}"`))
+    .observe(readout, { childList: true, characterData: true, subtree: true });
+};
+
+/**
+ * What a hover saw: the run shown, the canvas's size and place, the view it says it shows and
+ * how far it is drawn, what the page's last pointing found ("row lane span", "-" for nothing
+ * there), the last pointer events and readouts.
+ */
+const POINTER_READ = () => {
+  const c = document.getElementById("timeline");
+  const r = c.getBoundingClientRect();
+  const d = c.dataset;
+  return `"${document.getElementById("timeline-title").textContent}"; ` +
+    `canvas ${r.width.toFixed(1)}x${r.height.toFixed(1)} at ${r.left.toFixed(1)},${r.top.toFixed(1)} (backing ${c.width}x${c.height}, dpr ${devicePixelRatio}); ` +
+    `view ${d.viewStartS}..${d.viewEndS} s drawn until ${d.drawnUntilS} s, rows ${d.rows}, paused ${d.paused}; pointed at "${d.pointed}"; ` +
+    `events: ${(window.__tlPointerLog || []).join(" | ")}`;
 };
 
 /** Sends keys to the focused canvas and waits two frames for the drawing. */
@@ -212,6 +255,7 @@ export async function instrumentSuite(open, env) {
   try {
     const running = await until(tab, () => document.documentElement.dataset.state === "running" && document.getElementById("timeline").dataset.viewEndS !== undefined, 60_000);
     say("the run starts and the canvas says what it shows", running);
+    await tab.eval(POINTER_LOG);
     // The frame budget, with nothing else going on (reading the canvas's pixels is a task too).
     // One task a little over 50 ms now and then is the busy machine (2 cores, other builds); a
     // drawing that cannot keep up shows as many, or as long ones. A miss is measured once more
@@ -243,9 +287,19 @@ export async function instrumentSuite(open, env) {
     const b = await tab.eval(VIEW);
     say("the live view grows with the run", b.pixels !== a.pixels && !a.paused, `${a.end} -> ${b.end} s`);
 
-    // Pause: the picture holds still while the run goes on.
+    // Pause: the picture holds still while the run goes on. The zooms below end on about
+    // 1.43-1.58 s of the 3.45 s the live view spans, where the hover points: the pause must come
+    // later than that in a live run, or nothing is drawn there. A frame budget measured twice
+    // outlasts the first run; the second, just begun, is then paused once it is as far.
+    const far = await until(tab, () => {
+      const c = document.getElementById("timeline");
+      return Number(c.dataset.drawnUntilS) >= 2 && / · live$/.test(document.getElementById("timeline-title").textContent);
+    }, 20_000);
     await tab.eval(CLICK, "#tl-pause");
     const p1 = await tab.eval(VIEW);
+    // (The run may end in the moment between the last look and the click, or just after.)
+    say("the pause comes once a live run is drawn past 2 s (the hover below points at 1.5 s)", far && p1.until >= 2,
+      `"${p1.title}", paused at ${p1.until} s`);
     await sleep(700);
     const p2 = await tab.eval(VIEW);
     say("pause holds the picture while the run goes on",
@@ -288,7 +342,9 @@ export async function instrumentSuite(open, env) {
     await tab.eval(POINT, { type: "pointermove", fx: 0.5, y: 60 + 8 });
     const h = await tab.eval(VIEW);
     const sentence = /^(controller|incrementer|load) (holds the lock|waits|runs with no lock|does not hold)/;
-    say("hovering a span says who, what and for how long", sentence.test(h.readout) && /(µs|ms| s)\b/.test(h.readout), h.readout);
+    // 68 px down the canvas is the incrementer's lane (the second).
+    const hovered = /^incrementer /.test(h.readout) && sentence.test(h.readout) && /(µs|ms| s)\b/.test(h.readout);
+    say("hovering a span says who, what and for how long", hovered, hovered ? h.readout : `"${h.readout}"; ${await tab.eval(POINTER_READ)}`);
     await tab.eval(KEYS, ["ArrowDown", "."]);
     const k = await tab.eval(VIEW);
     say("↓ and . step through spans from the keyboard", sentence.test(k.readout) && k.readout !== h.readout, k.readout);

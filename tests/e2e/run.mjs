@@ -15,9 +15,10 @@
 //
 //   GIL_LAB_DIST=/abs/path/to/dist CHROMIUM=/usr/bin/chromium node tests/e2e/run.mjs
 //
-// GIL_LAB_ENGINES=chromium,firefox,webkit picks engines. Prints one PASS/FAIL line per check and
-// ends with "N passed, M failed, R retried" (lib.mjs: which runs may be retried, and the budget);
-// exits non-zero on any failure.
+// GIL_LAB_ENGINES=chromium,firefox,webkit picks engines; GIL_LAB_E2E_ONLY=instrument runs only
+// the timeline's suite (instrument.mjs) in each, and the weight check. Prints one PASS/FAIL line
+// per check and ends with "N passed, M failed, R retried" (lib.mjs: which runs may be retried,
+// and the budget); exits non-zero on any failure.
 
 import fs from "node:fs";
 import path from "node:path";
@@ -37,6 +38,9 @@ const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOTS = path.join(here, "screenshots");
 const DONE_TIMEOUT_MS = Number(process.env.GIL_LAB_E2E_TIMEOUT_MS || 180_000);
 const ENGINES = (process.env.GIL_LAB_ENGINES || "chromium,firefox,webkit").split(",");
+/** Only the timeline's suite (GIL_LAB_E2E_ONLY=instrument), to try it again and again. */
+const ONLY = process.env.GIL_LAB_E2E_ONLY || "";
+const INSTRUMENT_ONLY = ONLY === "instrument";
 /**
  * Everything the full page loads, and the embed, in gzip bytes (1 KB = 1000 bytes): at most
  * 150 KB each, a failing check. About 136 KB when this ceiling was set (BENCHMARKS.md, "Page
@@ -94,6 +98,10 @@ async function main() {
     check("the built site exists", false, `no index.html in ${DIST}; run trunk build --release`);
     return;
   }
+  if (ONLY && !INSTRUMENT_ONLY) {
+    check("GIL_LAB_E2E_ONLY names a suite", false, `"${ONLY}": the one suite that runs alone is "instrument"`);
+    return;
+  }
   fs.mkdirSync(SHOTS, { recursive: true });
   weight();
   const isolatedServer = await serveSite(DIST, { isolated: true });
@@ -106,6 +114,13 @@ async function main() {
       const t0 = Date.now();
       try {
         engine = await make();
+        const timeline = () => instrumentSuite((url, size) => engine.open(url, size), {
+          url: isolatedServer.url, check, info, shots: SHOTS, tag: name, label: engine.name, phone: true, scarceFrames: name === "webkit",
+        }).catch((e) => check(`${engine.name}, timeline: the suite ran to the end`, false, e && e.message));
+        if (INSTRUMENT_ONLY) {
+          await timeline();
+          continue;
+        }
         const rows = await engineSuite(engine, {
           isolatedUrl: isolatedServer.url,
           plainServer: () => serveSite(DIST, { isolated: false }),
@@ -136,9 +151,7 @@ async function main() {
         info(`${engine.name} ${engine.version}`);
         if (name === "webkit") await webkitThreads(isolatedServer.url);
         if (name === "firefox") await relayHandOver(engine, isolatedServer.url);
-        await instrumentSuite((url, size) => engine.open(url, size), {
-          url: isolatedServer.url, check, info, shots: SHOTS, tag: name, label: engine.name, phone: true, scarceFrames: name === "webkit",
-        }).catch((e) => check(`${engine.name}, timeline: the suite ran to the end`, false, e && e.message));
+        await timeline();
       } catch (e) {
         check(`${name} starts and runs its suite`, false, e && e.message);
       } finally {
@@ -198,11 +211,13 @@ async function inChromium(isolatedServer, plainServer) {
   info(`Chromium ${version}`);
   const t0 = Date.now();
   try {
-    const out = await contractRun(browser, isolatedServer.url);
-    if (out) summary.push({ engine: "Chromium", version, page: "full page, isolated", mode: out.mode, ...out.q });
-    await instrumentSuite(chromiumTab(browser), {
+    const timeline = () => instrumentSuite(chromiumTab(browser), {
       url: isolatedServer.url, check, info, shots: SHOTS, tag: "chromium", label: "Chromium", phone: true,
     }).catch((e) => check("Chromium, timeline: the suite ran to the end", false, e && e.message));
+    if (INSTRUMENT_ONLY) return await timeline();
+    const out = await contractRun(browser, isolatedServer.url);
+    if (out) summary.push({ engine: "Chromium", version, page: "full page, isolated", mode: out.mode, ...out.q });
+    await timeline();
     await perfettoPopup(browser, isolatedServer.url);
     await perfettoPopup(browser, plainServer.url, true);
     await idleAndPhone(browser, isolatedServer.url);

@@ -198,14 +198,38 @@ wire_struct!(IncrementerOutcome {
     lock,
     latency
 });
-wire_struct!(LatencyStats {
-    n,
-    mean_ms,
-    p50_ms,
-    p90_ms,
-    p99_ms,
-    max_ms
-});
+/// Request waits as their count, then the five figures in one loop: smaller code in the page's
+/// `.wasm` than a field at a time.
+impl Wire for LatencyStats {
+    fn put(&self, w: &mut Writer) {
+        self.n.put(w);
+        for x in [
+            self.mean_ms,
+            self.p50_ms,
+            self.p90_ms,
+            self.p99_ms,
+            self.max_ms,
+        ] {
+            x.put(w);
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, String> {
+        let n = u64::take(r)?;
+        let mut v = [0.0; 5];
+        for x in &mut v {
+            *x = f64::take(r)?;
+        }
+        let [mean_ms, p50_ms, p90_ms, p99_ms, max_ms] = v;
+        Ok(Self {
+            n,
+            mean_ms,
+            p50_ms,
+            p90_ms,
+            p99_ms,
+            max_ms,
+        })
+    }
+}
 wire_struct!(LoadReport {
     ops,
     restarts,

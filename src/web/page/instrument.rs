@@ -64,7 +64,8 @@ impl Page {
         let Some(drawn) = &self.instrument.drawn else {
             return;
         };
-        let picked = canvas::lane_at(y, drawn.rows.len()).and_then(|(row, lane)| {
+        let lane = canvas::lane_at(y, drawn.rows.len());
+        let picked = lane.and_then(|(row, lane)| {
             let tl = &self.runs.started.get(*runs.get(row)?)?.timeline;
             let laid_out = drawn.rows.get(row)?.lanes.get(lane)?;
             Some((
@@ -73,6 +74,14 @@ impl Page {
                 laid_out.span_at(&tl.lanes[lane], &drawn.scale, x)?,
             ))
         });
+        // What the pointer found, for a test that reads the canvas: "row lane span", a dash for
+        // what is not there (no lane at that height; no span drawn at that x).
+        let found = match (lane, picked) {
+            (_, Some((row, lane, k))) => format!("{row} {lane} {k}"),
+            (Some((row, lane)), None) => format!("{row} {lane} -"),
+            (None, _) => "-".to_string(),
+        };
+        self.dom.set_attr("timeline", "data-pointed", &found);
         self.select(picked);
     }
 

@@ -210,6 +210,8 @@ impl Page {
         drop(rows);
         self.instrument.drawn = laid_out;
         self.instrument.whole_s = whole_s;
+        // What the canvas shows, for scripts (tests/e2e reads it): the window, whether paused,
+        // the runs stacked, and the latest moment drawn (the live clock, or the pause).
         let _ = canvas.set_attribute("data-view-start-s", &format!("{:.6}", range.0));
         let _ = canvas.set_attribute("data-view-end-s", &format!("{:.6}", range.1));
         let _ = canvas.set_attribute(
@@ -221,6 +223,7 @@ impl Page {
             },
         );
         let _ = canvas.set_attribute("data-rows", &drawn.len().to_string());
+        let _ = canvas.set_attribute("data-drawn-until-s", &format!("{:.6}", now as f64 / 1e6));
         if self.instrument.selected.is_some() {
             self.update_readout();
         }
