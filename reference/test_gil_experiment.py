@@ -372,11 +372,16 @@ class LatencyVictim(unittest.TestCase):
         self.assertGreaterEqual(mean, 0.5 * 5.0, row["latency_ms"])
         self.assertLessEqual(mean, 2.0 * 5.0, row["latency_ms"])
 
-    def test_beside_two_loads_it_waits_longer_than_beside_one(self):
+    def test_beside_two_loads_the_slowest_requests_wait_longer_than_beside_one(self):
+        # The mean beside two stays near one interval on a quiet two-core machine (4.5 to 9.6 ms
+        # against 5.3 beside one: the loads' own hand-offs give the victim turns too); the tail
+        # grows, as a request may lose a hand-off to the other load (p99 19 to 38 ms against
+        # 5.5 to 6.9).
         one, two = self.rows[("thread+load", 1)], self.rows[("thread+load", 2)]
-        if two["latency_ms"]["mean"] <= one["latency_ms"]["mean"]:
+        if two["latency_ms"]["p99"] <= 1.5 * one["latency_ms"]["p99"]:
             skip_if_load_starved(self, one, two)
-        self.assertGreater(two["latency_ms"]["mean"], one["latency_ms"]["mean"])
+        self.assertGreater(two["latency_ms"]["p99"], 1.5 * one["latency_ms"]["p99"])
+        self.assertGreaterEqual(two["latency_ms"]["mean"], 0.5 * 5.0, two["latency_ms"])
 
     def test_with_the_load_in_another_process_it_hardly_waits(self):
         beside = self.rows[("thread+load", 1)]["latency_ms"]["mean"]
