@@ -5,7 +5,7 @@
 //! the running flag, and joins with the lock released. Every worker waits at a start barrier, so
 //! all counts are measured from the same moment.
 
-use crate::gil::{EventLog, FreeThread, Gil, LockStats, ThreadState, WorkerId};
+use crate::gil::{EventLog, FreeThread, Gil, GilThread, LockStats, ThreadState, WorkerId};
 use crate::padded::CachePadded;
 use crate::scenario::{load_worker, LockMode, Role, RunConfig, RunResult, WorkerReport};
 use crate::workload::{run_load, run_victim, LatencyStats, LoadReport, Victim};
@@ -211,32 +211,53 @@ pub fn run(
         ..RunShared::default()
     });
 
-    match &gil {
-        Some(g) => {
-            let mut ctl = g.attach(CONTROLLER);
-            let out = control(&mut ctl, platform, cfg, &gil, &shared, log, observe);
-            let stats = ctl.detach();
-            out.map(|r| {
-                assemble(
-                    cfg,
-                    RunParts {
-                        controller: Some(stats),
-                        switches: g.switch_number(),
-                        ..r
-                    },
-                )
-            })
-        }
-        None => control(
-            &mut FreeThread::default(),
-            platform,
+    let mut attached = gil.as_ref().map(|g| g.attach(CONTROLLER));
+    let mut ctl = match &mut attached {
+        Some(t) => Controller::Gil(t),
+        None => Controller::Free(FreeThread::default()),
+    };
+    let out = control(&mut ctl, platform, cfg, &gil, &shared, log, observe);
+    let controller = attached.map(|t| t.detach());
+    let switches = gil.as_ref().map_or(0, |g| g.switch_number());
+    out.map(|r| {
+        assemble(
             cfg,
-            &gil,
-            &shared,
-            log,
-            observe,
+            RunParts {
+                controller,
+                switches,
+                ..r
+            },
         )
-        .map(|r| assemble(cfg, r)),
+    })
+}
+
+/// The controller's thread, under the parent's lock or under none: one type for both, so that
+/// [`control`] is compiled once (twice, it was the page's largest function).
+enum Controller<'a, 'g> {
+    Gil(&'a mut GilThread<'g>),
+    Free(FreeThread),
+}
+
+impl ThreadState for Controller<'_, '_> {
+    fn checkpoint(&mut self) {
+        match self {
+            Controller::Gil(t) => t.checkpoint(),
+            Controller::Free(t) => t.checkpoint(),
+        }
+    }
+
+    fn eval_loop(&mut self, step: impl FnMut() -> bool) {
+        match self {
+            Controller::Gil(t) => t.eval_loop(step),
+            Controller::Free(t) => t.eval_loop(step),
+        }
+    }
+
+    fn allow_threads<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        match self {
+            Controller::Gil(t) => t.allow_threads(f),
+            Controller::Free(t) => t.allow_threads(f),
+        }
     }
 }
 
@@ -321,7 +342,7 @@ pub fn assemble(cfg: &RunConfig, parts: RunParts) -> RunResult {
 
 /// The controller: what Python's main thread does in the seed.
 fn control(
-    ts: &mut impl ThreadState,
+    ts: &mut Controller<'_, '_>,
     platform: &dyn Platform,
     cfg: &RunConfig,
     gil: &Option<Arc<Gil>>,

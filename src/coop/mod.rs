@@ -45,6 +45,26 @@ use std::sync::Arc;
 use std::time::Duration;
 use web_time::Instant;
 
+/// What the cooperative executor cannot run yet, as a sentence a reader can act on; `None` when it
+/// can run all of `config`. Its interpreter has one load thread, and no thread of it answers a
+/// client or holds a subinterpreter: those need the threads mode (a cross-origin isolated page,
+/// or the command line).
+pub fn unsupported(config: &crate::scenario::SweepConfig) -> Option<String> {
+    let why = if config.loads.iter().any(|&n| n > 1) {
+        "several load threads"
+    } else if config.scenarios.iter().any(|s| s.in_subinterpreter()) {
+        "the subinterpreter scenarios"
+    } else if config.victim.answers_requests() {
+        "the latency and server victims"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{why} run only in the threads mode, on a page with shared memory (open the full demo, or \
+         use gil-lab on the command line)"
+    ))
+}
+
 /// What a thread does after a turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
@@ -367,5 +387,37 @@ impl<T: CoopThread<C>, C: Clock> Scheduler<T, C> {
             .find(|&i| self.threads[i].place == Place::Running)?;
         self.next_free = (i + 1) % n;
         Some(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsupported;
+    use crate::scenario::{Scenario, SweepConfig};
+    use crate::workload::Victim;
+
+    #[test]
+    fn the_cooperative_mode_says_which_settings_need_threads() {
+        assert_eq!(unsupported(&SweepConfig::default()), None);
+        let several = SweepConfig {
+            loads: vec![1, 2],
+            ..SweepConfig::default()
+        };
+        let sub = SweepConfig {
+            scenarios: vec![Scenario::InterpreterLoad],
+            ..SweepConfig::default()
+        };
+        let latency = SweepConfig {
+            victim: Victim::LATENCY,
+            ..SweepConfig::default()
+        };
+        for (config, named) in [
+            (several, "several load threads"),
+            (sub, "subinterpreter"),
+            (latency, "latency and server"),
+        ] {
+            let why = unsupported(&config).expect("a sentence");
+            assert!(why.contains(named) && why.contains("threads mode"), "{why}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use crate::padded::CachePadded;
 use crate::runner::{
     wait_for_go, IncrementerOutcome, Isolated, Join, Platform, RunError, INCREMENTER,
 };
+use crate::scenario::MAX_LOADS;
 use crate::workload::{run_victim, Victim};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Arc, Condvar, Mutex, Once};
@@ -22,9 +23,10 @@ use std::time::Duration;
 use web_time::Instant;
 
 /// Workers in the pool: one per task of a run that may block at once (the controller, the
-/// incrementer thread or the isolated incrementer, the load), plus one so that a task spawned
-/// while another is still leaving never queues behind it. Never fewer.
-pub const POOL_SIZE: usize = 4;
+/// incrementer thread or the isolated incrementer, up to [`MAX_LOADS`] load threads, the client of
+/// a latency or server victim), plus one so that a task spawned while another is still leaving
+/// never queues behind it. Never fewer.
+pub const POOL_SIZE: usize = 2 + MAX_LOADS as usize + 1 + 1;
 
 /// How long an isolated incrementer may take to leave after its flag is cleared.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(10);

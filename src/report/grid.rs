@@ -127,8 +127,6 @@ pub(crate) fn count_rows(report: &SweepReport) -> Vec<Vec<String>> {
 /// mean wait and its 99th percentile (`5.12 ms (p99 6.01)`), for the server its requests per
 /// second (`8,963/s`).
 pub(crate) fn cell(victim: Victim, r: &RunResult) -> String {
-    // The request victims run natively only (a page has no sockets).
-    #[cfg(not(target_arch = "wasm32"))]
     match (victim, &r.latency_ms) {
         (Victim::Latency { .. }, Some(l)) if l.n > 0 => format!(
             "{} ms (p99 {})",
@@ -144,15 +142,9 @@ pub(crate) fn cell(victim: Victim, r: &RunResult) -> String {
         }
         _ => with_thousands_separators(r.count),
     }
-    #[cfg(target_arch = "wasm32")]
-    {
-        let _ = victim;
-        with_thousands_separators(r.count)
-    }
 }
 
 /// Three significant digits at most, for milliseconds that span 0.01 to 10,000.
-#[cfg(not(target_arch = "wasm32"))]
 fn round3(ms: f64) -> f64 {
     if ms <= 0.0 || !ms.is_finite() {
         return ms;

@@ -110,9 +110,6 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
         Victim::Latency { .. } | Victim::Server => "this thread",
     };
     let mut out = Vec::new();
-    // The request victims run natively only (a page has no sockets): the page does not ship
-    // their sentences.
-    #[cfg(not(target_arch = "wasm32"))]
     if let Victim::Latency { .. } = config.victim {
         out.extend(latency_sentence(report, delay_s, interval));
         return out;
@@ -160,10 +157,8 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
             0.0
         };
         let share = percent(ratio);
-        #[cfg(not(target_arch = "wasm32"))]
         let per_s = |r: &RunResult| with_thousands_separators(r.rate_per_s.round() as u64);
         let case_and_sentence = match (loaded, config.load, config.victim) {
-            #[cfg(not(target_arch = "wasm32"))]
             (Scenario::ThreadLoad, _, Victim::Server) => (Case::Server, format!(
                 "An echo server's thread beside {}: {} requests/s against {} alone ({share}){}",
                 cpu_threads(with.loads),
@@ -171,7 +166,6 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
                 per_s(alone),
                 if ratio < FINE { "; put the CPU work in a process." } else { "." }
             )),
-            #[cfg(not(target_arch = "wasm32"))]
             (Scenario::ProcessLoad | Scenario::InterpreterLoad, _, Victim::Server) => (Case::Server, format!(
                 "With the server in {} and the CPU work outside its interpreter: {} requests/s \
                  beside it ({} alone): the CPU work does not hold the server's GIL.",
@@ -225,7 +219,6 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
 }
 
 /// `one CPU thread`, `two CPU threads`, ...
-#[cfg(not(target_arch = "wasm32"))]
 fn cpu_threads(n: u8) -> String {
     match n {
         0 | 1 => "one CPU thread".into(),
@@ -236,7 +229,6 @@ fn cpu_threads(n: u8) -> String {
 }
 
 /// Milliseconds to two significant digits at most three decimals: `5.1`, `16`, `0.09`.
-#[cfg(not(target_arch = "wasm32"))]
 fn ms(x: f64) -> String {
     let digits = if x >= 10.0 {
         0
@@ -252,7 +244,6 @@ fn ms(x: f64) -> String {
 
 /// The latency victim's sentence: how long a request waited beside each number of CPU threads
 /// in the same interpreter, and with the CPU work elsewhere.
-#[cfg(not(target_arch = "wasm32"))]
 fn latency_sentence(
     report: &SweepReport,
     delay_s: f64,

@@ -30,13 +30,17 @@ pub struct LiveCell {
     pub elapsed_s: f64,
     /// Its switch interval in milliseconds.
     pub interval_ms: f64,
+    /// Its load threads (0 without a load).
+    pub loads: u8,
 }
 
-/// Whether `r` is the run of `scenario` at `delay_s` and `interval_ms`.
-fn is_at(r: &RunResult, scenario: Scenario, delay_s: f64, interval_ms: f64) -> bool {
+/// Whether `r` is the run of `scenario` at `delay_s` and `interval_ms` with `loads` load threads
+/// (a scenario without a load has none, whatever the row).
+fn is_at(r: &RunResult, scenario: Scenario, delay_s: f64, interval_ms: f64, loads: u8) -> bool {
     r.scenario == scenario
         && (r.delay_s - delay_s).abs() < 1e-9
         && (r.switch_interval_ms - interval_ms).abs() < 1e-9
+        && (!scenario.has_load() || r.loads == loads)
 }
 
 /// ` · 0.1 ms` when `interval_ms` is not CPython's default, else nothing.
@@ -81,7 +85,7 @@ fn ratio_note(results: &[RunResult], r: &RunResult) -> Option<(f64, Scenario)> {
     }
     let base = results
         .iter()
-        .find(|b| is_at(b, alone, r.delay_s, r.switch_interval_ms))?;
+        .find(|b| is_at(b, alone, r.delay_s, r.switch_interval_ms, 0))?;
     (base.rate_per_s > 0.0).then(|| (r.rate_per_s / base.rate_per_s, alone))
 }
 
@@ -96,17 +100,39 @@ pub fn results_rows(results: &[RunResult], shown: Option<usize>) -> String {
         } else {
             ""
         };
+        // The request victims' waits: attributes for scripts, a cell for readers.
+        let (wait_attrs, wait_cell) = match &r.latency_ms {
+            Some(l) if l.n > 0 => (
+                format!(
+                    " data-latency-mean-ms=\"{}\" data-latency-p99-ms=\"{}\"",
+                    l.mean_ms, l.p99_ms
+                ),
+                format!(
+                    "<td><span class=\"k\">wait</span> mean {} · p50 {} · p99 {} · max {} ms</td>",
+                    ms3(l.mean_ms),
+                    ms3(l.p50_ms),
+                    ms3(l.p99_ms),
+                    ms3(l.max_ms)
+                ),
+            ),
+            _ => (String::new(), String::new()),
+        };
+        let loads = if r.loads > 1 {
+            format!(" · {} loads", r.loads)
+        } else {
+            String::new()
+        };
         let _ = write!(
             out,
             "<tr data-scenario=\"{sc}\" data-delay-s=\"{d}\" data-count=\"{c}\" \
              data-elapsed-s=\"{e}\" data-stop-lag-s=\"{l}\" data-rate-per-s=\"{rate}\" \
-             data-switch-interval-ms=\"{ims}\"{current}>\
+             data-switch-interval-ms=\"{ims}\" data-loads=\"{nl}\"{wait_attrs}{current}>\
              <th scope=\"row\"><span class=\"dot {cls}\"></span>{sc_h}</th>\
-             <td><span class=\"k\">delay</span> {dl}{inote}</td>\
+             <td><span class=\"k\">delay</span> {dl}{inote}{loads}</td>\
              <td class=\"num\"><span class=\"visually-hidden\">count </span>{cg}</td>\
              <td><span class=\"k\">counted</span> {el}</td>\
              <td><span class=\"k\">late stop</span> {lag}</td>\
-             <td>{rt}/s</td>\
+             <td>{rt}/s</td>{wait_cell}\
              <td><button type=\"button\" class=\"link\" data-action=\"show-run\" data-run=\"{i}\" \
              aria-label=\"Show the timeline of {sc_h} at {dl}\">timeline</button></td></tr>",
             sc = escape(r.scenario.name()),
@@ -118,6 +144,7 @@ pub fn results_rows(results: &[RunResult], shown: Option<usize>) -> String {
             l = r.stop_lag_s,
             rate = r.rate_per_s,
             ims = r.switch_interval_ms,
+            nl = r.loads,
             inote = interval_note(r.switch_interval_ms),
             dl = delay_label(r.delay_s),
             cg = grouped(r.count),
@@ -158,15 +185,23 @@ pub fn seed_table(config: &SweepConfig, results: &[RunResult], live: Option<Live
         };
         let _ = write!(out, "<tr><th scope=\"row\">{label}</th>");
         for s in &config.scenarios {
-            let done = results.iter().find(|r| is_at(r, *s, d, ms));
+            let done = results.iter().find(|r| is_at(r, *s, d, ms, row.loads));
             match (done, live) {
+                (Some(r), _) if config.victim.answers_requests() => {
+                    let _ = write!(
+                        out,
+                        "<td class=\"num\">{}</td>",
+                        escape(&crate::report::grid::cell(config.victim, r))
+                    );
+                }
                 (Some(r), _) => {
                     let _ = write!(out, "<td class=\"num\">{}</td>", both_forms(r.count));
                 }
                 (None, Some(l))
                     if l.scenario == *s
                         && (l.delay_s - d).abs() < 1e-9
-                        && (l.interval_ms - ms).abs() < 1e-9 =>
+                        && (l.interval_ms - ms).abs() < 1e-9
+                        && (!s.has_load() || l.loads == row.loads) =>
                 {
                     let _ = write!(
                         out,
@@ -181,6 +216,20 @@ pub fn seed_table(config: &SweepConfig, results: &[RunResult], live: Option<Live
     }
     out.push_str("</tbody>");
     out
+}
+
+/// Milliseconds to three significant digits at most.
+fn ms3(v: f64) -> String {
+    let decimals = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else if v >= 1.0 {
+        2
+    } else {
+        3
+    };
+    trim_float(v, decimals)
 }
 
 /// A count in full and in short (`622 M`); the page's CSS shows the short one on a phone.
@@ -525,6 +574,59 @@ mod tests {
     }
 
     #[test]
+    fn a_request_victims_rows_carry_its_waits_and_its_load_threads() {
+        let mut r = result(ThreadLoad, 2.0, 190);
+        r.loads = 2;
+        r.latency_ms = Some(crate::workload::LatencyStats {
+            n: 190,
+            mean_ms: 16.25,
+            p50_ms: 15.0,
+            p90_ms: 24.0,
+            p99_ms: 31.5,
+            max_ms: 40.125,
+        });
+        let rows = results_rows(&[r.clone()], None);
+        assert!(
+            rows.contains(
+                "data-loads=\"2\" data-latency-mean-ms=\"16.25\" data-latency-p99-ms=\"31.5\""
+            ),
+            "{rows}"
+        );
+        assert!(
+            rows.contains("mean 16.2 · p50 15 · p99 31.5 · max 40.1 ms"),
+            "{rows}"
+        );
+        assert!(rows.contains("· 2 loads"), "{rows}");
+        // The seed's table shows the wait, one row per load count.
+        let mut config = SweepConfig {
+            scenarios: vec![ThreadLoad],
+            delays: vec![Duration::from_secs(2)],
+            loads: vec![1, 2],
+            victim: crate::workload::Victim::LATENCY,
+            ..SweepConfig::default()
+        };
+        let table = seed_table(&config, &[r.clone()], None);
+        let second_row = table.split("<tr>").nth(3).unwrap_or_default();
+        assert!(
+            second_row.starts_with("<th scope=\"row\">2</th>"),
+            "{table}"
+        );
+        assert!(second_row.contains("16.3 ms (p99 31.5)"), "{table}");
+        let first_row = table.split("<tr>").nth(2).unwrap_or_default();
+        assert!(
+            first_row.contains("pending"),
+            "the one-load row is not this run: {table}"
+        );
+        // A run with no wait (the incrementer) has neither.
+        config.victim = crate::workload::Victim::Incrementer;
+        let plain = results_rows(&[result(ThreadLoad, 2.0, 190)], None);
+        assert!(
+            plain.contains("data-loads=\"1\"") && !plain.contains("latency"),
+            "{plain}"
+        );
+    }
+
+    #[test]
     fn the_seed_table_fills_in_and_shows_the_live_cell() {
         let (config, results) = sample();
         let live = LiveCell {
@@ -533,6 +635,7 @@ mod tests {
             count: 1234,
             elapsed_s: 0.5,
             interval_ms: 5.0,
+            loads: 1,
         };
         let table = seed_table(&config, &results[..1], Some(live));
         assert!(table.contains("thread+<wbr>load"));

@@ -1,21 +1,28 @@
 //! The page's settings and its URL parameters (`scenarios`, `delays`, `load`, `victim`,
-//! `interval_ms`, `intervals`, `autorun`, `embed`), checked with the same parsers and rules as the
-//! command line: a bad value becomes a notice and its default, never a crash.
+//! `interval_ms`, `intervals`, `loads`, `op_us`, `io_us`, `period_ms`, `autorun`, `embed`),
+//! checked with the same parsers and rules as the command line: a bad value becomes a notice and
+//! its default, never a crash.
 
 use crate::scenario::{
-    parse_delays, parse_interval_ms, parse_intervals, parse_load, parse_scenarios, parse_victim,
+    load_with_op, parse_delays, parse_interval_ms, parse_intervals, parse_io_us, parse_load,
+    parse_loads, parse_op_us, parse_period_ms, parse_scenarios, parse_victim, victim_with,
     ConfigError, Scenario, SweepConfig,
 };
+use crate::workload::{Load, Victim, DEFAULT_IO_OP, DEFAULT_PERIOD, DEFAULT_SHORT_OP};
 use std::time::Duration;
 
 /// The parameters the page understands.
-pub const KNOWN: [&str; 8] = [
+pub const KNOWN: [&str; 12] = [
     "scenarios",
     "delays",
     "load",
     "victim",
     "interval_ms",
     "intervals",
+    "loads",
+    "op_us",
+    "io_us",
+    "period_ms",
     "autorun",
     "embed",
 ];
@@ -76,87 +83,105 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
     };
     let mut delays_given = false;
     let mut one_interval = None;
+    // The settings of a load or victim, applied once both are known (in any order).
+    let (mut op, mut io, mut period) = (None, None, None);
     for (key, value) in pairs {
-        let problem = match key {
-            "scenarios" => parse_scenarios(value)
-                .map(|s| out.config.scenarios = s)
-                .err()
-                .map(|e| format!("{e}. Using {}.", scenario_list(&defaults.scenarios))),
-            "delays" => parse_delays(value)
-                .map(|d| {
-                    out.config.delays = d;
-                    delays_given = true;
-                })
-                .err()
-                .map(|e| format!("{e}. Using {} s.", delay_list(&defaults.delays))),
-            "load" => parse_load(value)
-                .map(|l| out.config.load = l)
-                .err()
-                .map(|e| format!("{e}. Using {}.", defaults.load.name())),
-            "victim" => parse_victim(value)
-                .and_then(|v| {
-                    if v.answers_requests() {
-                        // Its client needs a socket, which a page has not.
-                        return Err(ConfigError(format!(
-                            "the {} victim runs in the command-line tool for now (gil-lab run \
-                             --victim {})",
-                            v.name(),
-                            v.name()
-                        )));
-                    }
-                    Ok(v)
-                })
-                .map(|v| out.config.victim = v)
-                .err()
-                .map(|e| format!("{e}. Using {}.", defaults.victim.name())),
-            "interval_ms" => parse_interval_ms(value)
-                .map(|i| {
-                    out.config.intervals = vec![i];
-                    one_interval = Some(i);
-                })
-                .err()
-                .map(|e| format!("{e}. Using {} ms.", ms(defaults.interval()))),
-            "intervals" => parse_intervals(value)
-                .map(|i| out.config.intervals = i)
-                .err()
-                .map(|e| format!("{e}. Using {} ms.", ms(defaults.interval()))),
+        // Each value is parsed and stored, or its error kept with what is used instead (one
+        // sentence built below: one format per notice keeps the page's `.wasm` small).
+        let parsed: Result<(), ConfigError> = match key {
+            "scenarios" => parse_scenarios(value).map(|s| out.config.scenarios = s),
+            "delays" => parse_delays(value).map(|d| {
+                out.config.delays = d;
+                delays_given = true;
+            }),
+            "load" => parse_load(value).map(|l| out.config.load = l),
+            "victim" => parse_victim(value).map(|v| out.config.victim = v),
+            "loads" => parse_loads(value).map(|l| out.config.loads = l),
+            "op_us" => parse_op_us(value).map(|d| op = Some(d)),
+            "io_us" => parse_io_us(value).map(|d| io = Some(d)),
+            "period_ms" => parse_period_ms(value).map(|d| period = Some(d)),
+            "interval_ms" => parse_interval_ms(value).map(|i| {
+                out.config.intervals = vec![i];
+                one_interval = Some(i);
+            }),
+            "intervals" => parse_intervals(value).map(|i| out.config.intervals = i),
             "autorun" if is_yes(value) => {
                 out.autorun = true;
-                None
+                Ok(())
             }
-            "autorun" if is_no(value) => None,
-            "autorun" => Some(format!(
-                "autorun={} is not understood; write autorun=1 to start at once. \
-                 Waiting for the Run button.",
+            "autorun" | "embed" if is_yes(value) || is_no(value) => Ok(()),
+            "autorun" => Err(ConfigError(format!(
+                "autorun={} is not understood; write autorun=1 to start at once",
                 value.trim()
-            )),
-            "embed" if is_yes(value) || is_no(value) => None,
-            "embed" => Some(format!(
-                "embed={} is not understood; write embed=1 for the compact view. \
-                 Showing the full page.",
+            ))),
+            "embed" => Err(ConfigError(format!(
+                "embed={} is not understood; write embed=1 for the compact view",
                 value.trim()
-            )),
-            other => Some(format!(
-                "the parameter '{other}' is not one this page knows ({}); it was ignored.",
+            ))),
+            other => Err(ConfigError(format!(
+                "the parameter '{other}' is not one this page knows ({})",
                 KNOWN.join(", ")
-            )),
+            ))),
         };
-        out.notices
-            .extend(problem.map(|p| crate::report::markup::capitalise(p.as_str())));
+        let problem = parsed.err().map(|e| {
+            let used = match key {
+                "scenarios" => scenario_list(&defaults.scenarios),
+                "delays" => delay_list(&defaults.delays) + " s",
+                "load" => defaults.load.name().to_string(),
+                "victim" => defaults.victim.name().to_string(),
+                "loads" => String::from("1 load thread"),
+                "op_us" => us(DEFAULT_SHORT_OP) + " us",
+                "io_us" => us(DEFAULT_IO_OP) + " us",
+                "period_ms" => ms(DEFAULT_PERIOD) + " ms",
+                "interval_ms" | "intervals" => ms(defaults.interval()) + " ms",
+                "autorun" => return format!("{e}. Waiting for the Run button."),
+                "embed" => return format!("{e}. Showing the full page."),
+                _ => return format!("{e}; it was ignored."),
+            };
+            format!("{e}. Using {used}.")
+        });
+        out.notices.extend(problem.map(|p| notice(&p)));
+    }
+    // A setting of a load or victim other than the one chosen: the CLI's sentence, and ignored.
+    match load_with_op(out.config.load, op) {
+        Ok(l) => out.config.load = l,
+        Err(e) => out.notices.push(notice(&format!("{e}. It was ignored."))),
+    }
+    for (io, period) in [(io, None), (None, period)] {
+        match victim_with(out.config.victim, io, period) {
+            Ok(v) => out.config.victim = v,
+            Err(e) => out.notices.push(notice(&format!("{e}. It was ignored."))),
+        }
     }
     match out.config.clone().settled(delays_given) {
         Ok(config) => out.config = config,
         Err(e) => {
-            // The one way URL values that each parse can clash: several intervals, several delays.
+            // The ways URL values that each parse can clash: several intervals or load counts
+            // with several delays, or both swept.
             let fallback = one_interval.unwrap_or(defaults.interval());
-            out.notices.push(crate::report::markup::capitalise(&format!(
-                "{e}. Using the interval {} ms.",
-                ms(fallback)
+            let loads = out.config.loads[0];
+            out.notices.push(notice(&format!(
+                "{e}. Using the interval {} ms and {loads} load thread{}.",
+                ms(fallback),
+                if loads == 1 { "" } else { "s" }
             )));
             out.config.intervals = vec![fallback];
+            out.config.loads = vec![loads];
+            if let Ok(c) = out.config.clone().settled(delays_given) {
+                out.config = c;
+            }
         }
     }
     out
+}
+
+fn notice(s: &str) -> String {
+    crate::report::markup::capitalise(s)
+}
+
+/// A duration in microseconds, shortest form.
+fn us(d: Duration) -> String {
+    super::html::short_number(d.as_secs_f64() * 1e6)
 }
 
 /// The query string (without `?`) that reproduces `config`.
@@ -166,13 +191,31 @@ pub fn to_query(config: &SweepConfig) -> String {
     } else {
         format!("interval_ms={}", ms(config.interval()))
     };
-    format!(
+    let mut q = format!(
         "scenarios={}&delays={}&load={}&victim={}&{interval}",
         scenario_list(&config.scenarios).replace('+', "%2B"),
         delay_list(&config.delays),
         config.load.name(),
         config.victim.name(),
-    )
+    );
+    // The newer settings only where they differ from their defaults, so the seed's links stay
+    // as short as they were.
+    if config.loads != [1] {
+        let loads: Vec<String> = config.loads.iter().map(u8::to_string).collect();
+        q.push_str(&format!("&loads={}", loads.join(",")));
+    }
+    match config.load {
+        Load::Short { op } if op != DEFAULT_SHORT_OP => q.push_str(&format!("&op_us={}", us(op))),
+        _ => {}
+    }
+    match config.victim {
+        Victim::Io { op } if op != DEFAULT_IO_OP => q.push_str(&format!("&io_us={}", us(op))),
+        Victim::Latency { period } if period != DEFAULT_PERIOD => {
+            q.push_str(&format!("&period_ms={}", ms(period)))
+        }
+        _ => {}
+    }
+    q
 }
 
 /// `0.1,1,5,20`: milliseconds, shortest form.
@@ -230,6 +273,74 @@ mod tests {
                 .map(|(k, v)| (k, if k == "scenarios" { "thread" } else { v })),
         );
         assert_eq!(back.config.intervals, u.config.intervals);
+    }
+
+    #[test]
+    fn the_whole_decision_comes_from_the_url_and_goes_back_into_the_link() {
+        let u = from_pairs([
+            ("victim", "latency"),
+            ("period_ms", "20"),
+            ("scenarios", "thread+load,process+load,interpreter+load"),
+            ("loads", "2"),
+            ("load", "short"),
+            ("op_us", "40000"),
+        ]);
+        assert!(u.notices.is_empty(), "{:?}", u.notices);
+        assert_eq!(u.config.loads, [2]);
+        assert_eq!(
+            u.config.victim,
+            Victim::Latency {
+                period: Duration::from_millis(20)
+            }
+        );
+        assert_eq!(
+            u.config.load,
+            Load::Short {
+                op: Duration::from_millis(40)
+            }
+        );
+        let q = to_query(&u.config);
+        assert!(
+            q.ends_with("&loads=2&op_us=40000&period_ms=20"),
+            "the link keeps every setting: {q}"
+        );
+        let back = from_pairs(
+            q.split('&')
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, v)| {
+                    (
+                        k,
+                        if k == "scenarios" {
+                            "thread+load,process+load,interpreter+load"
+                        } else {
+                            v
+                        },
+                    )
+                }),
+        );
+        assert_eq!(back.config, u.config);
+        // The seed's link stays as it was.
+        assert!(!to_query(&default_config()).contains("loads"));
+    }
+
+    #[test]
+    fn bad_settings_of_the_newer_parameters_are_notices_with_defaults() {
+        let u = from_pairs([("loads", "9"), ("op_us", "40000"), ("period_ms", "0")]);
+        assert_eq!(u.notices.len(), 3, "{:?}", u.notices);
+        assert!(u.notices[0].contains("load threads is out of range; choose 1 to 4"));
+        assert!(u.notices[1].contains("request period 0 ms is out of range"));
+        // op_us parsed, but the load is bignum: the CLI's sentence, and ignored.
+        assert!(
+            u.notices[2].contains("choose the short load") && u.notices[2].contains("ignored"),
+            "{:?}",
+            u.notices
+        );
+        assert_eq!(u.config, default_config());
+        // Several load counts and several delays clash, as on the command line.
+        let clash = from_pairs([("loads", "1,2"), ("delays", "1,2")]);
+        assert_eq!(clash.notices.len(), 1, "{:?}", clash.notices);
+        assert!(clash.notices[0].contains("give one delay"));
+        assert_eq!(clash.config.loads, [1]);
     }
 
     #[test]

@@ -87,6 +87,11 @@ impl Page {
             return;
         }
         let config = self.form.config.clone();
+        if let (Mode::Cooperative, Some(why)) = (mode, crate::coop::unsupported(&config)) {
+            let why = crate::report::markup::sentence(&why);
+            self.dom.set_text("status", &format!("Cannot run: {why}"));
+            return;
+        }
         self.runs = Runs::new(match mode {
             Mode::Threads => Box::new(Threaded::start(config)) as Box<dyn RunSource>,
             Mode::Cooperative => Box::new(Cooperative::new(config)),

@@ -4,7 +4,7 @@
 use super::super::{html, params};
 use super::dom::Dom;
 use crate::scenario::{
-    parse_delays, parse_intervals, parse_load, parse_victim, Scenario, SweepConfig,
+    parse_delays, parse_intervals, parse_load, parse_loads, parse_victim, Scenario, SweepConfig,
 };
 
 /// The form's state.
@@ -45,6 +45,10 @@ impl Form {
         if let Some(i) = dom.input("interval") {
             i.set_value(&params::interval_list(&self.config.intervals).replace(',', ", "));
         }
+        if let Some(i) = dom.input("loads") {
+            let loads: Vec<String> = self.config.loads.iter().map(u8::to_string).collect();
+            i.set_value(&loads.join(", "));
+        }
     }
 
     /// Reads the controls back, shows what is wrong and the sweep's estimated length.
@@ -81,15 +85,25 @@ impl Form {
                 Err(e) => errors.push(e.0),
             }
         }
+        // A load or victim of the kind already held keeps its settings (the URL's op_us, io_us,
+        // period_ms), which the form has no field for.
         if let Some(s) = dom.select("load") {
             match parse_load(&s.value()) {
+                Ok(l) if l.name() == self.config.load.name() => {}
                 Ok(l) => self.config.load = l,
                 Err(e) => errors.push(e.0),
             }
         }
         if let Some(s) = dom.select("victim") {
             match parse_victim(&s.value()) {
+                Ok(v) if v.name() == self.config.victim.name() => {}
                 Ok(v) => self.config.victim = v,
+                Err(e) => errors.push(e.0),
+            }
+        }
+        if let Some(i) = dom.input("loads") {
+            match parse_loads(&i.value()) {
+                Ok(l) => self.config.loads = l,
                 Err(e) => errors.push(e.0),
             }
         }

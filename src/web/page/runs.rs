@@ -199,6 +199,7 @@ impl Runs {
             count: live.count,
             elapsed_s: live.elapsed_s,
             interval_ms: cfg.interval.as_secs_f64() * 1e3,
+            loads: cfg.load_threads(),
         })
     }
 
