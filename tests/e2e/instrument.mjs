@@ -260,9 +260,11 @@ export async function instrumentSuite(open, env) {
     // One task a little over 50 ms now and then is the busy machine (2 cores, other builds); a
     // drawing that cannot keep up shows as many, or as long ones. A miss is measured once more
     // (lib.mjs, `measured`).
-    // `env.scarceFrames`: WebKitGTK's MiniBrowser under Xvfb and WebDriver hands out almost no
-    // animation frames to a script, so there the main thread's responsiveness is read from a
-    // 10 ms timer instead: a page that blocks its main thread delays both.
+    // `env.scarceFrames`: WebKitGTK's MiniBrowser under Xvfb and WebDriver hands out few
+    // animation frames to a script whatever the page does (3 to 15 in 1.5 s, gaps of 80-200 ms,
+    // while a 10 ms timer on the same main thread ticked every 10.7-10.9 ms at the median in the
+    // same runs), so there the main thread's responsiveness is always read from that timer: a
+    // page that blocks its main thread delays both.
     await sleep(500); // past the run's start (its workers start then)
     await measured(`${env.label}, timeline: frame budget`, async (defer) => {
       await tab.eval(PROBE);
@@ -270,7 +272,7 @@ export async function instrumentSuite(open, env) {
       const perf = await tab.eval(PROBE_READ);
       const long = perf.longTasks.filter((d) => d > 50);
       info(`${env.label}: frames while live ${perf.frames}, gap median ${perf.median.toFixed(1)} ms, p95 ${perf.p95.toFixed(1)} ms, max ${perf.max.toFixed(1)} ms; 10 ms timer: ${perf.timers} ticks, median ${perf.timerMedian.toFixed(1)} ms, p95 ${perf.timerP95.toFixed(1)} ms; long tasks ${perf.observed ? long.map((d) => d.toFixed(0)).join(", ") || "none" : "not reported by this engine"}`);
-      if (env.scarceFrames && perf.frames < 10) {
+      if (env.scarceFrames) {
         defer("the main thread stays responsive while running (10 ms timer: at least 10 ticks in 1.5 s, median <= 50 ms, p95 <= 120 ms)",
           perf.timers >= 10 && perf.timerMedian <= 50 && perf.timerP95 <= 120,
           `${perf.frames} animation frames; ${perf.timers} ticks, median ${perf.timerMedian.toFixed(1)} ms, p95 ${perf.timerP95.toFixed(1)} ms`, MEASURED);

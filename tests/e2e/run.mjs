@@ -30,6 +30,7 @@ import { embedTests, blogPost } from "./embed.mjs";
 import { firefox, webkit, engineSuite } from "./engines.mjs";
 import { convoySuite, chromiumEngine } from "./convoy.mjs";
 import { instrumentSuite } from "./instrument.mjs";
+import { decisionSuite } from "./decision.mjs";
 import { check, info, measured, phenomenon, summary as tallySummary, serveSite, pageSite, ROWS, MEASURED } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -137,10 +138,13 @@ async function main() {
         // convoy there.
         const convoyEnv = { threadsUrl: null, check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS };
         if (name === "webkit") await convoySuite(engine, { ...convoyEnv, coopUrl: isolatedServer.url });
+        if (name === "webkit") await decisionSuite(engine, { ...convoyEnv, threadsUrl: null, coopUrl: isolatedServer.url, tag: name });
+        if (name === "firefox") await decisionSuite(engine, { ...convoyEnv, threadsUrl: isolatedServer.url, coopUrl: null, tag: name });
         // Firefox with service workers off: the header-less page runs cooperatively.
         if (name === "firefox") {
           const coop = await firefox({ serviceWorkers: false });
           try {
+            await decisionSuite(coop, { ...convoyEnv, threadsUrl: null, coopUrl: plainServer.url, tag: "firefox-coop" });
             // Its 1 ms clock without isolation makes each I/O call about 1 ms: 0.20 and 0.275
             // measured against about 0.05 in Chromium and WebKit, so a looser bound.
             await convoySuite(coop, { ...convoyEnv, coopUrl: plainServer.url, convoyBound: 0.45 });
@@ -186,6 +190,7 @@ async function webkitThreads(isolatedUrl) {
       isolatedUrl, shots: SHOTS, info, timeoutMs: DONE_TIMEOUT_MS, delays: 2, axe: AXE, pages: ["isolated"], expectThreads: true,
     });
     summary.push(...rows.map((r) => ({ ...r, engine: "WebKitGTK, JSC_useSharedArrayBuffer=1", version: engine.version })));
+    await decisionSuite(engine, { check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS, threadsUrl: isolatedUrl, coopUrl: null, tag: "webkit-sab" });
   } catch (e) {
     check("WebKit with JSC_useSharedArrayBuffer=1 starts and runs the isolated page", false, e && e.message);
   } finally {
@@ -228,6 +233,8 @@ async function inChromium(isolatedServer, plainServer) {
     await convoySuite(chromiumEngine(browser), { ...convoyEnv, threadsUrl: isolatedServer.url, coopUrl: null });
     // Service workers blocked: the header-less page runs cooperatively.
     await convoySuite(chromiumEngine(browser, { serviceWorkers: "block" }), { ...convoyEnv, threadsUrl: null, coopUrl: plainServer.url });
+    await decisionSuite(chromiumEngine(browser), { ...convoyEnv, threadsUrl: isolatedServer.url, coopUrl: null });
+    await decisionSuite(chromiumEngine(browser, { serviceWorkers: "block" }), { ...convoyEnv, threadsUrl: null, coopUrl: plainServer.url });
     await embedTests(browser, {
       plainUrl: plainServer.url,
       dist: DIST,
