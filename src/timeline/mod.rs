@@ -253,6 +253,12 @@ impl Timeline {
         Self::with_max_spans(scenario, 1, MAX_SPANS)
     }
 
+    /// As [`Timeline::new`], with a lane for each of `loads` load threads (at least one): the
+    /// page's, live.
+    pub fn with_loads(scenario: Scenario, loads: u8) -> Self {
+        Self::with_max_spans(scenario, loads, MAX_SPANS)
+    }
+
     /// An empty timeline that keeps every span: for files, whose event log bounds their size.
     pub fn uncapped(scenario: Scenario) -> Self {
         Self::with_max_spans(scenario, 1, usize::MAX)

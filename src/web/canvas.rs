@@ -53,24 +53,35 @@ impl Palette {
 
 const LANE_GAP: f64 = 10.0;
 const LANE: f64 = LANE_LABEL + LANE_BAR + LANE_GAP;
-const BLOCK: f64 = 3.0 * LANE;
 const AXIS: f64 = 26.0;
 const TOP: f64 = 4.0;
 const SIDE: f64 = 6.0;
 
-/// The canvas height in CSS pixels for `rows` runs stacked on one time axis.
-pub fn css_height(rows: usize) -> f64 {
-    TOP + rows.max(1) as f64 * BLOCK + AXIS
+/// The canvas height in CSS pixels for runs stacked on one time axis, with `lanes[r]` lanes in
+/// run `r` (three for the empty canvas).
+pub fn css_height(lanes: &[usize]) -> f64 {
+    let n: usize = if lanes.is_empty() {
+        3
+    } else {
+        lanes.iter().sum()
+    };
+    TOP + n as f64 * LANE + AXIS
 }
 
-/// The run and lane drawn at height `y` (CSS pixels from the canvas's top), if any.
-pub fn lane_at(y: f64, rows: usize) -> Option<(usize, usize)> {
-    let y = y - TOP;
-    if y < 0.0 || y >= rows as f64 * BLOCK {
+/// The run and lane drawn at height `y` (CSS pixels from the canvas's top), if any, for runs of
+/// `lanes[r]` lanes each.
+pub fn lane_at(y: f64, lanes: &[usize]) -> Option<(usize, usize)> {
+    if y < TOP {
         return None;
     }
-    let row = (y / BLOCK) as usize;
-    Some((row, ((y - row as f64 * BLOCK) / LANE) as usize))
+    let mut k = ((y - TOP) / LANE) as usize;
+    for (row, &n) in lanes.iter().enumerate() {
+        if k < n {
+            return Some((row, k));
+        }
+        k -= n;
+    }
+    None
 }
 
 /// One run on the canvas.
@@ -80,7 +91,7 @@ pub struct Row<'a> {
     /// Its settings.
     pub run: &'a RunConfig,
     /// The figures written beside each lane.
-    pub figures: [Figures; 3],
+    pub figures: Vec<Figures>,
 }
 
 /// What to draw: the runs, stacked on one time axis, the range of it shown, the latest moment
@@ -119,8 +130,12 @@ pub fn draw(
         .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())?;
     let dpr = window.device_pixel_ratio().max(1.0);
     let css_w = f64::from(css_width.max(200));
-    let rows = picture.rows.len().max(1);
-    let css_h = css_height(rows);
+    let lanes: Vec<usize> = picture
+        .rows
+        .iter()
+        .map(|r| r.timeline.lanes.len())
+        .collect();
+    let css_h = css_height(&lanes);
     let (pw, ph) = ((css_w * dpr).round() as u32, (css_h * dpr).round() as u32);
     if canvas.width() != pw || canvas.height() != ph {
         canvas.set_width(pw);
@@ -150,8 +165,8 @@ pub fn draw(
     }
     let stacked = picture.rows.len() > 1;
     let mut layouts = Vec::with_capacity(picture.rows.len());
+    let mut top = TOP;
     for (r, row) in picture.rows.iter().enumerate() {
-        let top = TOP + r as f64 * BLOCK;
         if r > 0 {
             ctx.set_fill_style_str(&palette.grid);
             ctx.fill_rect(0.0, top - LANE_GAP / 2.0, css_w, 1.0);
@@ -166,9 +181,10 @@ pub fn draw(
                 Some((lane, scale.span(span, clip)))
             });
         draw_row(&ctx, palette, &scale, &layout, row, top, stacked, selected);
+        top += lanes[r] as f64 * LANE;
         layouts.push(layout);
     }
-    let axis_y = TOP + rows as f64 * BLOCK;
+    let axis_y = top;
     draw_axis(&ctx, palette, &scale, axis_y);
     Some(Drawn {
         scale,
@@ -207,7 +223,7 @@ fn draw_row(
         figures(
             ctx,
             palette,
-            &row.figures[i],
+            &row.figures.get(i).copied().unwrap_or_default(),
             left + label_w + 12.0,
             right,
             top + 12.0,
@@ -255,7 +271,7 @@ fn draw_row(
         }
     }
     // The controller's wake-up, and, once known, the moment it cleared the flag.
-    let lanes_h = 3.0 * LANE - LANE_GAP;
+    let lanes_h = layout.lanes.len() as f64 * LANE - LANE_GAP;
     if let Some(x) = layout.woke {
         marker(ctx, x, top, lanes_h, &palette.ink, &[4.0, 3.0]);
     }

@@ -108,7 +108,8 @@ pub fn results_rows(results: &[RunResult], shown: Option<usize>) -> String {
                     l.mean_ms, l.p99_ms
                 ),
                 format!(
-                    "<td><span class=\"k\">wait</span> mean {} · p50 {} · p99 {} · max {} ms</td>",
+                    "<td class=\"wait\"><span class=\"k\">wait</span> mean {} · p50 {} · p99 {} \
+                     · max {} ms</td>",
                     ms3(l.mean_ms),
                     ms3(l.p50_ms),
                     ms3(l.p99_ms),
@@ -215,6 +216,90 @@ pub fn seed_table(config: &SweepConfig, results: &[RunResult], live: Option<Live
         out.push_str("</tr>");
     }
     out.push_str("</tbody>");
+    out
+}
+
+/// The request victims' picture: one row per run, its waits on a logarithmic millisecond axis, a
+/// bar from the median (p50) to the 99th percentile, a thin line on to the longest and a dot at
+/// the mean, so the slow tail beside the load and its absence elsewhere read at a glance.
+pub fn waits_svg(results: &[RunResult], width: f64) -> String {
+    let runs: Vec<(&RunResult, crate::workload::LatencyStats)> = results
+        .iter()
+        .filter_map(|r| r.latency_ms.filter(|l| l.n > 0).map(|l| (r, l)))
+        .collect();
+    let w = width.clamp(260.0, 1200.0).round();
+    const ROW: f64 = 26.0;
+    const T: f64 = 8.0;
+    const B: f64 = 40.0;
+    let label_w = if w < 420.0 { 118.0 } else { 150.0 };
+    let (left, right) = (label_w, w - 14.0);
+    let h = T + B + ROW * runs.len().max(1) as f64;
+    // Decades from 0.01 ms to the first one past the longest wait.
+    let longest = runs.iter().map(|(_, l)| l.max_ms).fold(1.0, f64::max);
+    let (lo, hi) = (-2i32, (longest.log10().ceil() as i32).max(1));
+    let px = |ms: f64| {
+        let v = ms.max(1e-2).log10().clamp(f64::from(lo), f64::from(hi));
+        left + (v - f64::from(lo)) / f64::from(hi - lo) * (right - left)
+    };
+    let mut out = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"chart-title\" \
+         xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-title\">How long each run's \
+         requests waited, in milliseconds on a logarithmic axis: a bar from the median to the 99th \
+         percentile, a line to the longest, a dot at the mean</title><g class=\"grid\">"
+    );
+    let bottom = h - B;
+    for e in lo..=hi {
+        let x = px(10f64.powi(e));
+        let _ = write!(
+            out,
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{T}\" y2=\"{bottom}\"/>\
+             <text class=\"tick\" x=\"{x:.1}\" y=\"{ty}\" text-anchor=\"middle\">{}</text>",
+            short_number(10f64.powi(e)),
+            ty = bottom + 16.0,
+        );
+    }
+    let _ = write!(
+        out,
+        "</g><text class=\"label\" x=\"{cx:.1}\" y=\"{ly}\" text-anchor=\"middle\">wait (ms), \
+         bar p50 to p99</text>",
+        cx = (left + right) / 2.0,
+        ly = h - 6.0,
+    );
+    if runs.is_empty() {
+        let _ = write!(
+            out,
+            "<text class=\"label\" x=\"{cx:.1}\" y=\"{y}\" text-anchor=\"middle\">Each run's \
+             requests appear here when it finishes.</text>",
+            cx = (left + right) / 2.0,
+            y = T + ROW * 0.6,
+        );
+    }
+    for (i, (r, l)) in runs.iter().enumerate() {
+        let y = T + ROW * (i as f64 + 0.5);
+        let loads = if r.loads > 1 {
+            format!(" · {}", r.loads)
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            out,
+            "<g class=\"series {cls}\"><text class=\"tick\" x=\"{tx}\" y=\"{ty:.1}\" \
+             text-anchor=\"end\">{name}{loads}</text>\
+             <line class=\"tail\" x1=\"{x50:.1}\" x2=\"{xmax:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>\
+             <rect x=\"{x50:.1}\" y=\"{ry:.1}\" width=\"{bw:.1}\" height=\"10\" rx=\"2\"/>\
+             <circle cx=\"{xm:.1}\" cy=\"{y:.1}\" r=\"3.5\"/></g>",
+            cls = class(r.scenario),
+            tx = left - 8.0,
+            ty = y + 4.0,
+            name = escape(r.scenario.name()),
+            x50 = px(l.p50_ms),
+            xmax = px(l.max_ms),
+            ry = y - 5.0,
+            bw = (px(l.p99_ms) - px(l.p50_ms)).max(2.0),
+            xm = px(l.mean_ms),
+        );
+    }
+    out.push_str("</svg>");
     out
 }
 
@@ -624,6 +709,53 @@ mod tests {
             plain.contains("data-loads=\"1\"") && !plain.contains("latency"),
             "{plain}"
         );
+    }
+
+    #[test]
+    fn the_waits_picture_has_a_row_per_request_run_on_a_log_axis() {
+        let mut one = result(ThreadLoad, 2.0, 200);
+        one.latency_ms = Some(crate::workload::LatencyStats {
+            n: 200,
+            mean_ms: 5.3,
+            p50_ms: 5.1,
+            p90_ms: 6.0,
+            p99_ms: 7.3,
+            max_ms: 9.0,
+        });
+        let mut elsewhere = result(Process, 2.0, 200);
+        elsewhere.latency_ms = Some(crate::workload::LatencyStats {
+            n: 200,
+            mean_ms: 0.01,
+            p50_ms: 0.008,
+            p90_ms: 0.01,
+            p99_ms: 0.02,
+            max_ms: 0.05,
+        });
+        let svg = waits_svg(&[one, result(Thread, 2.0, 5), elsewhere], 600.0);
+        assert_eq!(
+            svg.matches("<rect").count(),
+            2,
+            "one bar per run with waits: {svg}"
+        );
+        assert!(
+            svg.contains(">0.01</text>") && svg.contains(">10</text>"),
+            "{svg}"
+        );
+        balanced(&svg).expect("balanced markup");
+        // The thread's bar starts far right of the process's (5.1 ms against 0.008 ms).
+        let xs: Vec<f64> = svg
+            .match_indices("<rect x=\"")
+            .map(|(i, m)| {
+                svg[i + m.len()..]
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert!(xs[0] > xs[1] + 200.0, "{xs:?}");
+        assert!(waits_svg(&[], 600.0).contains("appear here"));
     }
 
     #[test]

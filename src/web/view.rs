@@ -226,11 +226,22 @@ pub fn moment(t_us: u64) -> String {
     format!("{:.3} s", t_us as f64 / 1e6)
 }
 
+/// What lane `lane` of `tl` is called in a sentence: `controller`, `incrementer`, `load`, or
+/// `load 2` when the run has several load threads.
+pub fn lane_name(tl: &Timeline, lane: usize) -> Option<String> {
+    let name = *LANE_NAMES.get(lane.min(2))?;
+    Some(match tl.lanes.len() {
+        n if n > 3 && lane >= 2 && lane < n => format!("load {}", lane - 1),
+        _ if lane < tl.lanes.len() => name.to_string(),
+        _ => return None,
+    })
+}
+
 /// One sentence about span `index` of lane `lane` of `tl`, drawn up to `clip_us`: who, what,
 /// from when, for how long, and, for a wait, who held the lock meanwhile.
 pub fn describe(tl: &Timeline, lane: usize, index: usize, clip_us: u64) -> Option<String> {
     let span = tl.lanes.get(lane)?.spans.get(index)?;
-    let who = LANE_NAMES.get(lane)?;
+    let who = lane_name(tl, lane)?;
     let end = span.end_us.min(clip_us);
     let open = span.end_us >= tl.now_us && !tl.finished;
     let d = duration(end.saturating_sub(span.start_us) as f64 / 1e6);
@@ -246,13 +257,12 @@ pub fn describe(tl: &Timeline, lane: usize, index: usize, clip_us: u64) -> Optio
         }
         LaneState::Waiting => {
             let mid = span.start_us + (end.saturating_sub(span.start_us)) / 2;
-            let holder = (0..3).filter(|&j| j != lane).find(|&j| {
+            let holder = (0..tl.lanes.len()).filter(|&j| j != lane).find(|&j| {
                 span_at(&tl.lanes[j], mid).is_some_and(|k| tl.lanes[j].spans[k].state.holds_lock())
             });
-            match holder {
-                Some(j) => format!(
-                    "{who} waits {d}{so_far} for the lock from {at}, while {} holds it",
-                    LANE_NAMES[j]
+            match holder.and_then(|j| lane_name(tl, j)) {
+                Some(holder) => format!(
+                    "{who} waits {d}{so_far} for the lock from {at}, while {holder} holds it"
                 ),
                 None => format!("{who} waits {d}{so_far} for the lock from {at}"),
             }
@@ -359,6 +369,38 @@ mod tests {
             text.starts_with("incrementer waits 5.0 ms") && text.ends_with("while load holds it"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn with_several_loads_the_sentence_names_the_one_holding_the_lock() {
+        let load2 = crate::scenario::load_worker(1);
+        let mut t = Timeline::with_loads(Scenario::ThreadLoad, 2);
+        t.apply(&ev(0, LOAD, EventKind::Take, LOAD));
+        t.apply(&ev(100, INCREMENTER, EventKind::Wait, INCREMENTER));
+        t.apply(&ev(200, load2, EventKind::Wait, load2));
+        t.apply(&ev(5_000, LOAD, EventKind::Request, load2));
+        t.apply(&ev(5_100, LOAD, EventKind::Drop, LOAD));
+        t.apply(&ev(5_100, load2, EventKind::Take, load2));
+        t.apply(&ev(10_100, load2, EventKind::Request, INCREMENTER));
+        t.apply(&ev(10_200, load2, EventKind::Drop, load2));
+        t.apply(&ev(10_200, INCREMENTER, EventKind::Take, INCREMENTER));
+        t.advance(12_000);
+        assert_eq!(lane_name(&t, 2).as_deref(), Some("load 1"));
+        assert_eq!(lane_name(&t, 3).as_deref(), Some("load 2"));
+        assert_eq!(lane_name(&t, 4), None);
+        assert_eq!(lane_name(&handoff(), 2).as_deref(), Some("load"));
+        let inc = span_at(&t.lanes[1], 1_000).expect("the incrementer's wait");
+        let early = describe(&t, 1, inc, 3_000).expect("a sentence");
+        assert!(early.ends_with("while load 1 holds it"), "{early}");
+        // The whole wait, read at its middle (5.15 ms): load 2 holds the lock by then.
+        let text = describe(&t, 1, inc, u64::MAX).expect("a sentence");
+        assert!(
+            text.starts_with("incrementer waits 10 ms") && text.ends_with("while load 2 holds it"),
+            "{text}"
+        );
+        let k = span_at(&t.lanes[3], 7_000).expect("load 2's hold");
+        let held = describe(&t, 3, k, u64::MAX).expect("a sentence");
+        assert!(held.starts_with("load 2 holds the lock"), "{held}");
     }
 
     #[test]

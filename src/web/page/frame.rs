@@ -85,12 +85,13 @@ impl Page {
                     && self.runs.results.len() == shared.results_len()
                 {
                     self.dom.set_progress(self.runs.progress(shared));
+                    let runs = if total == 1 { "run" } else { "runs" };
                     let text = match (status, self.embed) {
                         (Status::Done, true) => {
-                            format!("Done: {total} runs. The full demo has more settings.")
+                            format!("Done: {total} {runs}. The full demo has more settings.")
                         }
                         (Status::Done, false) => format!(
-                            "Done: {total} runs. Download the results or change the settings \
+                            "Done: {total} {runs}. Download the results or change the settings \
                              and run again."
                         ),
                         _ => format!("Stopped after {} of {total} runs.", self.runs.results.len()),

@@ -64,7 +64,8 @@ impl Page {
         let Some(drawn) = &self.instrument.drawn else {
             return;
         };
-        let lane = canvas::lane_at(y, drawn.rows.len());
+        let counts: Vec<usize> = drawn.rows.iter().map(|r| r.lanes.len()).collect();
+        let lane = canvas::lane_at(y, &counts);
         let picked = lane.and_then(|(row, lane)| {
             let tl = &self.runs.started.get(*runs.get(row)?)?.timeline;
             let laid_out = drawn.rows.get(row)?.lanes.get(lane)?;
@@ -155,17 +156,25 @@ impl Page {
     /// The next lane up or down (over the stacked runs too), at the span in the middle of view.
     fn step_lane(&mut self, by: i64) {
         let runs = self.runs.drawn(self.instrument.compare);
-        let lanes = runs.len() as i64 * 3;
+        // Every lane of every run drawn, top to bottom, as (run, lane).
+        let all: Vec<(usize, usize)> = runs
+            .iter()
+            .enumerate()
+            .flat_map(|(row, &i)| {
+                (0..self.runs.started[i].timeline.lanes.len()).map(move |lane| (row, lane))
+            })
+            .collect();
+        let lanes = all.len() as i64;
         if lanes == 0 {
             return;
         }
         let (r, l, _) = self.instrument.selected.unwrap_or((0, 0, 0));
-        let mut at = r as i64 * 3 + l as i64;
+        let mut at = all.iter().position(|&x| x == (r, l)).unwrap_or(0) as i64;
         let (a, b) = self.instrument.view.range(self.instrument.whole_s);
         let mid_us = ((a + b) / 2.0 * 1e6) as u64;
         for _ in 0..lanes {
             at = (at + by).rem_euclid(lanes);
-            let (row, lane) = ((at / 3) as usize, (at % 3) as usize);
+            let (row, lane) = all[at as usize];
             let tl = &self.runs.started[runs[row]].timeline;
             let mid = mid_us.min(self.instrument.view.clip_us(tl.now_us));
             let found = span_at(&tl.lanes[lane], mid).or_else(|| {

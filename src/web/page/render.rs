@@ -44,16 +44,32 @@ impl Page {
         let rows = html::results_rows(&self.runs.results, self.runs.pinned);
         self.dom.set_html("results-body", &rows);
         let width = self.dom.el("chart").map_or(560, |e| e.client_width());
-        let chart = html::chart_svg(&config, &self.runs.results, f64::from(width));
+        // The request victims' waits are a distribution, not a count: their own picture.
+        let waits = config.victim.answers_requests();
+        let chart = if waits {
+            html::waits_svg(&self.runs.results, f64::from(width))
+        } else {
+            html::chart_svg(&config, &self.runs.results, f64::from(width))
+        };
         self.dom.set_html("chart", &chart);
         self.dom
             .set_html("chart-legend", &html::chart_legend(&config));
-        let heading = if config.sweeps_intervals() {
+        let heading = if waits {
+            "How long requests waited"
+        } else if config.sweeps_intervals() {
             "Count against switch interval"
         } else {
             "Count against delay"
         };
         self.dom.set_text("chart-heading", heading);
+        self.dom.set_text(
+            "chart-sub",
+            if waits {
+                "One row per run: a bar from the median to the 99th percentile, a dot at the mean."
+            } else {
+                "One line per scenario."
+            },
+        );
         self.dom.show("results-empty", self.runs.results.is_empty());
     }
 
@@ -170,21 +186,23 @@ impl Page {
                 let timeline = &self.runs.started[i].timeline;
                 let result = self.runs.results.get(i);
                 let end = view.clip_us(timeline.now_us);
-                let figures = std::array::from_fn(|l| {
-                    let lane = &timeline.lanes[l];
-                    let mut f = Figures::of(lane, end);
-                    // A finished run, seen whole: the lock's own statistics.
-                    let stats = result
-                        .filter(|_| view.paused_at_us().is_none())
-                        .and_then(|r| Timeline::lock_stats(r, lane.worker));
-                    if let Some(s) = stats {
-                        f.held_s = s.held_s;
-                        f.waiting_s = s.waited_s;
-                        f.hand_offs = s.switches;
-                        f.longest_hold_s = s.longest_hold_s;
-                    }
-                    f
-                });
+                let figures = (0..timeline.lanes.len())
+                    .map(|l| {
+                        let lane = &timeline.lanes[l];
+                        let mut f = Figures::of(lane, end);
+                        // A finished run, seen whole: the lock's own statistics.
+                        let stats = result
+                            .filter(|_| view.paused_at_us().is_none())
+                            .and_then(|r| Timeline::lock_stats(r, lane.worker));
+                        if let Some(s) = stats {
+                            f.held_s = s.held_s;
+                            f.waiting_s = s.waited_s;
+                            f.hand_offs = s.switches;
+                            f.longest_hold_s = s.longest_hold_s;
+                        }
+                        f
+                    })
+                    .collect();
                 Some(canvas::Row {
                     timeline,
                     run: configs.get(i)?,

@@ -101,7 +101,8 @@ impl Runs {
         while self.started.len() < shared.started() {
             let i = self.started.len();
             let Some(log) = shared.try_log(i) else { break };
-            let mut timeline = Timeline::new(shared.runs()[i].scenario);
+            let cfg = shared.runs()[i];
+            let mut timeline = Timeline::with_loads(cfg.scenario, cfg.load_threads());
             timeline.set_delay(shared.runs()[i].delay);
             self.started.push(RunView {
                 log,
@@ -157,7 +158,8 @@ impl Runs {
             }
             total -= lane_bytes(&run.timeline);
             let old = &run.timeline;
-            let mut kept = Timeline::new(old.scenario);
+            let loads = old.lanes.len().saturating_sub(2) as u8;
+            let mut kept = Timeline::with_loads(old.scenario, loads);
             kept.lanes.iter_mut().for_each(|l| l.spans.clear());
             kept.now_us = old.now_us;
             kept.go_us = old.go_us;
