@@ -55,6 +55,9 @@ pub enum Case {
     Latency,
     /// An echo server's requests per second beside the CPU threads.
     Server,
+    /// Two set-ups that were not each run alone, side by side (`thread+load` against
+    /// `process+load`, say): how many times faster one counted.
+    Compare,
 }
 
 impl Case {
@@ -74,6 +77,7 @@ impl Case {
             Case::Subinterpreter => "subinterpreter",
             Case::Latency => "latency",
             Case::Server => "server",
+            Case::Compare => "compare",
         }
     }
 }
@@ -214,6 +218,75 @@ pub fn verdict_cases(report: &SweepReport) -> Vec<(Case, String)> {
         } else {
             out.push((case, sentence));
         }
+    }
+    if out.is_empty() {
+        out.extend(compare_sentences(report, delay_s, interval));
+    }
+    out
+}
+
+/// When no set-up was run both alone and beside the load, the set-ups that were run, side by
+/// side: each against the slowest, by rate (the embed's `thread+load` against `process+load`:
+/// "beside the same load, the counter in a process counted 62x faster than in a thread").
+fn compare_sentences(
+    report: &SweepReport,
+    delay_s: f64,
+    interval: std::time::Duration,
+) -> Vec<(Case, String)> {
+    let runs: Vec<&RunResult> = report
+        .config
+        .scenarios
+        .iter()
+        .filter_map(|&s| report.get_at(s, delay_s, interval))
+        .filter(|r| r.rate_per_s > 0.0)
+        .collect();
+    let Some(slowest) = runs
+        .iter()
+        .copied()
+        .min_by(|a, b| a.rate_per_s.total_cmp(&b.rate_per_s))
+    else {
+        return Vec::new();
+    };
+    let per_s = |r: &RunResult| super::numbers::abbreviate(r.rate_per_s);
+    let mut out = Vec::new();
+    for r in runs {
+        if std::ptr::eq(r, slowest) {
+            continue;
+        }
+        let x = r.rate_per_s / slowest.rate_per_s;
+        let times = if x >= 10.0 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.1}")
+        };
+        let home = match r.scenario {
+            Scenario::ProcessLoad => Some("in a process"),
+            Scenario::InterpreterLoad => Some("in a subinterpreter"),
+            Scenario::FreeThreadLoad => Some("with no GIL (free-threaded Python)"),
+            _ => None,
+        };
+        let sentence = match (slowest.scenario, home) {
+            (Scenario::ThreadLoad, Some(home)) => format!(
+                "Beside the same load, the counter {home} counted {times}x faster than in a \
+                 thread ({}/s against {}/s){}",
+                per_s(r),
+                per_s(slowest),
+                if x >= 2.0 {
+                    ": the load's GIL held the thread back; move CPU-bound work out of its \
+                     interpreter."
+                } else {
+                    "."
+                }
+            ),
+            _ => format!(
+                "{} counted {times}x faster than {} ({}/s against {}/s).",
+                r.scenario,
+                slowest.scenario,
+                per_s(r),
+                per_s(slowest)
+            ),
+        };
+        out.push((Case::Compare, super::markup::capitalise(&sentence)));
     }
     out
 }
@@ -430,6 +503,48 @@ mod tests {
             &[(Scenario::Thread, 1.0)],
         );
         assert!(verdict(&r).is_empty());
+    }
+
+    #[test]
+    fn a_pair_never_run_alone_is_compared_side_by_side() {
+        // The embed's default: the thread and the process, both beside the load.
+        let r = report(
+            Load::BIGNUM,
+            Victim::Incrementer,
+            &[(Scenario::ThreadLoad, 13e6), (Scenario::ProcessLoad, 806e6)],
+        );
+        let v = verdict_cases(&r);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].0, Case::Compare);
+        assert!(
+            v[0].1.starts_with(
+                "Beside the same load, the counter in a process counted 62x faster than in a \
+                 thread (806M/s against 13M/s): the load's GIL held the thread back"
+            ),
+            "{}",
+            v[0].1
+        );
+        // Any other pair: the faster against the slower, by rate.
+        let r = report(
+            Load::BIGNUM,
+            Victim::Incrementer,
+            &[(Scenario::Thread, 2e9), (Scenario::FreeThreadLoad, 1e9)],
+        );
+        assert_eq!(
+            verdict(&r),
+            ["Thread counted 2.0x faster than free-thread+load (2G/s against 1G/s)."]
+        );
+        // A set-up run alone and beside the load keeps its own sentence, and no comparison.
+        let r = report(
+            Load::BIGNUM,
+            Victim::Incrementer,
+            &[
+                (Scenario::Thread, 2e9),
+                (Scenario::ThreadLoad, 2e7),
+                (Scenario::ProcessLoad, 1e9),
+            ],
+        );
+        assert!(verdict_cases(&r).iter().all(|(c, _)| *c != Case::Compare));
     }
 
     #[test]

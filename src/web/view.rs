@@ -226,6 +226,32 @@ pub fn moment(t_us: u64) -> String {
     format!("{:.3} s", t_us as f64 / 1e6)
 }
 
+/// The two runs that tell the lesson, as (top, under) indices into `runs` (each run's scenario
+/// and delay): the thread beside the load on top, the same counter elsewhere beside the same
+/// load under it (a process, else a subinterpreter, else no GIL, else the thread alone), both at
+/// the longest delay they share. `None` without a `thread+load` run and a partner.
+pub fn lesson_pair(runs: &[(crate::scenario::Scenario, f64)]) -> Option<(usize, usize)> {
+    use crate::scenario::Scenario::*;
+    let mut best: Option<(f64, usize, usize)> = None;
+    for (top, &(s, d)) in runs.iter().enumerate() {
+        if s != ThreadLoad {
+            continue;
+        }
+        let partner = [ProcessLoad, InterpreterLoad, FreeThreadLoad, Thread]
+            .iter()
+            .find_map(|&p| {
+                runs.iter()
+                    .rposition(|&(q, e)| q == p && (e - d).abs() < 1e-9)
+            });
+        if let Some(under) = partner {
+            if best.is_none_or(|(bd, _, _)| d >= bd) {
+                best = Some((d, top, under));
+            }
+        }
+    }
+    best.map(|(_, top, under)| (top, under))
+}
+
 /// What lane `lane` of `tl` is called in a sentence: `controller`, `incrementer`, `load`, or
 /// `load 2` when the run has several load threads.
 pub fn lane_name(tl: &Timeline, lane: usize) -> Option<String> {
@@ -401,6 +427,34 @@ mod tests {
         let k = span_at(&t.lanes[3], 7_000).expect("load 2's hold");
         let held = describe(&t, 3, k, u64::MAX).expect("a sentence");
         assert!(held.starts_with("load 2 holds the lock"), "{held}");
+    }
+
+    #[test]
+    fn the_lesson_pair_is_the_starving_thread_over_the_free_counter() {
+        use crate::scenario::Scenario::*;
+        // The embed's default: thread+load, then process+load.
+        assert_eq!(
+            lesson_pair(&[(ThreadLoad, 2.0), (ProcessLoad, 2.0)]),
+            Some((0, 1))
+        );
+        // The seed's sweep: the longest delay, the process before the thread alone.
+        let seed = [
+            (Thread, 1.0),
+            (Process, 1.0),
+            (ThreadLoad, 1.0),
+            (ProcessLoad, 1.0),
+            (Thread, 3.0),
+            (Process, 3.0),
+            (ThreadLoad, 3.0),
+            (ProcessLoad, 3.0),
+        ];
+        assert_eq!(lesson_pair(&seed), Some((6, 7)));
+        assert_eq!(
+            lesson_pair(&[(Thread, 2.0), (ThreadLoad, 2.0)]),
+            Some((1, 0))
+        );
+        assert_eq!(lesson_pair(&[(Thread, 2.0), (Process, 2.0)]), None);
+        assert_eq!(lesson_pair(&[(ThreadLoad, 2.0)]), None);
     }
 
     #[test]

@@ -201,6 +201,19 @@ export async function embedTests(browser, env) {
       const x = rate(by["process+load"]) / Math.max(1e-9, rate(by["thread+load"]));
       check("in it the process counts at least 5 times faster than the thread", x >= 5, `${x.toFixed(1)}x by rate`);
     }
+    // With no click: the verdict reads the pair it ran, and the lanes stack the two runs, the
+    // starving thread on top.
+    const told = await f2.evaluate(() => ({
+      cases: document.getElementById("verdict").dataset.cases,
+      text: document.getElementById("verdict-list").textContent,
+      title: document.getElementById("timeline-title").textContent,
+      stacked: document.getElementById("timeline-compare")?.value || "",
+      lanes: document.getElementById("timeline-summary").textContent,
+    }));
+    check("the default embed's verdict compares the pair it ran (data-cases=compare, not none)",
+      told.cases === "compare" && /counted \d+x faster than in a thread/.test(told.text), `${told.cases}: ${told.text.slice(0, 160)}`);
+    check("the lanes show thread+load on top with process+load stacked under it, without a click",
+      /^thread\+load/.test(told.title) && told.stacked !== "", `title "${told.title}", stacked run ${told.stacked}`);
     const narrow = await f2.evaluate(() => ({
       over: document.documentElement.scrollWidth - document.documentElement.clientWidth,
       width: document.documentElement.clientWidth,

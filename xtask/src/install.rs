@@ -21,6 +21,9 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const FIREFOX: &str = "/usr/bin/firefox-esr";
 pub const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
 pub const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+/// Binaryen's optimiser, which trunk runs on the page's `.wasm` (`data-wasm-opt` in index.html):
+/// Debian's, as trunk would otherwise download its own from GitHub.
+pub const WASM_OPT: &str = "/usr/bin/wasm-opt";
 
 /// The browsers of the end-to-end test: the Debian package, and a file that shows it is there.
 const BROWSERS: [(&str, &str); 6] = [
@@ -95,6 +98,13 @@ fn system_packages(root: &Path, needs: Needs) -> Result<(), String> {
     let mut apt = Apt::default();
     if needs.tests {
         python(root, &mut apt)?;
+    }
+    if needs.web {
+        if Path::new(WASM_OPT).exists() {
+            println!("    binaryen (wasm-opt): present");
+        } else {
+            apt.install(root, &["binaryen"])?;
+        }
     }
     if needs.browser {
         let (present, missing): (Vec<_>, Vec<_>) = BROWSERS

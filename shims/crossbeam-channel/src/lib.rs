@@ -29,6 +29,20 @@ impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The lock without ever waiting in the kernel's (or the browser's) futex: a spin on
+    /// `try_lock`. wasm-bindgen-rayon sends from the page's main thread, where a wasm atomic wait
+    /// traps; a receiver holds the lock only for a few instructions (it waits on the condition
+    /// variable with the lock released), so the spin is short.
+    fn lock_spinning(&self) -> MutexGuard<'_, State<T>> {
+        loop {
+            match self.state.try_lock() {
+                Ok(g) => return g,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => std::hint::spin_loop(),
+            }
+        }
+    }
 }
 
 /// A channel holding at most `cap` messages (at least one).
@@ -81,9 +95,11 @@ impl<T> std::error::Error for SendError<T> {}
 impl std::error::Error for RecvError {}
 
 impl<T> Sender<T> {
-    /// Sends `msg`, waiting while the channel is full.
+    /// Sends `msg`, waiting while the channel is full (never, for wasm-bindgen-rayon, whose
+    /// channel holds one message per worker: it sends from the page's main thread, which must
+    /// not wait; so the lock is taken spinning, see [`Shared::lock_spinning`]).
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
-        let mut state = self.0.lock();
+        let mut state = self.0.lock_spinning();
         loop {
             if state.receivers == 0 {
                 return Err(SendError(msg));
@@ -125,7 +141,7 @@ impl<T> Receiver<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.0.lock().senders += 1;
+        self.0.lock_spinning().senders += 1;
         Sender(self.0.clone())
     }
 }
@@ -139,14 +155,14 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        self.0.lock().senders -= 1;
+        self.0.lock_spinning().senders -= 1;
         self.0.not_empty.notify_all();
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.0.lock().receivers -= 1;
+        self.0.lock_spinning().receivers -= 1;
         self.0.not_full.notify_all();
     }
 }

@@ -97,6 +97,7 @@ impl Page {
                         _ => format!("Stopped after {} of {total} runs.", self.runs.results.len()),
                     };
                     self.dom.set_text("status", &text);
+                    self.show_lesson();
                     self.render_tables();
                     self.set_state(PageState::Done);
                     self.show_verdict();

@@ -118,6 +118,26 @@ impl Page {
         self.sync_compare_picker();
     }
 
+    /// At a sweep's end, unless the reader picked a run: the lesson's two runs stacked on one time
+    /// axis, the thread beside the load on top ([`crate::web::view::lesson_pair`]).
+    pub(super) fn show_lesson(&mut self) {
+        if self.runs.pinned.is_some() || self.instrument.compare.is_some() {
+            return;
+        }
+        let runs: Vec<_> = self
+            .runs
+            .results
+            .iter()
+            .map(|r| (r.scenario, r.delay_s))
+            .collect();
+        if let Some((top, under)) = crate::web::view::lesson_pair(&runs) {
+            self.runs.pinned = Some(top);
+            self.instrument.compare = Some(under);
+            self.sync_run_picker();
+            self.redraw_timeline();
+        }
+    }
+
     /// Forgets what the timeline last showed, so the next frame draws it again.
     pub(super) fn redraw_timeline(&mut self) {
         self.timeline_drawn_for = None;
