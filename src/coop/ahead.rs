@@ -124,12 +124,7 @@ mod tests {
     use super::*;
 
     fn ev(t_us: u64, kind: EventKind, worker: u8, by: u8) -> Event {
-        Event {
-            t_us,
-            kind,
-            worker,
-            by,
-        }
+        Event::new(t_us, kind, worker, by)
     }
 
     #[test]

@@ -165,23 +165,23 @@ impl LoadWorker {
 }
 
 /// The threads of the experiment's interpreters.
-enum Thread {
+enum ExperimentThread {
     Controller(Controller),
     Incrementer(Incrementer),
     Load(LoadWorker),
 }
 
-impl<C: Clock> CoopThread<C> for Thread {
+impl<C: Clock> CoopThread<C> for ExperimentThread {
     fn run(&mut self, clock: &C, at: Instant, until: Instant) -> Next {
         match self {
-            Thread::Controller(c) => c.run(at),
-            Thread::Incrementer(i) => i.run(clock, at, until),
-            Thread::Load(l) => l.run(clock, at),
+            ExperimentThread::Controller(c) => c.run(at),
+            ExperimentThread::Incrementer(i) => i.run(clock, at, until),
+            ExperimentThread::Load(l) => l.run(clock, at),
         }
     }
 
     fn long_turn(&self) -> bool {
-        matches!(self, Thread::Load(_))
+        matches!(self, ExperimentThread::Load(_))
     }
 }
 
@@ -213,7 +213,7 @@ pub struct Interpreter<C: Clock> {
     cfg: RunConfig,
     log: Arc<EventLog>,
     shared: Arc<RunShared>,
-    sched: Scheduler<Thread, C>,
+    sched: Scheduler<ExperimentThread, C>,
     local_incrementer: bool,
     started: Option<Instant>,
     isolated: Option<IncrementerOutcome>,
@@ -241,7 +241,7 @@ impl<C: Clock> Interpreter<C> {
             stop_lag: Duration::ZERO,
             joined: false,
         };
-        sched.spawn(CONTROLLER, Thread::Controller(controller), now);
+        sched.spawn(CONTROLLER, ExperimentThread::Controller(controller), now);
         Self {
             cfg,
             log,
@@ -275,7 +275,8 @@ impl<C: Clock> Interpreter<C> {
         self.started = Some(now);
         if self.local_incrementer {
             let inc = Incrementer::new(self.shared.clone(), self.cfg.victim, now, None);
-            self.sched.spawn(INCREMENTER, Thread::Incrementer(inc), now);
+            self.sched
+                .spawn(INCREMENTER, ExperimentThread::Incrementer(inc), now);
         }
         if self.cfg.scenario.has_load() {
             let load = LoadWorker {
@@ -284,7 +285,7 @@ impl<C: Clock> Interpreter<C> {
                 log: self.log.clone(),
                 offloaded_at: None,
             };
-            self.sched.spawn(LOAD, Thread::Load(load), now);
+            self.sched.spawn(LOAD, ExperimentThread::Load(load), now);
         }
     }
 
@@ -351,15 +352,17 @@ impl<C: Clock> Interpreter<C> {
         let now = self.clock().now();
         let sched = &self.sched;
         let incrementer = match sched.thread(INCREMENTER) {
-            Some(Thread::Incrementer(i)) => i.outcome(sched.stats(INCREMENTER, now)),
+            Some(ExperimentThread::Incrementer(i)) => i.outcome(sched.stats(INCREMENTER, now)),
             _ => self.isolated.clone().unwrap_or_default(),
         };
         let stop_lag = match sched.thread(CONTROLLER) {
-            Some(Thread::Controller(c)) => c.stop_lag,
+            Some(ExperimentThread::Controller(c)) => c.stop_lag,
             _ => Duration::ZERO,
         };
         let loads = match sched.thread(LOAD) {
-            Some(Thread::Load(l)) => vec![(l.thread.report().clone(), sched.stats(LOAD, now))],
+            Some(ExperimentThread::Load(l)) => {
+                vec![(l.thread.report().clone(), sched.stats(LOAD, now))]
+            }
             _ => Vec::new(),
         };
         assemble(
@@ -390,7 +393,7 @@ pub fn needs_isolated_worker(scenario: Scenario) -> bool {
 pub struct IsolatedIncrementer<C: Clock> {
     cfg: RunConfig,
     shared: Arc<RunShared>,
-    sched: Scheduler<Thread, C>,
+    sched: Scheduler<ExperimentThread, C>,
     started: Option<Instant>,
     done: bool,
 }
@@ -432,7 +435,8 @@ impl<C: Clock> IsolatedIncrementer<C> {
         let free = self.sched.protocol().is_none();
         let stop_after = free.then_some(self.cfg.delay);
         let inc = Incrementer::new(self.shared.clone(), self.cfg.victim, now, stop_after);
-        self.sched.spawn(INCREMENTER, Thread::Incrementer(inc), now);
+        self.sched
+            .spawn(INCREMENTER, ExperimentThread::Incrementer(inc), now);
     }
 
     /// Clears its running flag: it stops at its next iteration.
@@ -464,7 +468,7 @@ impl<C: Clock> IsolatedIncrementer<C> {
     /// Seconds since the start signal (until it stopped).
     pub fn elapsed_s(&self) -> f64 {
         match (self.sched.thread(INCREMENTER), self.started) {
-            (Some(Thread::Incrementer(i)), _) if i.elapsed.is_some() => {
+            (Some(ExperimentThread::Incrementer(i)), _) if i.elapsed.is_some() => {
                 i.elapsed.unwrap_or_default().as_secs_f64()
             }
             (_, Some(s)) => self
@@ -484,7 +488,7 @@ impl<C: Clock> IsolatedIncrementer<C> {
     /// What it reports when it has stopped.
     pub fn outcome(&self) -> IncrementerOutcome {
         match self.sched.thread(INCREMENTER) {
-            Some(Thread::Incrementer(i)) => {
+            Some(ExperimentThread::Incrementer(i)) => {
                 i.outcome(self.sched.stats(INCREMENTER, self.clock().now()))
             }
             _ => IncrementerOutcome::default(),

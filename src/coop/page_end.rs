@@ -104,12 +104,7 @@ mod tests {
     use crate::gil::EventKind;
 
     fn ev(t_us: u64, kind: EventKind) -> Event {
-        Event {
-            t_us,
-            kind,
-            worker: 1,
-            by: 1,
-        }
+        Event::new(t_us, kind, 1, 1)
     }
 
     #[test]

@@ -61,6 +61,16 @@ pub struct Event {
 }
 
 impl Event {
+    /// `kind` happening to `worker` at `t_us`, asked by `by` (for a request; else `worker`).
+    pub const fn new(t_us: u64, kind: EventKind, worker: u8, by: u8) -> Self {
+        Self {
+            t_us,
+            kind,
+            worker,
+            by,
+        }
+    }
+
     /// The event as the log stores it: one word (time, kind, worker, by), as it also crosses
     /// between Web Workers ([`crate::coop::wire`]).
     pub fn pack(self) -> u64 {

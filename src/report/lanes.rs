@@ -315,12 +315,12 @@ pub(super) mod tests {
 
     /// An event of `worker`; a drop request comes from the controller.
     pub(crate) fn ev(t_us: u64, kind: EventKind, worker: WorkerId) -> Event {
-        Event {
+        Event::new(
             t_us,
             kind,
             worker,
-            by: if kind == Request { CONTROLLER } else { worker },
-        }
+            if kind == Request { CONTROLLER } else { worker },
+        )
     }
 
     /// 0 to 1 s on 100 pixels from x = 10: one pixel is 10 ms.

@@ -182,7 +182,7 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
     let _ = writeln!(
         out,
         r#"<text x="{}" y="28" text-anchor="middle" font-size="15" font-weight="600">{}</text>"#,
-        n(WIDTH / 2.0),
+        coord(WIDTH / 2.0),
         escape(title)
     );
 
@@ -192,9 +192,9 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
         let _ = writeln!(
             out,
             r#"<line x1="{}" y1="{yt}" x2="{}" y2="{yt}"/>"#,
-            n(LEFT),
-            n(RIGHT),
-            yt = n(y(t))
+            coord(LEFT),
+            coord(RIGHT),
+            yt = coord(y(t))
         );
     }
     out.push_str("</g>\n");
@@ -204,27 +204,27 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
     let _ = writeln!(
         out,
         r#"<path d="M{} {}V{}H{}"/>"#,
-        n(LEFT),
-        n(TOP),
-        n(BOTTOM),
-        n(RIGHT)
+        coord(LEFT),
+        coord(TOP),
+        coord(BOTTOM),
+        coord(RIGHT)
     );
     for &t in &x_axis.ticks {
         let _ = writeln!(
             out,
             r#"<line x1="{xt}" y1="{}" x2="{xt}" y2="{}"/>"#,
-            n(BOTTOM),
-            n(BOTTOM + TICK),
-            xt = n(x(t))
+            coord(BOTTOM),
+            coord(BOTTOM + TICK),
+            xt = coord(x(t))
         );
     }
     for &t in &y_axis.ticks {
         let _ = writeln!(
             out,
             r#"<line x1="{}" y1="{yt}" x2="{}" y2="{yt}"/>"#,
-            n(LEFT - TICK),
-            n(LEFT),
-            yt = n(y(t))
+            coord(LEFT - TICK),
+            coord(LEFT),
+            yt = coord(y(t))
         );
     }
     out.push_str("</g>\n");
@@ -235,8 +235,8 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}">{}</text>"#,
-            n(x(t)),
-            n(BOTTOM + 18.0),
+            coord(x(t)),
+            coord(BOTTOM + 18.0),
             escape(&(figure.x_label)(t))
         );
     }
@@ -245,8 +245,8 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}" dy=".32em">{}</text>"#,
-            n(LEFT - TICK - 3.0),
-            n(y(t)),
+            coord(LEFT - TICK - 3.0),
+            coord(y(t)),
             escape(&(figure.y_label)(t))
         );
     }
@@ -254,14 +254,14 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
     let _ = writeln!(
         out,
         r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        n((LEFT + RIGHT) / 2.0),
-        n(BOTTOM + 42.0),
+        coord((LEFT + RIGHT) / 2.0),
+        coord(BOTTOM + 42.0),
         escape(x_title)
     );
     let _ = writeln!(
         out,
         r#"<text transform="translate(20 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
-        n((TOP + BOTTOM) / 2.0),
+        coord((TOP + BOTTOM) / 2.0),
         escape(y_title)
     );
 
@@ -281,7 +281,7 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
         if points.len() > 1 {
             let coords: Vec<String> = points
                 .iter()
-                .map(|&(px, py)| format!("{},{}", n(px), n(py)))
+                .map(|&(px, py)| format!("{},{}", coord(px), coord(py)))
                 .collect();
             let _ = writeln!(
                 out,
@@ -295,8 +295,8 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
                 let _ = writeln!(
                     out,
                     r#"<circle cx="{}" cy="{}" r="{MARKER_R}"{}/>"#,
-                    n(px),
-                    n(py),
+                    coord(px),
+                    coord(py),
                     fill_attr(line.dashed, line.colour)
                 );
             }
@@ -307,17 +307,17 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}" text-anchor="middle" fill="{NOTE_INK}">no results yet</text>"#,
-            n((LEFT + RIGHT) / 2.0),
-            n((TOP + BOTTOM) / 2.0)
+            coord((LEFT + RIGHT) / 2.0),
+            coord((TOP + BOTTOM) / 2.0)
         );
     }
 
     for (i, line) in figure.legend.iter().enumerate() {
-        let ly = n(LEGEND_TOP + i as f64 * LEGEND_STEP);
+        let ly = coord(LEGEND_TOP + i as f64 * LEGEND_STEP);
         let marker = if line.markers {
             format!(
                 r#"<circle cx="{}" cy="{ly}" r="{MARKER_R}"{}/>"#,
-                n(LEGEND_X + 12.0),
+                coord(LEGEND_X + 12.0),
                 fill_attr(line.dashed, line.colour)
             )
         } else {
@@ -326,15 +326,15 @@ pub(super) fn draw<K>(figure: &Figure<K>) -> String {
         let _ = writeln!(
             out,
             r#"<g stroke="{c}" stroke-width="2"><line x1="{}" y1="{ly}" x2="{}" y2="{ly}"{}/>{marker}</g>"#,
-            n(LEGEND_X),
-            n(LEGEND_X + 24.0),
+            coord(LEGEND_X),
+            coord(LEGEND_X + 24.0),
             dash_attr(line.dashed),
             c = line.colour
         );
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{ly}" dy=".32em">{}</text>"#,
-            n(LEGEND_X + 32.0),
+            coord(LEGEND_X + 32.0),
             escape(line.name)
         );
     }
@@ -361,7 +361,7 @@ fn fill_attr(hollow: bool, colour: &str) -> String {
 }
 
 /// A coordinate with at most one decimal: enough for a 720-wide image, and stable in tests.
-pub(super) fn n(v: f64) -> String {
+pub(super) fn coord(v: f64) -> String {
     trim_float(v, 1)
 }
 

@@ -9,7 +9,7 @@
 use super::axis::NiceAxis;
 use super::lanes::{LaneColours, LaneLayout, RunLayout, Scale, LANE_BAR, LANE_LABEL};
 use super::numbers::trim_float;
-use super::svg::{escape, n};
+use super::svg::{coord, escape};
 use crate::scenario::{LockMode, RunConfig};
 use crate::timeline::{lane_titles, palette, Lane, LaneState, Timeline};
 use std::fmt::Write;
@@ -83,14 +83,14 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="system-ui, sans-serif" font-size="12" fill="{ink}">"#,
         w = WIDTH,
-        h = n(height),
+        h = coord(height),
         ink = palette::INK
     );
     let _ = writeln!(out, "<title>{}</title>", escape(&title));
     let _ = writeln!(
         out,
         r##"<rect width="{WIDTH}" height="{}" fill="#ffffff"/>"##,
-        n(height)
+        coord(height)
     );
     let _ = writeln!(
         out,
@@ -108,12 +108,12 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     let _ = writeln!(out, r#"<g stroke="{}">"#, palette::GRID);
     let (_, ticks) = scale.ticks(5);
     for &(_, tx) in &ticks {
-        let tx = n(tx);
+        let tx = coord(tx);
         let _ = writeln!(
             out,
             r#"<line x1="{tx}" y1="{}" x2="{tx}" y2="{}"/>"#,
-            n(LANES_TOP),
-            n(axis_y)
+            coord(LANES_TOP),
+            coord(axis_y)
         );
     }
     out.push_str("</g>\n");
@@ -129,17 +129,17 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         out,
         r#"<g stroke="{}"><line x1="{}" y1="{ay}" x2="{}" y2="{ay}"/>"#,
         palette::MUTED,
-        n(LEFT),
-        n(RIGHT),
-        ay = n(axis_y)
+        coord(LEFT),
+        coord(RIGHT),
+        ay = coord(axis_y)
     );
     for &(_, tx) in &ticks {
-        let tx = n(tx);
+        let tx = coord(tx);
         let _ = writeln!(
             out,
             r#"<line x1="{tx}" y1="{}" x2="{tx}" y2="{}"/>"#,
-            n(axis_y),
-            n(axis_y + 4.0)
+            coord(axis_y),
+            coord(axis_y + 4.0)
         );
     }
     out.push_str("</g>\n");
@@ -159,8 +159,8 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}"{anchor}>{} s</text>"#,
-            n(tx),
-            n(axis_y + 17.0),
+            coord(tx),
+            coord(axis_y + 17.0),
             escape(&trim_float(t, 6))
         );
     }
@@ -168,8 +168,8 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
     let _ = writeln!(
         out,
         r#"<text x="{}" y="{}" text-anchor="middle" fill="{}">seconds since the run began (the creation of its event log)</text>"#,
-        n((LEFT + RIGHT) / 2.0),
-        n(axis_y + 36.0),
+        coord((LEFT + RIGHT) / 2.0),
+        coord(axis_y + 36.0),
         palette::MUTED
     );
 
@@ -209,7 +209,7 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         let _ = writeln!(
             out,
             r#"<text x="{LEFT}" y="{}">{}</text>"#,
-            n(LANES_TOP + i as f64 * LANE_PITCH + 12.0),
+            coord(LANES_TOP + i as f64 * LANE_PITCH + 12.0),
             escape(&label)
         );
     }
@@ -223,8 +223,8 @@ pub fn svg_timeline(timeline: &Timeline, run: &RunConfig) -> String {
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}" dy=".32em">{}</text>"#,
-            n(lx + 26.0),
-            n(ly),
+            coord(lx + 26.0),
+            coord(ly),
             escape(item.label)
         );
     }
@@ -239,8 +239,8 @@ fn draw_lane(out: &mut String, lane: &LaneLayout, top: f64) {
     let _ = writeln!(
         out,
         r#"<rect x="{LEFT}" y="{}" width="{}" height="2" fill="{}"/>"#,
-        n(bar + LANE_BAR / 2.0 - 1.0),
-        n(lane.track_end - LEFT),
+        coord(bar + LANE_BAR / 2.0 - 1.0),
+        coord(lane.track_end - LEFT),
         palette::RELEASED
     );
     for rect in lane.bars() {
@@ -251,10 +251,10 @@ fn draw_lane(out: &mut String, lane: &LaneLayout, top: f64) {
         let _ = writeln!(
             out,
             r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{colour}"/>"#,
-            n(rect.x0),
-            n(y),
-            n(rect.x1 - rect.x0),
-            n(h)
+            coord(rect.x0),
+            coord(y),
+            coord(rect.x1 - rect.x0),
+            coord(h)
         );
     }
     if let Some(x0) = lane.capped_from {
@@ -262,15 +262,15 @@ fn draw_lane(out: &mut String, lane: &LaneLayout, top: f64) {
         let _ = writeln!(
             out,
             r#"<rect x="{}" y="{}" width="{}" height="6" fill="{}"/>"#,
-            n(x0),
-            n(bar + LANE_BAR / 2.0 - 3.0),
-            n(lane.track_end - x0),
+            coord(x0),
+            coord(bar + LANE_BAR / 2.0 - 3.0),
+            coord(lane.track_end - x0),
             palette::MUTED
         );
     }
     let mut ticks = String::new();
     for &ox in &lane.ops {
-        let _ = write!(ticks, "M{} {}v{}", n(ox), n(bar), n(LANE_BAR));
+        let _ = write!(ticks, "M{} {}v{}", coord(ox), coord(bar), coord(LANE_BAR));
     }
     if !ticks.is_empty() {
         let _ = writeln!(
@@ -286,9 +286,9 @@ fn marker(out: &mut String, x: f64, axis_y: f64, colour: &str, dash: &str, class
     let _ = writeln!(
         out,
         r#"<line class="{class}" x1="{xm}" y1="{}" x2="{xm}" y2="{}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}"/>"#,
-        n(LANES_TOP),
-        n(axis_y),
-        xm = n(x)
+        coord(LANES_TOP),
+        coord(axis_y),
+        xm = coord(x)
     );
 }
 
@@ -310,30 +310,30 @@ impl LegendItem {
         match self.kind {
             Swatch::Bar(colour, h) => format!(
                 r#"<rect x="{}" y="{}" width="20" height="{}" rx="2" fill="{colour}"/>"#,
-                n(x),
-                n(y - h / 2.0),
-                n(h)
+                coord(x),
+                coord(y - h / 2.0),
+                coord(h)
             ),
             Swatch::Track => format!(
                 r#"<rect x="{}" y="{}" width="20" height="2" fill="{}"/>"#,
-                n(x),
-                n(y - 1.0),
+                coord(x),
+                coord(y - 1.0),
                 palette::RELEASED
             ),
             Swatch::Op => format!(
                 r#"<rect x="{}" y="{}" width="20" height="12" rx="2" fill="{}"/><path d="M{} {}v12" stroke="{}"/>"#,
-                n(x),
-                n(y - 6.0),
+                coord(x),
+                coord(y - 6.0),
                 palette::HOLD,
-                n(x + 10.0),
-                n(y - 6.0),
+                coord(x + 10.0),
+                coord(y - 6.0),
                 palette::OP
             ),
             Swatch::Marker(colour, dash) => format!(
                 r#"<line x1="{xm}" y1="{}" x2="{xm}" y2="{}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}"/>"#,
-                n(y - 8.0),
-                n(y + 8.0),
-                xm = n(x + 10.0)
+                coord(y - 8.0),
+                coord(y + 8.0),
+                xm = coord(x + 10.0)
             ),
         }
     }

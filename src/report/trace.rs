@@ -374,13 +374,8 @@ mod tests {
     use crate::scenario::{Role, Scenario, WorkerReport};
     use std::time::Duration;
 
-    fn ev(t_us: u64, kind: crate::gil::EventKind, worker: WorkerId, by: WorkerId) -> Event {
-        Event {
-            t_us,
-            kind,
-            worker,
-            by,
-        }
+    fn ev(t_us: u64, kind: crate::gil::EventKind, worker: u8, by: u8) -> Event {
+        Event::new(t_us, kind, worker, by)
     }
 
     fn result(scenario: Scenario, delay_s: f64, elapsed_s: f64, stop_lag_s: f64) -> RunResult {

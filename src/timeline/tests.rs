@@ -6,13 +6,9 @@ use crate::runner::LOAD;
 use crate::scenario::{Role, WorkerReport};
 use std::time::Duration;
 
-fn ev(t_us: u64, kind: EventKind, worker: WorkerId, by: WorkerId) -> Event {
-    Event {
-        t_us,
-        kind,
-        worker,
-        by,
-    }
+use crate::gil::Event;
+fn ev(t_us: u64, kind: EventKind, worker: u8, by: u8) -> Event {
+    Event::new(t_us, kind, worker, by)
 }
 
 fn span(state: LaneState, start_us: u64, end_us: u64) -> Span {

@@ -47,7 +47,7 @@ impl Threaded {
         let writer = shared.clone();
         rayon::spawn(move || {
             let platform = WebPlatform::new();
-            let (_, end) = run_sweep(&platform, config, &mut Writer(&writer));
+            let (_, end) = run_sweep(&platform, config, &mut SharedWriter(&writer));
             match end {
                 SweepEnd::Complete => writer.end(Status::Done),
                 SweepEnd::Stopped => writer.end(Status::Stopped),
@@ -76,9 +76,9 @@ impl RunSource for Threaded {
 }
 
 /// The controller task's observer: writes what it hears into the shared state.
-struct Writer<'a>(&'a SharedSweep);
+struct SharedWriter<'a>(&'a SharedSweep);
 
-impl SweepObserver for Writer<'_> {
+impl SweepObserver for SharedWriter<'_> {
     fn run_started(&mut self, index: usize, _cfg: &RunConfig) -> Option<Arc<EventLog>> {
         Some(self.0.open_run(index))
     }

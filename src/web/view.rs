@@ -311,12 +311,7 @@ mod tests {
     use crate::scenario::Scenario;
 
     fn ev(t_us: u64, worker: u8, kind: EventKind, by: u8) -> Event {
-        Event {
-            t_us,
-            worker,
-            kind,
-            by,
-        }
+        Event::new(t_us, kind, worker, by)
     }
 
     /// The load holds 0-5 ms, is asked to drop at 5 ms and answers at 5.1 ms; the incrementer

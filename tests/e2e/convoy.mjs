@@ -9,9 +9,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { measured as measuredCase, MEASURED } from "./lib.mjs";
-
-const FINISHED = () => ["done", "error"].includes(document.documentElement.dataset.state);
+import { MEASURED, pageCases } from "./lib.mjs";
 
 /** What a finished page shows: state, mode, rows, verdict, notices, link. */
 const READ = () => {
@@ -64,16 +62,6 @@ export function chromiumEngine(browser, { serviceWorkers = "allow" } = {}) {
   };
 }
 
-async function finish(tab, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      if (await tab.eval(FINISHED)) break;
-    } catch {}
-    await sleep(500);
-  }
-  return tab.eval(READ);
-}
 
 /** rate of `loaded` / rate of `alone` at switch interval `ms` (any, when not given). */
 function ratio(rows, ms) {
@@ -95,20 +83,7 @@ export async function convoySuite(engine, env) {
   const label = (s) => `${engine.name}, ${s}`;
 
   // A run whose ratios must hold: its measured checks are marked MEASURED (lib.mjs).
-  const measured = (name, url, checks) =>
-    measuredCase(label(name), async (defer) => {
-      let tab = null;
-      try {
-        tab = await engine.open(url);
-        const seen = await finish(tab, env.timeoutMs);
-        defer("reaches data-state=done", seen.state === "done", `state=${seen.state} ${seen.errorText}`);
-        await checks(seen, defer, tab);
-        if (tab.errors) defer("no console errors and no page errors", tab.errors.length === 0, tab.errors.slice(0, 3).join(" | "));
-        await tab.shot(path.join(env.shots, `${tag}-${name.replace(/[^a-z0-9]+/gi, "-")}.png`)).catch(() => {});
-      } finally {
-        await tab?.close().catch(() => {});
-      }
-    });
+  const measured = pageCases(engine, env, READ, tag);
 
   if (env.threadsUrl) {
     // The interval sweep: I/O beside short operations, at 0.1 and 20 ms.

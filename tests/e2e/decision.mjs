@@ -9,10 +9,7 @@
 // load keeps at most 15 % of its rate. A run whose only misses are these figures is run once more
 // (lib.mjs, `measured`: counted in the summary, within the run's retry budget).
 
-import path from "node:path";
-import { measured as measuredCase, MEASURED } from "./lib.mjs";
-
-const FINISHED = () => ["done", "error"].includes(document.documentElement.dataset.state);
+import { MEASURED, pageCases } from "./lib.mjs";
 
 /** What a finished page shows of a request victim's runs. */
 const READ = () => {
@@ -44,16 +41,6 @@ const READ = () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function finish(tab, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      if (await tab.eval(FINISHED)) break;
-    } catch {}
-    await sleep(500);
-  }
-  return tab.eval(READ);
-}
 
 const f2 = (x) => (x == null ? "-" : x.toFixed(2));
 
@@ -66,20 +53,12 @@ export async function decisionSuite(engine, env) {
   const tag = env.tag || engine.name.toLowerCase();
   const label = (s) => `${engine.name}, ${s}`;
 
+  const cases = pageCases(engine, env, READ, tag);
+  // Every case here runs in the threads mode.
   const measured = (name, url, checks) =>
-    measuredCase(label(name), async (defer) => {
-      let tab = null;
-      try {
-        tab = await engine.open(url);
-        const seen = await finish(tab, env.timeoutMs);
-        defer("reaches data-state=done", seen.state === "done", `state=${seen.state} ${seen.errorText}`);
-        defer("runs in the threads mode", seen.mode === "threads", `mode=${seen.mode}`);
-        await checks(seen, defer, tab);
-        if (tab.errors) defer("no console errors and no page errors", tab.errors.length === 0, tab.errors.slice(0, 3).join(" | "));
-        await tab.shot(path.join(env.shots, `${tag}-${name.replace(/[^a-z0-9]+/gi, "-")}.png`)).catch(() => {});
-      } finally {
-        await tab?.close().catch(() => {});
-      }
+    cases(name, url, async (seen, defer, tab) => {
+      defer("runs in the threads mode", seen.mode === "threads", `mode=${seen.mode}`);
+      await checks(seen, defer, tab);
     });
 
   if (env.threadsUrl) {

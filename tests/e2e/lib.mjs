@@ -256,3 +256,43 @@ export function phenomenon(rows, defer, { mode = "threads" } = {}) {
     `${overLoad == null ? "-" : (overLoad * 1e3).toFixed(1)} ms beside the load, ${overAlone == null ? "-" : (overAlone * 1e3).toFixed(1)} ms alone`, MEASURED);
   return q;
 }
+
+// ---- A page opened, run to its end and read: the suites' common case ---------------------------
+
+const FINISHED_STATE = () => ["done", "error"].includes(document.documentElement.dataset.state);
+
+/** Waits (up to `ms`) until the page in `tab` has finished, then evaluates `read` in it. */
+export async function finishAndRead(tab, ms, read) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if (await tab.eval(FINISHED_STATE)) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return tab.eval(read);
+}
+
+/**
+ * A runner of measured page cases for `engine` (a driver of engines.mjs): `(name, url, checks)`
+ * opens `url`, waits for the end, reads the page with `read` (which must give `state` and
+ * `errorText`), checks it reached done, runs `checks(seen, defer, tab)`, checks the console where
+ * the engine reports it and saves a screenshot `<tag>-<name>.png` in `env.shots`. A case whose
+ * only misses are its MEASURED checks is run once more (`measured`).
+ */
+export function pageCases(engine, env, read, tag) {
+  return (name, url, checks) =>
+    measured(`${engine.name}, ${name}`, async (defer) => {
+      let tab = null;
+      try {
+        tab = await engine.open(url);
+        const seen = await finishAndRead(tab, env.timeoutMs, read);
+        defer("reaches data-state=done", seen.state === "done", `state=${seen.state} ${seen.errorText}`);
+        await checks(seen, defer, tab);
+        if (tab.errors) defer("no console errors and no page errors", tab.errors.length === 0, tab.errors.slice(0, 3).join(" | "));
+        await tab.shot(path.join(env.shots, `${tag}-${name.replace(/[^a-z0-9]+/gi, "-")}.png`)).catch(() => {});
+      } finally {
+        await tab?.close().catch(() => {});
+      }
+    });
+}
