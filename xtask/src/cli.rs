@@ -40,7 +40,7 @@ commands:
   --no-isolation  leave out the COOP/COEP/CORP headers (the page then has no SharedArrayBuffer)
 
   mutants [--file GLOB]...
-      cargo-mutants over src/gil/, src/runner.rs and src/workload/ (or the files given), one
+      cargo-mutants over src/gil/, src/coop/, src/runner.rs and src/workload/ (or the files given), one
       job at a time, against the library's unit tests and tests/gil.rs; see docs/mutants.md.
 
   size [--top N]

@@ -338,13 +338,20 @@ pub fn check_mutations(root: &Path) -> Result<(), String> {
     }
 }
 
-/// The files cargo-mutants mutates: the lock, the runner and the workloads. `src/coop/` is left
-/// out (its tests are not deterministic yet: they run on the machine's clock).
-pub(crate) const MUTANTS_FILES: [&str; 3] = ["src/gil/*.rs", "src/runner.rs", "src/workload/*.rs"];
+/// The files cargo-mutants mutates: the lock, the cooperative executor (its tests run on a
+/// scripted clock, so they are deterministic), the runner and the workloads.
+pub(crate) const MUTANTS_FILES: [&str; 4] = [
+    "src/gil/*.rs",
+    "src/coop/*.rs",
+    "src/runner.rs",
+    "src/workload/*.rs",
+];
 
-/// The fast deterministic tests each mutant builds and runs: the library's unit tests and the
-/// lock's own (`--cargo-arg`, so that the build, too, is of these targets only).
-pub(crate) const MUTANTS_TESTS: [&str; 2] = ["--lib", "--test=gil"];
+/// The fast deterministic tests each mutant builds and runs: the library's unit tests, the
+/// lock's own and the cooperative executor's (`--cargo-arg`, so that the build, too, is of these
+/// targets only).
+pub(crate) const MUTANTS_TESTS: [&str; 4] =
+    ["--lib", "--test=gil", "--test=coop", "--test=executors"];
 
 /// `cargo xtask mutants [FILE...]`: cargo-mutants over `files` (default [`MUTANTS_FILES`]),
 /// one job at a time, built into `target/mutants`; its results go to `target/mutants/mutants.out/`
