@@ -251,3 +251,80 @@ fn code_that_releases_the_lock_runs_beside_the_interpreter() {
         assert!(held < 0.1 * with.elapsed_s, "load held the lock {held} s");
     }
 }
+
+#[test]
+fn a_request_waits_about_one_interval_beside_a_load_and_not_elsewhere() {
+    let latency = |scenario: Scenario, loads: u8| {
+        let r = drive(RunConfig {
+            victim: Victim::LATENCY,
+            loads,
+            ..cfg(scenario, 300, Load::SHORT)
+        });
+        let l = r.latency_ms.expect("the latency victim reports its waits");
+        assert!(
+            l.n >= 25,
+            "{scenario}: {} requests in 300 ms at one per 10 ms",
+            l.n
+        );
+        assert_eq!(l.n, r.count, "every request answered is timed");
+        l
+    };
+    // Alone, and in an interpreter of its own beside the load: the lock is free at arrival.
+    for scenario in [
+        Scenario::Thread,
+        Scenario::ProcessLoad,
+        Scenario::InterpreterLoad,
+    ] {
+        let l = latency(scenario, 1);
+        assert!(
+            l.max_ms < 0.5,
+            "{scenario}: a request waited up to {} ms",
+            l.max_ms
+        );
+    }
+    // Beside one short-load thread: the victim asks after one whole interval and is answered at
+    // the load's next checkpoint, so every wait is about 5 ms.
+    let one = latency(Scenario::ThreadLoad, 1);
+    assert!(
+        (4.5..=6.0).contains(&one.mean_ms),
+        "beside one load a request waited {} ms on average",
+        one.mean_ms
+    );
+    // Beside two, a hand-off may go to the other load first: the tail grows.
+    let two = latency(Scenario::ThreadLoad, 2);
+    assert!(
+        two.p99_ms > one.p99_ms * 1.5,
+        "p99 {} ms beside two loads against {} ms beside one",
+        two.p99_ms,
+        one.p99_ms
+    );
+}
+
+#[test]
+fn several_load_threads_each_take_turns_with_their_own_lane_and_statistics() {
+    let r = drive(RunConfig {
+        loads: 3,
+        ..cfg(Scenario::ThreadLoad, 200, Load::SHORT)
+    });
+    assert_eq!(r.loads, 3);
+    let loads: Vec<_> = r
+        .workers
+        .iter()
+        .filter(|w| w.role == gil_lab::scenario::Role::Load)
+        .collect();
+    assert_eq!(loads.len(), 3, "one report per load thread");
+    for w in &loads {
+        let held = w.lock.as_ref().expect("a load's lock statistics").held_s;
+        // Four threads share the lock by intervals: each load holds it about a quarter.
+        assert!(
+            (0.03..=0.09).contains(&held),
+            "load {} held it {held} s of 0.2",
+            w.worker
+        );
+    }
+    let ops = r.load.as_ref().expect("the loads' report").ops;
+    assert!(
+        ops > 3 * 6_000,
+        "{ops} operations of 5 us by three loads in 200 ms"
+    );
+}

@@ -3,13 +3,13 @@
 //! on a worker of its own).
 
 use super::{Clock, CoopThread, Next, Scheduler, Turn};
-use crate::gil::{Event, EventKind, EventLog, LockStats, Protocol};
+use crate::gil::{Event, EventKind, EventLog, LockStats, Protocol, WorkerId};
 use crate::padded::CachePadded;
 use crate::runner::{
     assemble, IncrementerOutcome, RunParts, RunShared, CONTROLLER, INCREMENTER, LOAD,
 };
-use crate::scenario::{LockMode, RunConfig, RunResult, Scenario};
-use crate::workload::{Counting, IoLoop, Load, LoadThread, Victim};
+use crate::scenario::{load_worker, LockMode, RunConfig, RunResult, Scenario};
+use crate::workload::{Counting, IoLoop, LatencyStats, Load, LoadThread, Victim};
 use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,8 +57,17 @@ struct Incrementer {
     victim: Victim,
     counting: Counting,
     io: IoLoop,
-    /// An I/O call is in progress: count it when the thread runs again.
+    /// An I/O call (or the latency victim's receive) is in progress: count it when the thread
+    /// runs again.
     in_call: bool,
+    /// The latency victim: when the client's next request arrives. The client is outside the
+    /// interpreter and never late, so its requests arrive once per period from the start on the
+    /// clock, queued while the victim is busy; no message crosses (the scheduler is the only
+    /// thread of the worker).
+    next_arrival: Instant,
+    /// The latency victim: each request's wait in nanoseconds, from its arrival to the victim
+    /// holding the lock again.
+    waits: Vec<u64>,
     started: Instant,
     stop_at: Option<Instant>,
     elapsed: Option<Duration>,
@@ -77,6 +86,8 @@ impl Incrementer {
             counting: Counting::default(),
             io: IoLoop::default(),
             in_call: false,
+            next_arrival: started,
+            waits: Vec::new(),
             started,
             stop_at: stop_after.map(|d| started + d),
             elapsed: None,
@@ -103,9 +114,26 @@ impl Incrementer {
                 }
                 false
             }
-            // Natively only: the page refuses these victims before a run starts
-            // (`RunConfig::web_support`), so none reaches the cooperative executor.
-            Victim::Latency { .. } | Victim::Server => false,
+            Victim::Latency { period } => {
+                if std::mem::take(&mut self.in_call) {
+                    // Back from the receive with the lock: the request is answered now.
+                    let waited = at.saturating_duration_since(self.next_arrival);
+                    self.waits.push(waited.as_nanos() as u64);
+                    s.counter.fetch_add(1, Relaxed);
+                    self.next_arrival += period;
+                    return Next::Checkpoint;
+                }
+                let stopping = self.stop_at.is_some_and(|s| self.next_arrival > s);
+                if s.running.load(Relaxed) && !stopping {
+                    // The blocking receive, with the lock released, until the next request
+                    // (at once if it has already arrived).
+                    self.in_call = true;
+                    return Next::BlockUntil(self.next_arrival.max(at));
+                }
+                false
+            }
+            // The page refuses it in this mode before a run starts (`coop::unsupported`).
+            Victim::Server => false,
         };
         let now = clock.now();
         if alive && self.stop_at.is_none_or(|s| now < s) {
@@ -120,13 +148,16 @@ impl Incrementer {
             count: self.shared.counter.load(Relaxed),
             elapsed: self.elapsed.unwrap_or_default(),
             lock,
-            latency: None,
+            latency: matches!(self.victim, Victim::Latency { .. })
+                .then(|| LatencyStats::from_ns(&mut self.waits.clone())),
         }
     }
 }
 
-/// The load thread: one operation per turn.
+/// A load thread: one operation per turn.
 struct LoadWorker {
+    /// Its worker id (`load 1` is [`LOAD`]).
+    id: WorkerId,
     shared: Arc<RunShared>,
     thread: LoadThread,
     log: Arc<EventLog>,
@@ -149,7 +180,7 @@ impl LoadWorker {
             Load::Release { .. } => EventKind::ReleaseStart,
             _ => EventKind::OpStart,
         };
-        self.log.push_at(at, kind, LOAD, LOAD);
+        self.log.push_at(at, kind, self.id, self.id);
         match load {
             Load::Release { .. } => {
                 self.offloaded_at = Some(at);
@@ -278,14 +309,16 @@ impl<C: Clock> Interpreter<C> {
             self.sched
                 .spawn(INCREMENTER, ExperimentThread::Incrementer(inc), now);
         }
-        if self.cfg.scenario.has_load() {
+        for i in 0..self.cfg.load_threads() {
+            let id = load_worker(i);
             let load = LoadWorker {
+                id,
                 shared: self.shared.clone(),
                 thread: LoadThread::new_elsewhere(self.cfg.load),
                 log: self.log.clone(),
                 offloaded_at: None,
             };
-            self.sched.spawn(LOAD, ExperimentThread::Load(load), now);
+            self.sched.spawn(id, ExperimentThread::Load(load), now);
         }
     }
 
@@ -359,12 +392,14 @@ impl<C: Clock> Interpreter<C> {
             Some(ExperimentThread::Controller(c)) => c.stop_lag,
             _ => Duration::ZERO,
         };
-        let loads = match sched.thread(LOAD) {
-            Some(ExperimentThread::Load(l)) => {
-                vec![(l.thread.report().clone(), sched.stats(LOAD, now))]
-            }
-            _ => Vec::new(),
-        };
+        let loads = (0..self.cfg.load_threads())
+            .filter_map(|i| match sched.thread(load_worker(i)) {
+                Some(ExperimentThread::Load(l)) => {
+                    Some((l.thread.report().clone(), sched.stats(l.id, now)))
+                }
+                _ => None,
+            })
+            .collect();
         assemble(
             &self.cfg,
             RunParts {

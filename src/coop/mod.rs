@@ -46,22 +46,22 @@ use std::time::Duration;
 use web_time::Instant;
 
 /// What the cooperative executor cannot run yet, as a sentence a reader can act on; `None` when it
-/// can run all of `config`. Its interpreter has one load thread, and no thread of it answers a
-/// client or holds a subinterpreter: those need the threads mode (a cross-origin isolated page,
-/// or the command line).
+/// can run all of `config`. The echo server's client answers each reply with the next request,
+/// which needs a transport between workers this mode does not have; and one release load
+/// at most hands its hashing to another worker at a time.
 pub fn unsupported(config: &crate::scenario::SweepConfig) -> Option<String> {
-    let why = if config.loads.iter().any(|&n| n > 1) {
-        "several load threads"
-    } else if config.scenarios.iter().any(|s| s.in_subinterpreter()) {
-        "the subinterpreter scenarios"
-    } else if config.victim.answers_requests() {
-        "the latency and server victims"
+    let why = if matches!(config.victim, crate::workload::Victim::Server) {
+        "the server victim runs"
+    } else if config.loads.iter().any(|&n| n > 1)
+        && matches!(config.load, crate::workload::Load::Release { .. })
+    {
+        "several threads of the release load run"
     } else {
         return None;
     };
     Some(format!(
-        "{why} run only in the threads mode, on a page with shared memory (open the full demo, or \
-         use gil-lab on the command line)"
+        "{why} only in the threads mode, on a page with shared memory (open the full demo, or use \
+         gil-lab on the command line)"
     ))
 }
 
@@ -398,24 +398,28 @@ mod tests {
 
     #[test]
     fn the_cooperative_mode_says_which_settings_need_threads() {
-        assert_eq!(unsupported(&SweepConfig::default()), None);
-        let several = SweepConfig {
-            loads: vec![1, 2],
+        let runs = [
+            SweepConfig::default(),
+            SweepConfig {
+                loads: vec![1, 2, 4],
+                victim: Victim::LATENCY,
+                scenarios: vec![Scenario::ThreadLoad, Scenario::InterpreterLoad],
+                ..SweepConfig::default()
+            },
+        ];
+        for config in runs {
+            assert_eq!(unsupported(&config), None);
+        }
+        let server = SweepConfig {
+            victim: Victim::Server,
             ..SweepConfig::default()
         };
-        let sub = SweepConfig {
-            scenarios: vec![Scenario::InterpreterLoad],
+        let release = SweepConfig {
+            loads: vec![2],
+            load: crate::workload::Load::RELEASE,
             ..SweepConfig::default()
         };
-        let latency = SweepConfig {
-            victim: Victim::LATENCY,
-            ..SweepConfig::default()
-        };
-        for (config, named) in [
-            (several, "several load threads"),
-            (sub, "subinterpreter"),
-            (latency, "latency and server"),
-        ] {
+        for (config, named) in [(server, "server victim"), (release, "release load")] {
             let why = unsupported(&config).expect("a sentence");
             assert!(why.contains(named) && why.contains("threads mode"), "{why}");
         }

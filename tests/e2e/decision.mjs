@@ -106,20 +106,39 @@ export async function decisionSuite(engine, env) {
     });
   }
 
-  // 4. The cooperative mode says what needs threads, and runs nothing.
-  if (env.coopUrl) {
-    const tab = await engine.open(`${env.coopUrl}?victim=latency&scenarios=thread,thread%2Bload&delays=1&autorun=1`);
-    try {
-      let s = null;
-      for (let i = 0; i < 40; i++) {
-        s = await tab.eval(READ).catch(() => null);
-        if (s && s.mode && /Cannot run/.test(s.status)) break;
-        await sleep(250);
-      }
-      check(label("cooperative mode: the latency victim says it needs the threads mode, and nothing runs"),
-        !!s && s.mode === "cooperative" && /threads mode/.test(s.status) && s.rows.length === 0, s ? `mode=${s.mode}: ${s.status}` : "no answer");
-    } finally {
-      await tab.close().catch(() => {});
+  if (!env.coopUrl) return;
+  // 4. The cooperative mode (no shared memory: an embed on a blog): the latency victim beside one
+  // and two loads, its requests arriving on the clock once per period from a client outside the
+  // interpreter; a subinterpreter as a worker with a lock of its own.
+  const coopLatency =
+    `${env.coopUrl}?victim=latency&load=short&loads=1,2&delays=2` +
+    "&scenarios=thread%2Bload,interpreter%2Bload&autorun=1";
+  await cases("cooperative, latency", coopLatency, async (s, check) => {
+    const at = (scenario, loads) => s.rows.find((r) => r.scenario === scenario && r.loads === loads);
+    const one = at("thread+load", 1);
+    const two = at("thread+load", 2);
+    const elsewhere = [at("interpreter+load", 1), at("interpreter+load", 2)];
+    info(label(`cooperative latency: thread+load mean ${f2(one?.mean)} ms (p99 ${f2(one?.p99)}) beside one load, ${f2(two?.mean)} ms (p99 ${f2(two?.p99)}) beside two; ` +
+      `in a subinterpreter ${elsewhere.map((r) => f2(r?.mean)).join(", ")} ms`));
+    check("runs in the cooperative mode", s.mode === "cooperative", `mode=${s.mode}`);
+    check("four rows, each with its waits", s.rows.length === 4 && s.rows.every((r) => r.count > 0 && r.mean != null), `${s.rows.length} rows`);
+    check("beside one load a request waits 0.5-2x the 5 ms interval (mean)", one && one.mean >= 2.5 && one.mean <= 10, `${f2(one?.mean)} ms`, MEASURED);
+    check("beside two loads the slowest requests wait longer (p99)", one && two && two.p99 > one.p99, `${f2(two?.p99)} > ${f2(one?.p99)} ms`, MEASURED);
+    check("in a subinterpreter a request waits under 2 ms (mean)", elsewhere.every((r) => r && r.mean < 2), elsewhere.map((r) => f2(r?.mean)).join(", "), MEASURED);
+  });
+
+  // 5. What the cooperative mode cannot run: it says so, and runs nothing.
+  const tab = await engine.open(`${env.coopUrl}?victim=server&scenarios=thread,thread%2Bload&delays=1&autorun=1`);
+  try {
+    let s = null;
+    for (let i = 0; i < 40; i++) {
+      s = await tab.eval(READ).catch(() => null);
+      if (s && s.mode && /Cannot run/.test(s.status)) break;
+      await sleep(250);
     }
+    check(label("cooperative mode: the server victim says it needs the threads mode, and nothing runs"),
+      !!s && s.mode === "cooperative" && /threads mode/.test(s.status) && s.rows.length === 0, s ? `mode=${s.mode}: ${s.status}` : "no answer");
+  } finally {
+    await tab.close().catch(() => {});
   }
 }
