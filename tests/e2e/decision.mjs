@@ -9,7 +9,7 @@
 // load keeps at most 15 % of its rate. A run whose only misses are these figures is run once more
 // (lib.mjs, `measured`: counted in the summary, within the run's retry budget).
 
-import { MEASURED, pageCases } from "./lib.mjs";
+import { measured as measuredCase, MEASURED, pageCases } from "./lib.mjs";
 
 /** What a finished page shows of a request victim's runs. */
 const READ = () => {
@@ -113,6 +113,12 @@ export async function decisionSuite(engine, env) {
   const coopLatency =
     `${env.coopUrl}?victim=latency&load=short&loads=1,2&delays=2` +
     "&scenarios=thread%2Bload,interpreter%2Bload&autorun=1";
+  // `env.coarseTimers` (WebKitGTK's MiniBrowser): a worker that yields to its event loop between
+  // two slices comes back several milliseconds late (its nested timers), and the interpreter's
+  // threads do not run meanwhile, so every wait there is longer: 13.4 and 16.5 ms beside one
+  // load, 2.3-2.7 ms in a subinterpreter, measured. There the bounds ask for the order of things:
+  // beside the load at least 3 times as long as in a subinterpreter, which stays under 5 ms.
+  const coarse = !!env.coarseTimers;
   await cases("cooperative, latency", coopLatency, async (s, check) => {
     const at = (scenario, loads) => s.rows.find((r) => r.scenario === scenario && r.loads === loads);
     const one = at("thread+load", 1);
@@ -122,23 +128,32 @@ export async function decisionSuite(engine, env) {
       `in a subinterpreter ${elsewhere.map((r) => f2(r?.mean)).join(", ")} ms`));
     check("runs in the cooperative mode", s.mode === "cooperative", `mode=${s.mode}`);
     check("four rows, each with its waits", s.rows.length === 4 && s.rows.every((r) => r.count > 0 && r.mean != null), `${s.rows.length} rows`);
-    check("beside one load a request waits 0.5-2x the 5 ms interval (mean)", one && one.mean >= 2.5 && one.mean <= 10, `${f2(one?.mean)} ms`, MEASURED);
+    const slowest = Math.max(...elsewhere.map((r) => (r ? r.mean : Infinity)));
+    if (coarse) {
+      check("beside one load a request waits at least 3x as long as in a subinterpreter (coarse timers)", one && one.mean >= 3 * slowest, `${f2(one?.mean)} against ${f2(slowest)} ms`, MEASURED);
+      check("in a subinterpreter a request waits under 5 ms (mean; coarse timers)", slowest < 5, elsewhere.map((r) => f2(r?.mean)).join(", "), MEASURED);
+    } else {
+      check("beside one load a request waits 0.5-2x the 5 ms interval (mean)", one && one.mean >= 2.5 && one.mean <= 10, `${f2(one?.mean)} ms`, MEASURED);
+      check("in a subinterpreter a request waits under 2 ms (mean)", slowest < 2, elsewhere.map((r) => f2(r?.mean)).join(", "), MEASURED);
+    }
     check("beside two loads the slowest requests wait longer (p99)", one && two && two.p99 > one.p99, `${f2(two?.p99)} > ${f2(one?.p99)} ms`, MEASURED);
-    check("in a subinterpreter a request waits under 2 ms (mean)", elsewhere.every((r) => r && r.mean < 2), elsewhere.map((r) => f2(r?.mean)).join(", "), MEASURED);
   });
 
-  // 5. What the cooperative mode cannot run: it says so, and runs nothing.
-  const tab = await engine.open(`${env.coopUrl}?victim=server&scenarios=thread,thread%2Bload&delays=1&autorun=1`);
-  try {
-    let s = null;
-    for (let i = 0; i < 40; i++) {
-      s = await tab.eval(READ).catch(() => null);
-      if (s && s.mode && /Cannot run/.test(s.status)) break;
-      await sleep(250);
+  // 5. What the cooperative mode cannot run: it says so, and runs nothing. (A driver call that
+  // hangs, as WebKit's now and then do, is tried once more in a fresh session.)
+  await measuredCase(label("cooperative mode, the server victim"), async (defer) => {
+    const tab = await engine.open(`${env.coopUrl}?victim=server&scenarios=thread,thread%2Bload&delays=1&autorun=1`);
+    try {
+      let s = null;
+      for (let i = 0; i < 40; i++) {
+        s = await tab.eval(READ).catch(() => null);
+        if (s && s.mode && /Cannot run/.test(s.status)) break;
+        await sleep(250);
+      }
+      defer("says it needs the threads mode, and nothing runs",
+        !!s && s.mode === "cooperative" && /threads mode/.test(s.status) && s.rows.length === 0, s ? `mode=${s.mode}: ${s.status}` : "no answer");
+    } finally {
+      await tab.close().catch(() => {});
     }
-    check(label("cooperative mode: the server victim says it needs the threads mode, and nothing runs"),
-      !!s && s.mode === "cooperative" && /threads mode/.test(s.status) && s.rows.length === 0, s ? `mode=${s.mode}: ${s.status}` : "no answer");
-  } finally {
-    await tab.close().catch(() => {});
-  }
+  });
 }

@@ -138,7 +138,7 @@ async function main() {
         // convoy there.
         const convoyEnv = { threadsUrl: null, check, info, shots: SHOTS, timeoutMs: DONE_TIMEOUT_MS };
         if (name === "webkit") await convoySuite(engine, { ...convoyEnv, coopUrl: isolatedServer.url });
-        if (name === "webkit") await decisionSuite(engine, { ...convoyEnv, threadsUrl: null, coopUrl: isolatedServer.url, tag: name });
+        if (name === "webkit") await decisionSuite(engine, { ...convoyEnv, threadsUrl: null, coopUrl: isolatedServer.url, tag: name, coarseTimers: true });
         if (name === "firefox") await decisionSuite(engine, { ...convoyEnv, threadsUrl: isolatedServer.url, coopUrl: null, tag: name });
         // Firefox with service workers off: the header-less page runs cooperatively.
         if (name === "firefox") {
