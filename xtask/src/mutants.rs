@@ -88,9 +88,10 @@ const TEST_LIMIT: Duration = Duration::from_secs(120);
 
 /// What is copied into the scratch tree: everything `cargo test` needs to build the package
 /// (`Cargo.toml` apart, see [`scratch_manifest`]).
-const TREE: [&str; 7] = [
+const TREE: [&str; 8] = [
     "Cargo.lock",
     "reference",
+    "shims",
     "src",
     "tests",
     "benches",
