@@ -228,4 +228,62 @@ mod tests {
         assert_eq!(workers, [6, 7, 8, 9]);
         assert!(log.read_since(out.cursor).events.is_empty());
     }
+
+    #[test]
+    fn every_kind_survives_the_packed_word_and_no_other_number_is_a_kind() {
+        use EventKind::*;
+        for kind in [Wait, Take, Drop, Request, OpStart, Exit, ReleaseStart] {
+            let e = Event::new(42, kind, 2, 3);
+            assert_eq!(Event::unpack(e.pack()), Some(e), "{kind:?}");
+        }
+        for v in [0u8, 8, 255] {
+            assert_eq!(EventKind::from_u8(v), None, "{v}");
+        }
+    }
+
+    #[test]
+    fn a_time_past_the_packed_words_forty_bits_is_held_at_their_end() {
+        // 2^40 microseconds is 12.7 days: later times keep the largest one that fits.
+        let late = Event::new(1 << 41, EventKind::Take, 1, 1);
+        let back = Event::unpack(late.pack()).expect("a kind");
+        assert_eq!(back.t_us, (1 << 40) - 1);
+        assert_eq!((back.kind, back.worker, back.by), (EventKind::Take, 1, 1));
+    }
+
+    #[test]
+    fn the_clock_and_the_counts_of_a_log() {
+        let log = EventLog::starting_at(8, Instant::now() - std::time::Duration::from_millis(5));
+        assert!(
+            log.now_us() >= 5_000,
+            "{} us since an epoch 5 ms ago",
+            log.now_us()
+        );
+        assert!(log.is_empty());
+        log.push(EventKind::Take, 1, 1);
+        assert!(!log.is_empty());
+        assert_eq!(log.len(), 1);
+        let text = format!("{log:?}");
+        assert!(
+            text.contains("len: 1") && text.contains("capacity: 8"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_reader_that_read_some_is_told_only_what_it_missed_since() {
+        let log = EventLog::new(4);
+        for w in 0..2 {
+            log.push(EventKind::Take, w, w);
+        }
+        let first = log.read_since(0);
+        assert_eq!((first.lost, first.cursor), (0, 2));
+        for w in 2..10 {
+            log.push(EventKind::Take, w, w);
+        }
+        // Events 2 to 5 were overwritten before this reader came back.
+        let out = log.read_since(first.cursor);
+        assert_eq!(out.lost, 4);
+        let workers: Vec<u8> = out.events.iter().map(|e| e.worker).collect();
+        assert_eq!(workers, [6, 7, 8, 9]);
+    }
 }
