@@ -90,10 +90,9 @@ impl Mailbox {
 
     /// The victim's blocking receive: the oldest request's stamp, or `None` after `timeout`.
     fn recv_request(&self, timeout: Duration) -> Option<Instant> {
-        let slots = self.wait_until(self.lock(), &self.to_victim, timeout, |s| {
+        let mut slots = self.wait_until(self.lock(), &self.to_victim, timeout, |s| {
             !s.requests.is_empty() || s.client_done.is_some()
         });
-        let mut slots = slots;
         slots.requests.pop_front()
     }
 

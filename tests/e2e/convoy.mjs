@@ -8,7 +8,6 @@
 // counted in the summary, within the run's retry budget).
 
 import fs from "node:fs";
-import path from "node:path";
 import { MEASURED, pageCases } from "./lib.mjs";
 
 /** What a finished page shows: state, mode, rows, verdict, notices, link. */

@@ -46,10 +46,10 @@ const f2 = (x) => (x == null ? "-" : x.toFixed(2));
 
 /**
  * `env`: { threadsUrl (a page that runs threads), coopUrl (a page that runs cooperatively, or
- * null), check, info, shots, timeoutMs, tag }.
+ * null), info, shots, timeoutMs, tag, coarseTimers }.
  */
 export async function decisionSuite(engine, env) {
-  const { check, info } = env;
+  const { info } = env;
   const tag = env.tag || engine.name.toLowerCase();
   const label = (s) => `${engine.name}, ${s}`;
 
