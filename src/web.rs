@@ -5,7 +5,8 @@
 //! - [`html`]: tables, counters, chart and the timeline's summary as HTML strings;
 //! - [`timeline`]: the size of the log the page keeps per run (the lanes are
 //!   [`crate::timeline`]'s);
-//! - [`view`]: the timeline as an instrument: zoom, pause, the time-to-pixel scale, hover texts.
+//! - [`view`]: the timeline as an instrument: zoom, pause, the time-to-pixel scale, hover texts;
+//! - [`story`]: the guided story's steps, written from the runs' results and lanes.
 //!
 //! The cooperative mode's workers, their messages and the page's end of them are the cooperative
 //! executor's ([`crate::coop::worker`], [`crate::coop::wire`], [`crate::coop::page_end`]).
@@ -21,6 +22,7 @@
 
 pub mod html;
 pub mod params;
+pub mod story;
 pub mod timeline;
 pub mod view;
 

@@ -147,7 +147,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn names_list() -> String {
-    Scenario::ALL.map(Scenario::name).join(", ")
+    crate::report::markup::join(&Scenario::ALL.map(Scenario::name), ", ")
 }
 
 impl FromStr for Scenario {

@@ -1,5 +1,6 @@
 //! The page's settings and its URL parameters (`scenarios`, `delays`, `load`, `victim`,
-//! `interval_ms`, `intervals`, `loads`, `op_us`, `io_us`, `period_ms`, `autorun`, `embed`),
+//! `interval_ms`, `intervals`, `loads`, `op_us`, `io_us`, `period_ms`, `autorun`, `embed`,
+//! `story`, `step`),
 //! checked with the same parsers and rules as the command line: a bad value becomes a notice and
 //! its default, never a crash.
 
@@ -12,7 +13,7 @@ use crate::workload::{Load, Victim, DEFAULT_IO_OP, DEFAULT_PERIOD, DEFAULT_SHORT
 use std::time::Duration;
 
 /// The parameters the page understands.
-pub const KNOWN: [&str; 12] = [
+pub const KNOWN: [&str; 14] = [
     "scenarios",
     "delays",
     "load",
@@ -25,6 +26,8 @@ pub const KNOWN: [&str; 12] = [
     "period_ms",
     "autorun",
     "embed",
+    "story",
+    "step",
 ];
 
 /// What the page runs when nothing else is asked: the seed's four scenarios over 1, 2 and 3 s.
@@ -45,6 +48,19 @@ pub fn embed_config() -> SweepConfig {
     }
 }
 
+/// What the guided story (`story=1`) runs: [`super::story::RUNS`] at one delay (the first of
+/// `delays` if given, else 2 s), the seed's load and counter, the interval and load count asked.
+pub fn story_config(asked: &SweepConfig, delays_given: bool) -> SweepConfig {
+    let mut c = embed_config();
+    if delays_given {
+        c.delays = vec![asked.delays[0]];
+    }
+    c.scenarios = super::story::RUNS.to_vec();
+    c.intervals = vec![asked.intervals[0]];
+    c.loads = vec![asked.loads[0]];
+    c
+}
+
 fn is_yes(v: &str) -> bool {
     matches!(v.trim(), "1" | "true" | "yes")
 }
@@ -62,6 +78,9 @@ pub struct FromUrl {
     pub autorun: bool,
     /// `embed=1`: the compact view for an iframe in a blog post.
     pub embed: bool,
+    /// `story=1`: the guided story, at this step (from 0; the URL's `step` counts from 1). It
+    /// runs [`story_config`] at once.
+    pub story: Option<usize>,
     /// One sentence per problem, saying what was used instead.
     pub notices: Vec<String>,
 }
@@ -79,8 +98,10 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
         config: defaults.clone(),
         autorun: false,
         embed,
+        story: None,
         notices: Vec::new(),
     };
+    let (mut story, mut step) = (false, None);
     let mut delays_given = false;
     let mut one_interval = None;
     // The settings of a load or victim, applied once both are known (in any order).
@@ -109,7 +130,26 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 out.autorun = true;
                 Ok(())
             }
-            "autorun" | "embed" if is_yes(value) || is_no(value) => Ok(()),
+            "story" if is_yes(value) => {
+                story = true;
+                Ok(())
+            }
+            "autorun" | "embed" | "story" if is_yes(value) || is_no(value) => Ok(()),
+            "step" => match value.trim().parse::<usize>() {
+                Ok(n) if (1..=super::story::TITLES.len()).contains(&n) => {
+                    step = Some(n - 1);
+                    Ok(())
+                }
+                _ => Err(ConfigError(format!(
+                    "step={} is not a step of the story; write a number from 1 to {}",
+                    value.trim(),
+                    super::story::TITLES.len()
+                ))),
+            },
+            "story" => Err(ConfigError(format!(
+                "story={} is not understood; write story=1 for the guided story",
+                value.trim()
+            ))),
             "autorun" => Err(ConfigError(format!(
                 "autorun={} is not understood; write autorun=1 to start at once",
                 value.trim()
@@ -120,7 +160,7 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
             ))),
             other => Err(ConfigError(format!(
                 "the parameter '{other}' is not one this page knows ({})",
-                KNOWN.join(", ")
+                crate::report::markup::join(&KNOWN, ", ")
             ))),
         };
         let problem = parsed.err().map(|e| {
@@ -136,6 +176,8 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 "interval_ms" | "intervals" => ms(defaults.interval()) + " ms",
                 "autorun" => return format!("{e}. Waiting for the Run button."),
                 "embed" => return format!("{e}. Showing the full page."),
+                "story" => return format!("{e}. Showing the page without it."),
+                "step" => return format!("{e}. Starting at step 1."),
                 _ => return format!("{e}; it was ignored."),
             };
             format!("{e}. Using {used}.")
@@ -171,6 +213,15 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
                 out.config = c;
             }
         }
+    }
+    if story {
+        out.config = story_config(&out.config, delays_given);
+        out.story = Some(step.unwrap_or(0));
+        out.autorun = true;
+    } else if step.is_some() {
+        out.notices.push(notice(
+            "the parameter 'step' picks a step of the guided story; add story=1 to see it",
+        ));
     }
     out
 }
@@ -229,11 +280,8 @@ pub fn interval_list(intervals: &[Duration]) -> String {
 
 /// `thread,process` as the URL and the command line write it.
 pub fn scenario_list(scenarios: &[Scenario]) -> String {
-    scenarios
-        .iter()
-        .map(|s| s.name())
-        .collect::<Vec<_>>()
-        .join(",")
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name()).collect();
+    crate::report::markup::join(&names, ",")
 }
 
 /// `1,2,0.5`: seconds, shortest form.
@@ -254,6 +302,52 @@ pub fn ms(d: Duration) -> String {
 mod tests {
     use super::*;
     use crate::scenario::INTERVAL_SWEEP_DELAY;
+
+    #[test]
+    fn the_story_runs_its_three_runs_at_once_from_the_step_asked() {
+        let u = from_pairs([
+            ("story", "1"),
+            ("step", "3"),
+            ("delays", "1.5,3"),
+            ("scenarios", "thread"),
+        ]);
+        assert!(u.notices.is_empty(), "{:?}", u.notices);
+        assert_eq!(u.story, Some(2), "step 3 counts from 1");
+        assert!(u.autorun, "the story runs at once");
+        assert_eq!(u.config.scenarios, super::super::story::RUNS);
+        assert_eq!(
+            u.config.delays,
+            [Duration::from_millis(1500)],
+            "the first delay"
+        );
+        assert_eq!(
+            from_pairs([("story", "1")]).config.delays,
+            [Duration::from_secs(2)]
+        );
+
+        let far = from_pairs([("story", "1"), ("step", "9")]);
+        assert_eq!(far.story, Some(0));
+        assert_eq!(
+            far.notices,
+            ["Step=9 is not a step of the story; write a number from 1 to 5. Starting at step 1."]
+        );
+        let alone = from_pairs([("step", "2")]);
+        assert_eq!(alone.story, None);
+        assert!(
+            alone.notices[0].contains("add story=1"),
+            "{:?}",
+            alone.notices
+        );
+        let off = from_pairs([("story", "0")]);
+        assert!(off.story.is_none() && off.notices.is_empty() && !off.autorun);
+        let odd = from_pairs([("story", "maybe")]);
+        assert_eq!(odd.story, None);
+        assert_eq!(
+            odd.notices,
+            ["Story=maybe is not understood; write story=1 for the guided story. Showing the page \
+              without it."]
+        );
+    }
 
     #[test]
     fn an_interval_sweep_comes_from_the_url_and_goes_back_into_the_link() {

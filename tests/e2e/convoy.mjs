@@ -43,8 +43,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function chromiumEngine(browser, { serviceWorkers = "allow" } = {}) {
   return {
     name: "Chromium",
-    async open(url) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers });
+    async open(url, { width = 1280, height = 900, colorScheme = "light", reducedMotion = "no-preference" } = {}) {
+      const context = await browser.newContext({ viewport: { width, height }, serviceWorkers, colorScheme, reducedMotion });
       const page = await context.newPage();
       const errors = [];
       page.on("console", (m) => m.type() === "error" && errors.push(`console: ${m.text()}`));

@@ -215,7 +215,7 @@ const READ = () => {
 const FINISHED = () => ["done", "error"].includes(document.documentElement.dataset.state);
 
 /** axe-core's violations, run inside the page; `src` is axe.min.js, loaded on the first call. */
-const AXE_RUN = async (src) => {
+export const AXE_RUN = async (src) => {
   if (!window.axe) (0, eval)(src);
   const r = await window.axe.run(document, { resultTypes: ["violations"] });
   return r.violations.map((x) => `${x.id} (${x.impact}) x${x.nodes.length}`);

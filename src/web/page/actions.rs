@@ -29,6 +29,8 @@ impl Page {
             "tl-zoom-in" => self.timeline_zoom(0.5, -1.0),
             "tl-zoom-out" => self.timeline_zoom(2.0, -1.0),
             "tl-whole" => self.instrument.view.whole(),
+            "story-next" => self.story_go(1),
+            "story-back" => self.story_go(-1),
             "show-run" => {
                 self.runs.pinned = arg.and_then(|a| a.parse().ok());
                 self.reset_view();
@@ -101,16 +103,11 @@ impl Page {
         self.dom.set_attr("tl-pause", "aria-pressed", "false");
         self.last_live = None;
         self.redraw_timeline();
-        let url = format!(
-            "?{}{}",
-            if self.embed { "embed=1&" } else { "" },
-            params::to_query(&self.form.config)
-        );
-        if let Ok(h) = self.window.history() {
-            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
-        }
+        self.replace_address();
         self.set_state(PageState::Running);
         self.show_verdict();
+        self.story_shown = None;
+        self.show_story();
         self.sync_run_picker();
         self.render_tables();
         self.update_buttons();
@@ -144,13 +141,33 @@ impl Page {
         }
     }
 
-    /// The URL that reproduces the current settings.
+    /// `story=1&step=2&` in the guided story, else nothing.
+    fn story_query(&self) -> String {
+        self.story
+            .map_or_else(String::new, |n| format!("story=1&step={}&", n + 1))
+    }
+
+    /// Puts the settings run (and the story's step) in the address bar, without a reload.
+    pub(super) fn replace_address(&self) {
+        let url = format!(
+            "?{}{}{}",
+            if self.embed { "embed=1&" } else { "" },
+            self.story_query(),
+            params::to_query(&self.form.config)
+        );
+        if let Ok(h) = self.window.history() {
+            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+        }
+    }
+
+    /// The URL that reproduces the current settings (and the story's step).
     pub fn share_url(&self) -> String {
         let loc = self.window.location();
         format!(
-            "{}{}?{}",
+            "{}{}?{}{}",
             loc.origin().unwrap_or_default(),
             loc.pathname().unwrap_or_default(),
+            self.story_query(),
             params::to_query(&self.form.config)
         )
     }
@@ -163,10 +180,11 @@ impl Page {
         let path = loc.pathname().unwrap_or_default();
         let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
         format!(
-            "<iframe src=\"{origin}{path}?embed=1&{query}\" title=\"gil-lab: a Python thread and a \
+            "<iframe src=\"{origin}{path}?embed=1&{story}{query}\" title=\"gil-lab: a Python thread and a \
              process beside a CPU-heavy thread, live\" style=\"width:100%;max-width:760px;\
              height:640px;border:0\" loading=\"lazy\" allow=\"cross-origin-isolated\"></iframe>\
              <script src=\"{origin}{dir}embed-host.js\" async></script>",
+            story = self.story_query(),
             query = params::to_query(&self.form.config),
         )
     }
@@ -185,7 +203,8 @@ impl Page {
             Format::Json => JsonExporter.serialize(&report),
             _ => CsvExporter.serialize(&report),
         };
-        let text = String::from_utf8_lossy(&bytes);
+        // The exporters write UTF-8 (`from_utf8_lossy` would link 0.8 KB more into the page).
+        let text = String::from_utf8(bytes).unwrap_or_default();
         let mime = match format {
             Format::Json => "application/json",
             _ => "text/csv",

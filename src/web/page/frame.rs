@@ -19,6 +19,9 @@ impl Page {
             }
             results_changed = polled.results;
             self.update_status(&shared);
+            if polled.started || polled.results {
+                self.show_story();
+            }
         }
         // Read first, while the layout of the last frame is still clean (cheap); the canvas and
         // the chart are measured again only when this changed (a resize, a scroll bar).
@@ -101,6 +104,7 @@ impl Page {
                     self.render_tables();
                     self.set_state(PageState::Done);
                     self.show_verdict();
+                    self.show_story();
                     self.update_buttons();
                 }
             }

@@ -10,6 +10,7 @@
 //! - [`actions`]: buttons, the run, downloads and links, the cooperative workers' messages;
 //! - [`form`]: the settings form and the settings it holds;
 //! - [`runs`]: the runs and results of the sweep started, and the run pinned;
+//! - [`story`]: the guided story's card and the lanes each step speaks of;
 //! - [`dom`]: the DOM writes, skipped when nothing changed.
 
 mod actions;
@@ -19,6 +20,7 @@ mod frame;
 mod instrument;
 mod render;
 mod runs;
+mod story;
 
 use super::canvas::Palette;
 use super::html;
@@ -99,6 +101,12 @@ pub struct Page {
     instrument: instrument::Instrument,
     /// The window width at the last layout check.
     window_width: f64,
+    /// The guided story's step (from 0), with `story=1`.
+    story: Option<usize>,
+    /// What the story's card last pointed the lanes at: (step, its run started, ready).
+    story_shown: Option<(usize, bool, bool)>,
+    /// `prefers-reduced-motion: reduce`: lanes drawn when their run ends, not as it grows.
+    still: bool,
 }
 
 /// Decodes a query string (`?a=b&c=d`) into pairs. `+` stays `+` (scenario names contain it);
@@ -141,6 +149,7 @@ impl Page {
             config,
             autorun,
             embed,
+            story,
             notices,
         } = params::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let mut page = Self {
@@ -160,7 +169,18 @@ impl Page {
             timeline_drawn_for: None,
             instrument: instrument::Instrument::default(),
             window_width: 0.0,
+            story,
+            story_shown: None,
+            still: false,
         };
+        page.still = page
+            .window
+            .match_media("(prefers-reduced-motion: reduce)")
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.matches());
+        page.dom.show("story", story.is_some());
+        page.show_story();
         page.form.fill(&page.dom);
         page.form.read(&page.dom);
         page.show_notices(&notices);

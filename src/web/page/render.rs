@@ -74,12 +74,15 @@ impl Page {
     }
 
     /// What the finished sweep means, in the CLI's words; a placeholder until a sweep ends.
-    pub(super) fn show_verdict(&self) {
-        let report = crate::scenario::SweepReport {
+    fn report(&self) -> crate::scenario::SweepReport {
+        crate::scenario::SweepReport {
             config: self.runs.config(&self.form.config),
             results: self.runs.results.clone(),
-        };
-        let (items, cases) = html::verdict(&report);
+        }
+    }
+
+    pub(super) fn show_verdict(&self) {
+        let (items, cases) = html::verdict(&self.report());
         let done = !self.runs.results.is_empty() && self.state != super::PageState::Running;
         let (items, cases) = if done && !items.is_empty() {
             (items, cases)
@@ -121,7 +124,7 @@ impl Page {
     /// At a sweep's end, unless the reader picked a run: the lesson's two runs stacked on one time
     /// axis, the thread beside the load on top ([`crate::web::view::lesson_pair`]).
     pub(super) fn show_lesson(&mut self) {
-        if self.runs.pinned.is_some() || self.instrument.compare.is_some() {
+        if self.story.is_some() || self.runs.pinned.is_some() || self.instrument.compare.is_some() {
             return;
         }
         let runs: Vec<_> = self
@@ -166,6 +169,14 @@ impl Page {
         }
         let shown = self.runs.shown();
         let drawn = self.runs.drawn(self.instrument.compare);
+        // Reduced motion: no growing bars; the lanes are drawn once their runs have ended.
+        if self.still && drawn.iter().any(|&i| i >= self.runs.results.len()) {
+            self.dom.set_text(
+                "timeline-title",
+                "Drawn when the run ends: your system asks for reduced motion",
+            );
+            return;
+        }
         let view = self.instrument.view;
         // The latest moment drawn: the live clock, or the pause.
         let now = drawn
