@@ -57,7 +57,7 @@ function coopDriver(page, wasm) {
     current?.forEach((w) => w.terminate());
     current = null;
   };
-  const spawn = (job, kind, port) => {
+  const spawn = (kind, init, transfer) => {
     const w = new Worker(workerUrl, { type: "module", name: `gil-lab ${kind}` });
     w.onmessage = ({ data }) => {
       const over = typeof data === "string" ? page.workerMessage(data) : (page.workerFailed(data.failed), true);
@@ -69,7 +69,7 @@ function coopDriver(page, wasm) {
       page.workerFailed(e.message || "a Web Worker could not start");
       end();
     };
-    w.postMessage({ type: "gil-lab:init", mainJS, module, job, kind, port }, [port]);
+    w.postMessage({ mainJS, module, ...init }, transfer);
     return w;
   };
   return () => {
@@ -82,7 +82,20 @@ function coopDriver(page, wasm) {
     const channel = new MessageChannel();
     const ports = [channel.port1, channel.port2];
     current = [];
-    kinds.forEach((kind, i) => current.push(spawn(job, kind, ports[i])));
+    kinds.forEach((kind, i) => {
+      const init = { type: "gil-lab:init", job, kind, port: ports[i] };
+      const transfer = [ports[i]];
+      // A release load hashes on a worker of its own, started here and not from inside the
+      // interpreter's worker (a nested `new Worker` may never return in Firefox under WebDriver).
+      const bytes = wasm.coopHasherBytes(job, kind);
+      if (bytes !== undefined) {
+        const hashing = new MessageChannel();
+        current.push(spawn("hasher", { type: "gil-lab:hasher", bytes, port: hashing.port2 }, [hashing.port2]));
+        init.hasher = hashing.port1;
+        transfer.push(hashing.port1);
+      }
+      current.push(spawn(kind, init, transfer));
+    });
   };
 }
 

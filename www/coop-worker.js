@@ -5,9 +5,11 @@
 // back (messages for the page, for the run's other worker over a MessagePort, the next tick, and
 // the release load's hashing for the hashing worker).
 //
-// The same file is the hashing worker: an interpreter whose load releases the lock starts one
-// beside it (C code that released the GIL runs beside the interpreter's threads), which hashes
-// one buffer per message and answers.
+// The same file is the hashing worker: the page starts one beside an interpreter whose load
+// releases the lock (C code that released the GIL runs beside the interpreter's threads) and
+// joins the two with a MessagePort; it hashes one buffer per message on that port and answers.
+// The page starts it, not the interpreter's worker: in Firefox driven over WebDriver BiDi a
+// `new Worker` inside a worker sometimes never returns (about 1 in 50), and the run then hung.
 
 let wasm;
 let me;
@@ -49,21 +51,15 @@ function run(input) {
   }
 }
 
-/** Starts the hashing worker and resolves once it has its buffer. */
-function startHasher(data, bytes) {
-  return new Promise((resolve, reject) => {
-    hasher = new Worker(new URL(import.meta.url), { type: "module", name: "gil-lab hasher" });
-    hasher.onerror = (e) => {
-      e.preventDefault();
-      reject(new Error(e.message || "the hashing Web Worker could not start"));
-    };
-    hasher.onmessage = ({ data: m }) => {
-      if (m && m.failed) return reject(new Error(m.failed));
-      hasher.onmessage = ({ data: m }) =>
-        m && m.failed ? fail(m.failed) : run(() => me.offloadDone(now()));
+/** Resolves once the hashing worker at the end of port `p` has its buffer. Its failures go to
+ * the page, which ends the run. */
+function hasherReady(p) {
+  return new Promise((resolve) => {
+    hasher = p;
+    hasher.onmessage = () => {
+      hasher.onmessage = () => run(() => me.offloadDone(now()));
       resolve();
     };
-    hasher.postMessage({ type: "gil-lab:hasher", mainJS: data.mainJS, module: data.module, bytes });
   });
 }
 
@@ -73,15 +69,15 @@ onmessage = async ({ data }) => {
       wasm = await import(data.mainJS);
       await wasm.default({ module_or_path: data.module });
       const h = new wasm.ReleaseHasher(data.bytes);
-      onmessage = () => {
+      data.port.onmessage = () => {
         try {
           h.hash();
-          postMessage("done");
+          data.port.postMessage("done");
         } catch (e) {
           fail(e);
         }
       };
-      postMessage("ready");
+      data.port.postMessage("ready");
     } catch (e) {
       fail(e);
     }
@@ -93,8 +89,7 @@ onmessage = async ({ data }) => {
     wasm = await import(data.mainJS);
     await wasm.default({ module_or_path: data.module });
     // The hashing worker is ready before this worker's clock starts, so the run waits for nothing.
-    const bytes = wasm.coopHasherBytes(data.job, data.kind);
-    if (bytes !== undefined) await startHasher(data, bytes);
+    if (data.hasher) await hasherReady(data.hasher);
     me = new wasm.CoopWorker(data.job, data.kind, now());
     port.onmessage = ({ data: m }) => run(() => me.fromPeer(m, now()));
     run(() => me.first());
