@@ -62,6 +62,12 @@ async function until(tab, ok, ms) {
   return seen;
 }
 
+/**
+ * Step `n` (from 1) shown, its sentence written, and the canvas redrawn for it (the next
+ * animation frame after the step changes): one row for steps 1 to 3, the thread stacked over the
+ * process for 4 and 5.
+ */
+const drawn = (n) => (x) => x.step === n && x.ready && x.rows === (n >= 4 ? 2 : 1);
 const near = (a, b, tol = 0.01) => a != null && b != null && Number.isFinite(a) && Math.abs(a - b) <= tol * Math.abs(b) + 1e-9;
 const one = (s, name) => (s.figs[name] || [])[0];
 const lockOf = (r, role) => r && (r.workers.find((w) => w.role === role) || {}).lock;
@@ -136,7 +142,7 @@ export async function storySuite(engine, env) {
       env.info(label(`${done.mode}: counts ${runs.map((r) => r.count).join(", ")}; load's longest hold ${lockOf(runs[1], "load")?.longest_hold_s} s; late stop ${runs[1].stop_lag_s} s`));
       for (let n = 1; n <= STEPS; n++) {
         if (n > 1) await tab.eval(NEXT);
-        const s = await until(tab, (x) => x.step === n && x.ready, 5_000);
+        const s = await until(tab, drawn(n), 5_000);
         if (!s) return defer(`step ${n} is shown`, false, "no answer");
         stepChecks(n, s, runs, defer);
         env.info(label(`step ${n}, ${s.title}: ${s.text}`));
@@ -188,7 +194,7 @@ export async function storyPhoneAndMotion(engine, env) {
       if (runs.length !== 3) return;
       for (let n = 1; n <= STEPS; n++) {
         if (n > 1) await tab.eval(NEXT);
-        const s = await until(tab, (x) => x.step === n && x.ready, 5_000);
+        const s = await until(tab, drawn(n), 5_000);
         if (!s) return defer(`step ${n} is shown`, false, "no answer");
         stepChecks(n, s, runs, defer);
         defer(`step ${n} fits 320 px (no sideways scrolling)`, s.overflow <= 0, `${s.overflow} px too wide`);
