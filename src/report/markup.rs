@@ -27,19 +27,6 @@ pub fn capitalise(s: &str) -> String {
     out
 }
 
-/// `names` joined with `sep`: `[&str]::join` without its generic copy loop, which the page's
-/// `.wasm` otherwise carries twice (once for `&str` items, once for `String` ones).
-pub fn join(names: &[&str], sep: &str) -> String {
-    let mut out = String::new();
-    for (i, n) in names.iter().enumerate() {
-        if i > 0 {
-            out.push_str(sep);
-        }
-        out.push_str(n);
-    }
-    out
-}
-
 /// `s` as a sentence: capitalised, ending in a full stop (unless it ends in one already).
 pub fn sentence(s: &str) -> String {
     let s = capitalise(s.trim());

@@ -147,7 +147,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn names_list() -> String {
-    crate::report::markup::join(&Scenario::ALL.map(Scenario::name), ", ")
+    Scenario::ALL.map(Scenario::name).join(", ")
 }
 
 impl FromStr for Scenario {

@@ -526,7 +526,7 @@ pub fn verdict(report: &crate::scenario::SweepReport) -> (String, String) {
         .map(|(case, text)| format!("<li data-case=\"{}\">{}</li>", case.name(), escape(text)))
         .collect();
     let cases: Vec<&str> = found.iter().map(|(c, _)| c.name()).collect();
-    (items, crate::report::markup::join(&cases, " "))
+    (items, cases.join(" "))
 }
 
 /// The options of the timeline's run picker: "follow the live run", then one per started run.

@@ -160,7 +160,7 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Fr
             ))),
             other => Err(ConfigError(format!(
                 "the parameter '{other}' is not one this page knows ({})",
-                crate::report::markup::join(&KNOWN, ", ")
+                KNOWN.join(", ")
             ))),
         };
         let problem = parsed.err().map(|e| {
@@ -280,8 +280,11 @@ pub fn interval_list(intervals: &[Duration]) -> String {
 
 /// `thread,process` as the URL and the command line write it.
 pub fn scenario_list(scenarios: &[Scenario]) -> String {
-    let names: Vec<&str> = scenarios.iter().map(|s| s.name()).collect();
-    crate::report::markup::join(&names, ",")
+    scenarios
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `1,2,0.5`: seconds, shortest form.

@@ -65,10 +65,10 @@ fn count(r: &RunResult) -> String {
     fig("count", r.count as f64, &grouped(r.count))
 }
 
-/// How many times `a` is `b`, to two significant figures: `62`, `4.1`.
-fn times(a: f64, b: f64) -> String {
-    let x = a / b.max(f64::MIN_POSITIVE);
-    trim_float(x, if x >= 10.0 { 0 } else { 1 })
+/// How many times `a` is `b` as figure `class`, shown to two significant figures: `62`, `4.1`.
+fn times(class: &str, a: f64, b: f64) -> String {
+    let x = a / b.max(1e-9);
+    fig(class, x, &trim_float(x, if x >= 10.0 { 0 } else { 1 }))
 }
 
 /// Step `n` (from 0) of the story, from what is known of its runs (`runs[i]` is run `i` of
@@ -162,11 +162,7 @@ fn starved(
         let _ = write!(
             out,
             ", {} times slower than alone",
-            fig(
-                "slower",
-                a.rate_per_s / r.rate_per_s.max(1e-9),
-                &times(a.rate_per_s, r.rate_per_s)
-            )
+            times("slower", a.rate_per_s, r.rate_per_s)
         );
     }
     out.push('.');
@@ -268,11 +264,7 @@ fn in_a_process(thread: &RunResult, r: &RunResult) -> String {
          which the load never takes.",
         count(r),
         fig("elapsed", r.elapsed_s, &duration(r.elapsed_s)),
-        fig(
-            "faster",
-            r.rate_per_s / thread.rate_per_s.max(1e-9),
-            &times(r.rate_per_s, thread.rate_per_s)
-        ),
+        times("faster", r.rate_per_s, thread.rate_per_s),
         abbreviate(r.rate_per_s),
         abbreviate(thread.rate_per_s)
     );

@@ -203,7 +203,7 @@ impl Page {
             Format::Json => JsonExporter.serialize(&report),
             _ => CsvExporter.serialize(&report),
         };
-        // The exporters write UTF-8 (`from_utf8_lossy` would link 0.8 KB more into the page).
+        // The exporters write UTF-8 (`from_utf8_lossy` would link 0.8 KB more code into the page).
         let text = String::from_utf8(bytes).unwrap_or_default();
         let mime = match format {
             Format::Json => "application/json",

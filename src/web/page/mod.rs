@@ -144,6 +144,12 @@ impl Page {
             .match_media("(prefers-color-scheme: dark)")
             .ok()
             .flatten();
+        // `prefers-reduced-motion: reduce`: the lanes are drawn when their run ends.
+        let still = window
+            .match_media("(prefers-reduced-motion: reduce)")
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.matches());
         let pairs = query_pairs(&search);
         let FromUrl {
             config,
@@ -171,14 +177,8 @@ impl Page {
             window_width: 0.0,
             story,
             story_shown: None,
-            still: false,
+            still,
         };
-        page.still = page
-            .window
-            .match_media("(prefers-reduced-motion: reduce)")
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.matches());
         page.dom.show("story", story.is_some());
         page.show_story();
         page.form.fill(&page.dom);

@@ -74,15 +74,12 @@ impl Page {
     }
 
     /// What the finished sweep means, in the CLI's words; a placeholder until a sweep ends.
-    fn report(&self) -> crate::scenario::SweepReport {
-        crate::scenario::SweepReport {
+    pub(super) fn show_verdict(&self) {
+        let report = crate::scenario::SweepReport {
             config: self.runs.config(&self.form.config),
             results: self.runs.results.clone(),
-        }
-    }
-
-    pub(super) fn show_verdict(&self) {
-        let (items, cases) = html::verdict(&self.report());
+        };
+        let (items, cases) = html::verdict(&report);
         let done = !self.runs.results.is_empty() && self.state != super::PageState::Running;
         let (items, cases) = if done && !items.is_empty() {
             (items, cases)
